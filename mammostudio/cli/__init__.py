@@ -1,0 +1,54 @@
+"""The ``mammostudio`` command.
+
+Each sub-command lives in a ``cmd_<name>.py`` module of this package that
+defines ``register(subparsers)``; the module adds its parser and sets
+``func=`` to a handler taking the parsed ``argparse.Namespace`` and returning an
+exit code. Handlers import heavy packages (torch, Qt) lazily so ``mammostudio
+--help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from .. import __version__
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every ``cmd_*`` module's sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="mammostudio",
+        description="Mammography research workbench: browse, prepare, train, evaluate, quiz.",
+    )
+    parser.add_argument("--version", action="version", version=f"mammostudio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mammostudio`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        # A bare `mammostudio` opens the desktop app once the GUI command exists.
+        try:
+            args = parser.parse_args(["gui"])
+        except SystemExit:
+            parser.print_help()
+            return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("\ninterrupted; files already written are complete, nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

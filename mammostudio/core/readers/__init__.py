@@ -1,0 +1,72 @@
+"""Dataset readers, auto-detected from a folder.
+
+Each reader module exposes ``detect(root: Path) -> bool`` and
+``read(root: Path) -> Catalog``. :func:`open_dataset` tries them in order of
+:data:`READERS` and uses the first that recognises the folder.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from ..catalog import Catalog
+
+__all__ = ["READERS", "DatasetError", "detect_format", "open_dataset"]
+
+# Most specific first: an OMI-DB tree or a workbook beats a loose folder of files.
+READERS: tuple[str, ...] = ("omidb", "workbook", "mias")
+
+
+class DatasetError(ValueError):
+    """The folder is not a dataset any reader understands (message names it)."""
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def detect_format(root: str | Path) -> str:
+    """Name of the reader that recognises ``root``.
+
+    Raises
+    ------
+    DatasetError
+        If ``root`` does not exist, is empty, or no reader recognises it.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise DatasetError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise DatasetError(f"{root}: not a folder")
+    if not any(root.iterdir()):
+        raise DatasetError(f"{root}: the folder is empty")
+    for name in READERS:
+        if _module(name).detect(root):
+            return name
+    raise DatasetError(
+        f"{root}: not a dataset mammostudio can read (expected an annotation workbook "
+        "(.xlsx/.csv) beside a batch/patient/study image tree, an OMI-DB tree "
+        "(data/<client>/imagedb_*.json + images/), or mini-MIAS (Info.txt + mdbNNN.pgm))"
+    )
+
+
+def open_dataset(root: str | Path, *, fmt: str | None = None) -> Catalog:
+    """Read a dataset folder into a :class:`~mammostudio.core.catalog.Catalog`.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset folder.
+    fmt : str, optional
+        Force a reader ('workbook', 'omidb', 'mias') instead of detecting one.
+
+    Returns
+    -------
+    Catalog
+        With per-file problems listed in ``catalog.problems``.
+    """
+    root = Path(root)
+    name = fmt or detect_format(root)
+    if name not in READERS:
+        raise DatasetError(f"unknown dataset format {name!r}; choose from {READERS}")
+    return _module(name).read(root)

@@ -1,0 +1,1 @@
+"""Qt widgets of the desktop app. Reaches trainers only through ``mammostudio.gui.jobs``."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: the real mini-MIAS folder, tiny synthetic data, torch threads."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+MIAS_DIR = REPO.parent / "shared" / "data" / "mias"
+
+
+@pytest.fixture(scope="session")
+def mias_dir() -> Path:
+    """The real mini-MIAS subset beside the checkout (skips when absent)."""
+    if not (MIAS_DIR / "Info.txt").is_file():
+        pytest.skip(f"mini-MIAS data not found at {MIAS_DIR}")
+    return MIAS_DIR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_threads():
+    """Keep torch to one thread so the 2-core CI machine is not oversubscribed."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    torch.set_num_threads(1)
+    yield
