@@ -1,0 +1,322 @@
+"""Reading DICOM mammograms: the header alone (fast scans) and the pixels.
+
+:func:`read_header` parses only the elements before the pixel data
+(``stop_before_pixels``), so a scan of thousands of files never decodes an
+image. :func:`read_pixels` decodes the pixel data (compressed transfer syntaxes
+through the pylibjpeg plugins), applies the Modality LUT / rescale and inverts
+MONOCHROME1 so that bright always means dense tissue (spec 1.4). No VOI window
+is applied here; see :mod:`mammostudio.core.dicom_voi`.
+
+Import these names from :mod:`mammostudio.core.dicom`.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+
+__all__ = ["DicomError", "read_dataset", "read_header", "read_pixels", "modality_range"]
+
+# (0008,0068) and the SOP classes that say the same when the tag is missing.
+_FOR_PRESENTATION_SOPS = {
+    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography X-Ray Image - For Presentation
+    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image - For Presentation
+}
+_FOR_PROCESSING_SOPS = {
+    "1.2.840.10008.5.1.4.1.1.1.2.1",
+    "1.2.840.10008.5.1.4.1.1.1.1.1",
+}
+# View Code Sequence meanings / SNOMED codes, used when ViewPosition is empty.
+_VIEW_CODES = {
+    "cranio-caudal": "CC",
+    "medio-lateral oblique": "MLO",
+    "medio-lateral": "ML",
+    "latero-medial": "LM",
+    "399162004": "CC",
+    "399368009": "MLO",
+    "R-10242": "CC",
+    "R-10226": "MLO",
+}
+# Elements that any image object carries; a forced read of a non-DICOM file
+# almost never produces them by chance.
+_SANITY_TAGS = ("SOPClassUID", "SOPInstanceUID", "Modality", "Rows", "StudyInstanceUID")
+
+
+class DicomError(OSError):
+    """A DICOM file could not be read; the message names the file and the problem."""
+
+
+def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Dataset:
+    """Parse a DICOM file with pydicom, turning every failure into :class:`DicomError`.
+
+    Files with the 128-byte preamble and ``DICM`` marker are read strictly; files
+    without it (old ACR-NEMA style exports) are read with ``force=True`` and
+    accepted only if they contain recognisable image elements.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    header_only : bool
+        Stop before the pixel data (no pixel bytes are read or decoded).
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+
+    Raises
+    ------
+    DicomError
+        Missing file, not a DICOM file, or a header that cannot be parsed.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+            has_marker = len(head) == 132 and head[128:132] == b"DICM"
+            fh.seek(0)
+            if not has_marker and len(head) < 8:
+                raise DicomError(f"{path}: not a DICOM file ({len(head)} bytes)")
+            with warnings.catch_warnings():
+                # A forced read of a non-DICOM file warns about every garbage tag.
+                warnings.simplefilter("ignore", UserWarning)
+                ds = pydicom.dcmread(fh, stop_before_pixels=header_only, force=not has_marker)
+                # Elements are parsed lazily; touch them now, while we can still name the file.
+                for _ in ds:
+                    pass
+            # pydicom stops silently at the end of the file: a header-only read that
+            # reaches it without meeting (7FE0,0010) means the file was cut short.
+            at_end = fh.tell() >= os.fstat(fh.fileno()).st_size
+    except DicomError:
+        raise
+    except FileNotFoundError:
+        raise DicomError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DicomError(f"{path}: is a folder, not a DICOM file") from None
+    except PermissionError:
+        raise DicomError(f"{path}: permission denied") from None
+    except Exception as exc:  # pydicom raises many types on corrupt input
+        what = "corrupt or truncated DICOM header" if has_marker else "not a DICOM file"
+        raise DicomError(f"{path}: {what} ({type(exc).__name__}: {exc})") from exc
+    if not has_marker and not any(_safe(ds, t) not in (None, "") for t in _SANITY_TAGS):
+        raise DicomError(f"{path}: not a DICOM file (no 'DICM' marker and no image elements)")
+    if header_only and at_end and "PixelData" not in ds:
+        raise DicomError(f"{path}: truncated (the file ends inside the header, before any pixel data)")
+    return ds
+
+
+def _safe(ds: Dataset, keyword: str, default: Any = None) -> Any:
+    """``ds.keyword`` or ``default`` when absent, empty or unparseable (never raises)."""
+    try:
+        value = ds.get(keyword, default)
+    except Exception:
+        return default
+    if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
+        return default
+    return value
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = _safe(ds, keyword, "")
+    if isinstance(value, pydicom.multival.MultiValue):
+        value = "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _number(ds: Dataset, keyword: str) -> float | None:
+    value = _safe(ds, keyword)
+    if isinstance(value, pydicom.multival.MultiValue):
+        value = value[0] if len(value) else None
+    try:
+        out = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return out if out is not None and np.isfinite(out) else None
+
+
+def _view(ds: Dataset) -> str:
+    view = _text(ds, "ViewPosition").upper()
+    if view:
+        return view
+    seq = _safe(ds, "ViewCodeSequence")
+    if seq:
+        item = seq[0]
+        for key in ("CodeMeaning", "CodeValue"):
+            found = _VIEW_CODES.get(_text(item, key).lower()) or _VIEW_CODES.get(_text(item, key))
+            if found:
+                return found
+    return ""
+
+
+def _for_presentation(ds: Dataset) -> bool | None:
+    intent = _text(ds, "PresentationIntentType").upper()
+    if intent:
+        return intent == "FOR PRESENTATION"
+    sop = _text(ds, "SOPClassUID")
+    if sop in _FOR_PRESENTATION_SOPS:
+        return True
+    if sop in _FOR_PROCESSING_SOPS:
+        return False
+    return None
+
+
+def _tube_current(ds: Dataset) -> float | None:
+    # (0018,9330) mA as FD is more precise than the integer (0018,1151) when present.
+    for keyword, scale in (("XRayTubeCurrentInmA", 1.0), ("XRayTubeCurrent", 1.0), ("XRayTubeCurrentInuA", 1e-3)):
+        value = _number(ds, keyword)
+        if value is not None:
+            return value * scale
+    return None
+
+
+def read_header(path: str | os.PathLike) -> dict:
+    """Read the catalog fields of one DICOM image without touching its pixels.
+
+    Parameters
+    ----------
+    path : path-like
+        A DICOM file (with or without the 'DICM' preamble).
+
+    Returns
+    -------
+    dict
+        Keys (catalog image columns): image_id (SOPInstanceUID), patient_id,
+        study_id (StudyInstanceUID), series_id (SeriesInstanceUID), laterality
+        ('L'/'R' from ImageLaterality, else Laterality), view (ViewPosition, else
+        the View Code Sequence), rows, cols, manufacturer, model_name,
+        tube_current_ma (0018,1151), magnification (0018,1114),
+        for_presentation ((0008,0068) == 'FOR PRESENTATION'; from the SOP class
+        when the tag is missing), photometric, pixel_spacing_mm (PixelSpacing,
+        else ImagerPixelSpacing, row spacing). Missing or unparseable tags give
+        '' for text and None for numbers and flags.
+
+    Raises
+    ------
+    DicomError
+        Not a DICOM file, missing, or a corrupt header.
+    """
+    ds = read_dataset(path, header_only=True)
+    laterality = (_text(ds, "ImageLaterality") or _text(ds, "Laterality")).upper()[:1]
+    rows, cols = _number(ds, "Rows"), _number(ds, "Columns")
+    spacing = _number(ds, "PixelSpacing")
+    if spacing is None:
+        spacing = _number(ds, "ImagerPixelSpacing")
+    return {
+        "image_id": _text(ds, "SOPInstanceUID"),
+        "patient_id": _text(ds, "PatientID"),
+        "study_id": _text(ds, "StudyInstanceUID"),
+        "series_id": _text(ds, "SeriesInstanceUID"),
+        "laterality": laterality if laterality in ("L", "R") else "",
+        "view": _view(ds),
+        "rows": int(rows) if rows is not None else None,
+        "cols": int(cols) if cols is not None else None,
+        "manufacturer": _text(ds, "Manufacturer"),
+        "model_name": _text(ds, "ManufacturerModelName"),
+        "tube_current_ma": _tube_current(ds),
+        "magnification": _number(ds, "EstimatedRadiographicMagnificationFactor"),
+        "for_presentation": _for_presentation(ds),
+        "photometric": _text(ds, "PhotometricInterpretation").upper(),
+        "pixel_spacing_mm": spacing,
+    }
+
+
+def modality_range(ds: Dataset) -> tuple[float, float]:
+    """The nominal (lowest, highest) value after the Modality LUT / rescale.
+
+    From the header alone: the stored-value range implied by BitsStored and
+    PixelRepresentation mapped through RescaleSlope/Intercept, or the output
+    range of a Modality LUT Sequence. MONOCHROME1 inversion maps ``v`` to
+    ``lo + hi - v`` over this range.
+    """
+    seq = _safe(ds, "ModalityLUTSequence")
+    if seq:
+        desc = seq[0].LUTDescriptor
+        return 0.0, float(2 ** int(desc[2]) - 1)
+    bits = int(_number(ds, "BitsStored") or _number(ds, "BitsAllocated") or 16)
+    if int(_number(ds, "PixelRepresentation") or 0) == 1:
+        lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    else:
+        lo, hi = 0, 2**bits - 1
+    slope = _number(ds, "RescaleSlope")
+    intercept = _number(ds, "RescaleIntercept")
+    slope = 1.0 if slope is None else slope
+    intercept = 0.0 if intercept is None else intercept
+    ends = sorted((lo * slope + intercept, hi * slope + intercept))
+    return float(ends[0]), float(ends[1])
+
+
+def _decode(ds: Dataset, path: Path, frame: int | None) -> np.ndarray:
+    ts = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if "PixelData" not in ds:
+        raise DicomError(f"{path}: no pixel data (truncated, or not an image object)")
+    n_frames = int(_number(ds, "NumberOfFrames") or 1)
+    if n_frames > 1 and frame is None:
+        raise DicomError(f"{path}: has {n_frames} frames (tomosynthesis?); pass frame= to pick one")
+    try:
+        arr = ds.pixel_array
+    except (NotImplementedError, RuntimeError, ImportError) as exc:
+        name = getattr(ts, "name", str(ts))
+        raise DicomError(
+            f"{path}: cannot decode pixel data compressed as {name} ({ts}): {exc}. "
+            "Compressed DICOM needs pylibjpeg with pylibjpeg-libjpeg (JPEG, JPEG-LS) "
+            "and pylibjpeg-openjpeg (JPEG 2000)."
+        ) from exc
+    except Exception as exc:
+        raise DicomError(f"{path}: corrupt or truncated pixel data ({type(exc).__name__}: {exc})") from exc
+    if n_frames > 1:
+        if not 0 <= frame < n_frames:
+            raise ValueError(f"frame must be in 0..{n_frames - 1}, got {frame}")
+        arr = arr[frame]
+    if arr.ndim != 2:
+        raise DicomError(f"{path}: expected a greyscale image, got pixel array of shape {arr.shape}")
+    return arr
+
+
+def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndarray:
+    """Decode a DICOM image as (rows, cols), bright = dense, no VOI window.
+
+    Order (spec 1.4): decode, Modality LUT / rescale (pydicom's
+    ``apply_modality_lut``), then MONOCHROME1 inversion ``v -> lo + hi - v``
+    over the nominal range of :func:`modality_range`.
+
+    Parameters
+    ----------
+    path : path-like
+        A DICOM file; uncompressed, RLE, JPEG Lossless, JPEG-LS or JPEG 2000.
+    frame : int, optional
+        Which frame of a multi-frame object (required when there are several).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint16 when the rescale is integral and stays within 0..65535 (the usual
+        case for mammograms), else float32.
+
+    Raises
+    ------
+    DicomError
+        Not DICOM, corrupt or truncated, no pixel data, or a missing codec
+        (the message names the file and the transfer syntax).
+    """
+    from pydicom.pixels import apply_modality_lut
+
+    path = Path(path)
+    ds = read_dataset(path, header_only=False)
+    arr = _decode(ds, path, frame)
+    lo, hi = modality_range(ds)
+    slope, intercept = _number(ds, "RescaleSlope"), _number(ds, "RescaleIntercept")
+    has_lut = bool(_safe(ds, "ModalityLUTSequence"))
+    identity = not has_lut and slope in (None, 1.0) and intercept in (None, 0.0)
+    out = arr if identity else apply_modality_lut(arr, ds)
+    integral = has_lut or identity or (float(slope or 1).is_integer() and float(intercept or 0).is_integer())
+    if _text(ds, "PhotometricInterpretation").upper() == "MONOCHROME1":
+        # pydicom never inverts; the clip guards against garbage above BitsStored.
+        out = (lo + hi) - np.clip(out.astype(np.float64 if not integral else np.int64), lo, hi)
+    if integral and lo >= 0 and hi <= 65535:
+        return np.asarray(out).astype(np.uint16, copy=False)
+    return np.asarray(out, dtype=np.float32)
