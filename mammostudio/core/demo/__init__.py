@@ -1,0 +1,1 @@
+"""The built-in demo dataset: synthetic mammograms (synth) written as a real archive (build)."""

@@ -1,0 +1,236 @@
+"""Synthetic full-field mammograms for the built-in demo dataset.
+
+A physically-minded sketch, not a simulator: a breast outline against the chest
+wall, a subcutaneous fat layer and a bright skin line, fibroglandular tissue
+with the power-law ("1/f^beta", beta about 3) texture of real mammograms,
+concentrated in a cone from the chest wall to the nipple and stretched along
+ducts that radiate from the nipple, thin fibrous strands, a pectoral muscle in
+the upper chest-wall corner of MLO views, brightness falling toward the thin
+edge of the compressed breast, and lesions (masses of several shapes and
+margins, calcification clusters). Values are 12-bit presentation-sense pixels
+(bright = dense), like a processed ("FOR PRESENTATION") Hologic image, with the
+air background exactly 0 so that the paper's mask ``pixel > 0`` recovers the
+breast.
+
+Orientation: the chest wall is at the image edge on the breast's own side as
+FFDM systems store it, i.e. a left breast has its chest wall at the left edge
+(column 0) and its nipple pointing right; a right breast is the mirror image.
+
+The smooth fields are computed on a grid about 512 rows high and upsampled;
+a 2048 x 1664 image takes a fraction of a second.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import synth_anatomy as anat
+from .synth_fields import resize_bilinear, smoothstep
+from .synth_lesions import LESION_KINDS, MASS_SHAPES, LesionSpec, as_spec, random_lesion_specs, render_lesion
+
+__all__ = ["SyntheticMammogram", "LesionSpec", "synthesize_mammogram", "random_lesion_specs",
+           "DETECTOR_HEIGHT_MM", "DENSITIES", "CHEST_WALL_SIDE", "LESION_KINDS", "MASS_SHAPES"]
+
+#: Long side of a Hologic Selenia 24 x 29 cm detector (4096 px at 70 um).
+DETECTOR_HEIGHT_MM = 286.72
+#: BI-RADS breast density categories (a: fatty ... d: extremely dense).
+DENSITIES = ("A", "B", "C", "D")
+#: Image edge holding the chest wall, by laterality.
+CHEST_WALL_SIDE = {"L": "left", "R": "right"}
+_MAX_VALUE = 4095
+_DENSITY_SHIFT = {"A": 1.35, "B": 0.75, "C": 0.2, "D": -0.35}
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticMammogram:
+    """One synthetic image and its truth.
+
+    Attributes
+    ----------
+    pixels : numpy.ndarray
+        uint16 (rows, cols), 12-bit (0..4095), bright = dense, background 0.
+    breast_mask : numpy.ndarray
+        bool (rows, cols), True on the breast (equals ``pixels > 0``).
+    lesions : list of dict
+        One per lesion: 'box' (row_min, col_min, row_max, col_max), inclusive;
+        'type' ('mass', 'calcification', 'mass+calcification'); 'shape'
+        ('round', 'oval', 'lobulated', 'spiculated', 'cluster'); 'margin';
+        'size_mm'; 'center' (row, col); 'status' (a biopsy category 'B2'..'B5'
+        consistent with the appearance); 'severity' ('benign'/'malignant').
+    view, laterality, density : str
+        'CC'/'MLO', 'L'/'R', BI-RADS 'A'..'D'.
+    pixel_spacing_mm : float
+        Pixel size if the image spans a 24 x 29 cm detector.
+    pectoral_mask : numpy.ndarray or None
+        bool (rows, cols) of the pectoral muscle (MLO only).
+    """
+
+    pixels: np.ndarray
+    breast_mask: np.ndarray
+    lesions: list = field(default_factory=list)
+    view: str = "CC"
+    laterality: str = "L"
+    density: str = "B"
+    pixel_spacing_mm: float = 0.14
+    pectoral_mask: np.ndarray | None = None
+
+
+def _check(rows: int, cols: int, view: str, laterality: str, density) -> str:
+    if int(rows) < 64 or int(cols) < 64:
+        raise ValueError(f"rows and cols must be >= 64, got {rows} x {cols}")
+    if view not in ("CC", "MLO"):
+        raise ValueError(f"view must be 'CC' or 'MLO', got {view!r}")
+    if laterality not in ("L", "R"):
+        raise ValueError(f"laterality must be 'L' or 'R', got {laterality!r}")
+    if density is not None and str(density).upper() not in DENSITIES:
+        raise ValueError(f"density must be one of {DENSITIES} or None, got {density!r}")
+    return "" if density is None else str(density).upper()
+
+
+def _status(rng: np.random.Generator, info: dict) -> tuple[str, str]:
+    """A biopsy category that fits the look: spiculated and linear calcs lean malignant."""
+    p_malignant = {"spiculated": 0.85, "lobulated": 0.45, "cluster": 0.4, "oval": 0.2, "round": 0.15}[info["shape"]]
+    if info["margin"] == "ill-defined":
+        p_malignant = min(0.9, p_malignant + 0.25)
+    if rng.random() < p_malignant:
+        return str(rng.choice(["B4", "B5"], p=[0.25, 0.75])), "malignant"
+    return str(rng.choice(["B2", "B3"], p=[0.8, 0.2])), "benign"
+
+
+def _place(rng, patch, info, spec, sd_full, margin_px, pect_full, weight_low, taken):
+    """Pick a centre whose box lies inside the breast, off the pectoral, apart from other boxes."""
+    rows, cols = sd_full.shape
+    r0, c0, r1, c1 = info["box_rel"]
+    if spec.center is not None:
+        candidates = [tuple(int(v) for v in spec.center)]
+    else:
+        p = (weight_low.ravel() ** 2) + 1e-6
+        idx = rng.choice(p.size, size=200, p=p / p.sum())
+        fr, fc = rows / weight_low.shape[0], cols / weight_low.shape[1]
+        cy = ((idx // weight_low.shape[1]) + rng.random(idx.size)) * fr
+        cx = ((idx % weight_low.shape[1]) + rng.random(idx.size)) * fc
+        candidates = list(zip(cy.astype(int), cx.astype(int)))
+    for cy, cx in candidates:
+        box = (cy + r0, cx + c0, cy + r1, cx + c1)
+        if box[0] < 0 or box[1] < 0 or box[2] >= rows or box[3] >= cols:
+            continue
+        region = sd_full[box[0]:box[2] + 1, box[1]:box[3] + 1]
+        if region.min() < margin_px:
+            continue
+        if pect_full is not None and pect_full[box[0]:box[2] + 1, box[1]:box[3] + 1].max() > -margin_px:
+            continue
+        gap = margin_px
+        if any(box[0] <= b[2] + gap and b[0] <= box[2] + gap and box[1] <= b[3] + gap and b[1] <= box[3] + gap
+               for b in taken):
+            continue
+        return cy, cx, box
+    return None
+
+
+def synthesize_mammogram(
+    rng: np.random.Generator | int,
+    *,
+    rows: int = 2048,
+    cols: int = 1664,
+    view: str = "CC",
+    laterality: str = "L",
+    lesions=(),
+    density: str | None = None,
+) -> SyntheticMammogram:
+    """Draw one synthetic mammogram.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        Source of all randomness (an int seeds a new generator); the same state
+        gives the same image.
+    rows, cols : int
+        Image size in pixels (>= 64 each).
+    view : {'CC', 'MLO'}
+    laterality : {'L', 'R'}
+        Decides the chest-wall side (see the module docstring).
+    lesions : sequence or int
+        :class:`LesionSpec` items, kind or shape names ('mass', 'calcification',
+        'mass+calcification', 'spiculated', ...) or dicts of LesionSpec fields;
+        an int draws that many random lesions.
+    density : {'A', 'B', 'C', 'D'}, optional
+        BI-RADS density; random (screening proportions) when None.
+
+    Returns
+    -------
+    SyntheticMammogram
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter, or when a lesion does not fit inside the breast.
+    """
+    dens = _check(rows, cols, view, laterality, density)
+    rows, cols = int(rows), int(cols)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    specs = random_lesion_specs(rng, int(lesions)) if isinstance(lesions, (int, np.integer)) else [
+        as_spec(x) for x in lesions]
+    dens = dens or str(rng.choice(DENSITIES, p=[0.1, 0.4, 0.4, 0.1]))
+    px_mm = DETECTOR_HEIGHT_MM / max(rows, cols)
+    outline = anat.draw_outline(rng, view)
+
+    # --- smooth anatomy on a coarse grid (about 512 rows) ---
+    f = max(1, int(round(max(rows, cols) / 512)))
+    low = (-(-rows // f), -(-cols // f))
+    low_mm = px_mm * rows / low[0]
+    sd_mm = anat.skin_distance(outline, low) * np.float32(low_mm)
+    weight = anat.gland_weight(outline, sd_mm, low_mm, rng)
+    tex = anat.tissue_texture(rng, outline, low, beta=3.0)
+    strands = anat.strand_lines(rng, outline, low, width_px=max(0.5, 0.25 / low_mm))
+    roll = float(rng.uniform(10.0, 22.0))
+    thick = np.sqrt(1 - (1 - np.clip(sd_mm / roll, 0, 1)) ** 2) ** 0.6
+    glands = weight * (1 / (1 + np.exp(-(tex + 2.2 * weight - 1.1 - _DENSITY_SHIFT[dens]) / 0.35)))
+    fat = float(rng.uniform(0.3, 0.38))
+    img = 0.12 + (fat - 0.12) * thick + 0.36 * glands * thick + 0.1 * strands * thick * (1 - 0.5 * glands)
+    pect_low = anat.pectoral_distance(outline, low)
+    if pect_low is not None:
+        pm = smoothstep(pect_low * np.float32(low_mm), -1.0, 1.0)
+        muscle = float(rng.uniform(0.68, 0.82)) - 0.06 * smoothstep(pect_low * np.float32(low_mm), 0, 60) \
+            + 0.025 * tex
+        img = img * (1 - pm) + muscle * pm
+        weight = weight * (1 - pm)
+    img = resize_bilinear(img, (rows, cols))
+
+    # --- full resolution: exact outline, skin line, lesions, noise ---
+    sd = anat.skin_distance(outline, (rows, cols))
+    mask = sd > 0
+    skin_w = max(0.6, 0.5 / px_mm)
+    img += 0.07 * np.exp(-(((sd - 1.5 * skin_w) / skin_w) ** 2))
+    pect = anat.pectoral_distance(outline, (rows, cols))
+    found, taken = [], []
+    for spec in specs:
+        patch, info = render_lesion(rng, spec, px_mm)
+        spot = _place(rng, patch, info, spec, sd, 5.0 / px_mm, pect, weight, taken)
+        if spot is None:
+            raise ValueError(f"a {spec.kind} of {info['size_mm']} mm does not fit inside this "
+                             f"{rows}x{cols} breast; use a smaller size_mm or a larger image")
+        cy, cx, box = spot
+        h = patch.shape[0] // 2
+        y0, x0 = cy - h, cx - h
+        ys, xs = slice(max(y0, 0), min(y0 + patch.shape[0], rows)), slice(max(x0, 0), min(x0 + patch.shape[1], cols))
+        img[ys, xs] += patch[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
+        taken.append(box)
+        status, severity = _status(rng, info)
+        info = {k: v for k, v in info.items() if k != "box_rel"}
+        found.append({"box": tuple(int(b) for b in box), **info, "center": (int(cy), int(cx)),
+                      "status": status, "severity": severity})
+    noise = rng.standard_normal((rows, cols), dtype=np.float32)
+    img += noise * (0.012 * np.sqrt(np.clip(img, 0.01, None)))
+    pixels = np.clip(img * _MAX_VALUE, 1, _MAX_VALUE).astype(np.uint16)
+    pixels[~mask] = 0
+    pect_mask = (pect > 0) & mask if pect is not None else None
+    if CHEST_WALL_SIDE[laterality] == "right":
+        pixels, mask = pixels[:, ::-1].copy(), mask[:, ::-1].copy()
+        pect_mask = pect_mask[:, ::-1].copy() if pect_mask is not None else None
+        for les in found:
+            r0, c0, r1, c1 = les["box"]
+            les["box"] = (r0, cols - 1 - c1, r1, cols - 1 - c0)
+            les["center"] = (les["center"][0], cols - 1 - les["center"][1])
+    return SyntheticMammogram(pixels=pixels, breast_mask=mask, lesions=found, view=view, laterality=laterality,
+                              density=dens, pixel_spacing_mm=float(px_mm), pectoral_mask=pect_mask)

@@ -1,0 +1,179 @@
+"""Anatomy of a synthetic mammogram: outline, skin distance, gland map, pectoral.
+
+Everything is drawn with the chest wall on the LEFT (column 0); the caller
+mirrors the finished image for the other side. Sizes are physical (mm) so the
+same breast looks the same at any pixel count. The outline is one number per
+row, the depth ``g(v)`` of the breast from the chest wall, so the mask and the
+distance to the skin are cheap to evaluate at full resolution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .synth_fields import powerlaw_field, smoothstep
+
+__all__ = ["Outline", "draw_outline", "edge_depth", "skin_distance", "pectoral_distance", "gland_weight",
+           "tissue_texture", "strand_lines"]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Shape parameters of one breast (fractions of the image rows / cols).
+
+    ``depth``: nipple distance from the chest wall (fraction of cols);
+    ``nipple_row``: row of the nipple (fraction of rows); ``up``: CC half-height
+    above the nipple (fraction of rows) or MLO width at the top edge (fraction of
+    cols); ``down``: half-height below the nipple (fraction of rows); ``p``:
+    superellipse exponent of the lower (CC: both) contour; ``p_up``: MLO
+    convexity of the upper contour; ``wobble``: (amplitude, frequency, phase)
+    rows of a gentle irregularity; ``pect``: MLO pectoral (width at the top,
+    height at the chest wall, bulge), zeros for CC.
+    """
+
+    view: str
+    depth: float
+    nipple_row: float
+    up: float
+    down: float
+    p: float
+    p_up: float
+    wobble: tuple[tuple[float, float, float], ...]
+    pect: tuple[float, float, float]
+
+
+def draw_outline(rng: np.random.Generator, view: str) -> Outline:
+    """Random but plausible outline parameters for a CC or MLO view."""
+    wob = tuple((float(rng.uniform(0.005, 0.02)), float(k), float(rng.uniform(0, 2 * np.pi))) for k in (1, 2, 3))
+    if view == "CC":
+        return Outline(view, depth=float(rng.uniform(0.55, 0.82)), nipple_row=float(rng.uniform(0.45, 0.55)),
+                       up=float(rng.uniform(0.40, 0.56)), down=float(rng.uniform(0.40, 0.56)),
+                       p=float(rng.uniform(1.9, 2.5)), p_up=1.0, wobble=wob, pect=(0.0, 0.0, 0.0))
+    depth = float(rng.uniform(0.58, 0.85))
+    top = float(rng.uniform(0.32, 0.5)) * depth
+    nipple = float(rng.uniform(0.52, 0.66))
+    return Outline(view, depth=depth, nipple_row=nipple, up=top / depth,
+                   down=float(rng.uniform(0.30, 0.45)), p=float(rng.uniform(1.8, 2.4)),
+                   p_up=float(rng.uniform(1.5, 2.2)), wobble=wob,
+                   pect=(top * float(rng.uniform(0.75, 0.98)), float(rng.uniform(0.32, 0.58)),
+                         float(rng.uniform(0.0, 0.35))))
+
+
+def edge_depth(o: Outline, v: np.ndarray) -> np.ndarray:
+    """Depth of the breast (fraction of cols) at row fractions ``v`` (0 = no breast)."""
+    v = np.asarray(v, dtype=np.float64)
+    if o.view == "CC":
+        half = np.where(v < o.nipple_row, o.up, o.down)
+        t = np.abs(v - o.nipple_row) / half
+        g = o.depth * np.clip(1 - t ** o.p, 0, None) ** (1 / o.p)
+    else:
+        x = np.clip(v / o.nipple_row, 0, 1)
+        top = o.depth * o.up
+        upper = top + (o.depth - top) * (1 - (1 - x) ** o.p_up)
+        t = np.clip((v - o.nipple_row) / o.down, 0, None)
+        lower = o.depth * np.clip(1 - t ** o.p, 0, None) ** (1 / o.p)
+        g = np.where(v <= o.nipple_row, upper, lower)
+    wob = sum(a * np.sin(2 * np.pi * k * v + ph) for a, k, ph in o.wobble)
+    return np.clip(g * (1 + wob), 0, 1)
+
+
+def skin_distance(o: Outline, shape: tuple[int, int]) -> np.ndarray:
+    """Signed distance to the skin in pixels of ``shape`` (> 0 inside the breast).
+
+    First-order estimate ``(g(v) - u) / sqrt(1 + g'(v)**2)``: exact for a straight
+    contour, close near any smooth one, and the zero set is the outline itself.
+    Row and column fractions are the same on every grid, so a coarse grid and
+    the full image sample the same breast.
+    """
+    rows, cols = shape
+    v = (np.arange(rows) + 0.5) / rows
+    g = edge_depth(o, v) * cols
+    slope = np.gradient(g)
+    inv = (1.0 / np.sqrt(1.0 + slope * slope)).astype(np.float32)
+    g = np.where(g > 0, g, -1.0).astype(np.float32)
+    u = np.arange(cols, dtype=np.float32) + 0.5
+    return (g[:, None] - u[None, :]) * inv[:, None]
+
+
+def pectoral_distance(o: Outline, shape: tuple[int, int]) -> np.ndarray | None:
+    """Signed distance (pixels of ``shape``) into the pectoral muscle, None for CC."""
+    width, height, bulge = o.pect
+    if width <= 0:
+        return None
+    rows, cols = shape
+    a = (np.arange(cols, dtype=np.float32) + 0.5) / (width * cols)
+    b = (np.arange(rows, dtype=np.float32) + 0.5) / (height * rows)
+    # 1 - a - b is the straight edge; the bulge term makes it convex like a real muscle.
+    f = 1 - a[None, :] - b[:, None] + bulge * a[None, :] * b[:, None] * 1.2
+    grad = np.hypot(1 / (width * cols), 1 / (height * rows))
+    return (f / grad).astype(np.float32)
+
+
+def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """Where fibroglandular tissue may be (0..1): the cone from the chest wall to the nipple.
+
+    Keeps a subcutaneous fat layer (a few mm under the skin) and retromammary fat
+    near the chest wall free, and concentrates tissue about the nipple axis
+    (CC: horizontal; MLO: rising toward the axilla).
+    """
+    rows, cols = sd_mm.shape
+    nip = np.array([o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols])
+    if o.view == "CC":
+        chest = np.array([(o.nipple_row + rng.normal(0, 0.03)) * rows, 0.0])
+        width0 = 0.34 * rows
+    else:
+        chest = np.array([(o.nipple_row - rng.uniform(0.15, 0.28)) * rows, 0.0])
+        width0 = 0.30 * rows
+    axis = nip - chest
+    length = float(np.hypot(*axis))
+    d = axis / length
+    yy = np.arange(rows, dtype=np.float32)[:, None] - chest[0]
+    xx = np.arange(cols, dtype=np.float32)[None, :] - chest[1]
+    s = np.clip((yy * d[0] + xx * d[1]) / length, 0, 1.2)
+    q = yy * d[1] - xx * d[0]
+    width = width0 * (1 - 0.55 * s)
+    w_axis = np.exp(-((q / width) ** 2))
+    u_mm = (np.arange(cols, dtype=np.float32) + 0.5)[None, :] * px_mm
+    w = w_axis * smoothstep(sd_mm, 3.0, 16.0) * (0.25 + 0.75 * smoothstep(u_mm, 2.0, 30.0))
+    return w.astype(np.float32)
+
+
+def _polar_sample(field: np.ndarray, centre: tuple[float, float], shape: tuple[int, int],
+                  radial_scale: float, ring: float) -> np.ndarray:
+    """Sample ``field`` in polar coordinates about ``centre`` (radially stretched texture)."""
+    rows, cols = shape
+    yy = np.arange(rows, dtype=np.float32)[:, None] - centre[0]
+    xx = np.arange(cols, dtype=np.float32)[None, :] - centre[1]
+    r = np.hypot(yy, xx)
+    theta = np.arctan2(yy, xx)
+    coords = np.stack([np.broadcast_to(r * radial_scale, (rows, cols)),
+                       np.broadcast_to(theta * ring, (rows, cols))])
+    return ndimage.map_coordinates(field, coords, order=1, mode="grid-wrap").astype(np.float32)
+
+
+def tissue_texture(rng: np.random.Generator, o: Outline, shape: tuple[int, int], beta: float) -> np.ndarray:
+    """Power-law tissue texture: an isotropic part plus ducts radiating from the nipple."""
+    rows, cols = shape
+    iso = powerlaw_field(rng, shape, beta, f_low=1.5 / rows)
+    side = 2 * max(rows, cols)
+    rad = powerlaw_field(rng, (side, side // 2), beta, f_low=1.5 / rows)
+    nip = (o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols)
+    polar = _polar_sample(rad, nip, shape, radial_scale=0.45, ring=0.5 * rows)
+    tex = 0.6 * iso + 0.55 * polar
+    return tex / max(float(tex.std()), 1e-6)
+
+
+def strand_lines(rng: np.random.Generator, o: Outline, shape: tuple[int, int], width_px: float) -> np.ndarray:
+    """Thin bright curvilinear strands (Cooper's ligaments, ducts): ridges of a smooth field."""
+    rows, cols = shape
+    side = 2 * max(rows, cols)
+    g = powerlaw_field(rng, (side, side // 2), 3.8, f_low=2.0 / rows)
+    nip = (o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols)
+    g = _polar_sample(g, nip, shape, radial_scale=0.35, ring=0.55 * rows)
+    gy, gx = np.gradient(g)
+    grad = np.hypot(gy, gx) + 1e-4
+    lines = np.exp(-((g / (width_px * grad)) ** 2))
+    keep = smoothstep(powerlaw_field(rng, shape, 3.0, f_low=2.0 / rows), -0.6, 0.8)
+    return (lines * keep).astype(np.float32)
