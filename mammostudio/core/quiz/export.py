@@ -1,0 +1,141 @@
+"""Exports of a reader study: Excel report, tidy CSV, iMRMC and MRMCaov inputs.
+
+Nothing exported names a patient: cases and items appear under their opaque
+study ids, real images only by lesion type and biopsy category; the ``origin``
+of an item (its source file) stays in the study database.
+
+iMRMC (FDA, Gallas) takes one row per reader x case x modality with a score,
+plus one truth row per case. Two layouts are written:
+
+- ``.imrmc`` for the Java application: free-text header, ``NR``/``N0``/``N1``/
+  ``NM`` lines, ``BEGIN DATA:``, then ``readerID,caseID,modalityID,score`` rows;
+  truth rows carry readerID ``-1`` and modalityID ``0``; case ids are integers.
+- a CSV data frame for the R package (``readerID,caseID,modalityID,score``),
+  where truth rows have readerID and modalityID ``truth``.
+
+MRMCaov (R) takes a long table ``reader, test, case, truth, rating``.
+Truth 1 = generated (the signal class); scores are the ROC ratings of
+:mod:`.stats` (1..2K, higher = more sure it is generated).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import atomic_path, write_text
+from .report import summarise
+from .store import QuizStore
+
+__all__ = ["responses_table", "mrmc_frame", "write_csv", "write_excel", "write_imrmc", "write_imrmc_r",
+           "write_mrmcaov"]
+
+_TIDY = ["reader", "experience_years", "subspecialty", "session_id", "mode", "position", "case_id", "task",
+         "item_id", "truth", "source", "lesion_type", "status", "answer", "confidence", "rating", "correct",
+         "rt_ms", "timed_out", "shown_at", "answered_at"]
+
+
+def responses_table(store: QuizStore) -> pd.DataFrame:
+    """One row per answer, tidy, with truth, and without any source file or patient id."""
+    return store.responses()[_TIDY]
+
+
+def mrmc_frame(store: QuizStore, *, modality: str = "GAN") -> pd.DataFrame:
+    """Assessment ratings as reader, test, case (1..K), truth, rating.
+
+    Raises
+    ------
+    ValueError
+        For a 2AFC study (no per-image ratings) or when nothing was answered.
+    """
+    if store.config.task != "single":
+        raise ValueError("iMRMC / MRMCaov exports need single-image ratings; this is a 2AFC study")
+    df = store.responses()
+    df = df[(df["mode"] == "assessment") & ~df["timed_out"]]
+    if df.empty:
+        raise ValueError("no answered assessment cases to export")
+    # Integer case numbers in the order of the (random) case ids: no truth in the order.
+    numbers = {c: i + 1 for i, c in enumerate(sorted(df["case_id"].unique()))}
+    return pd.DataFrame({
+        "reader": df["reader"].map(_safe_id).to_numpy(), "test": modality,
+        "case": df["case_id"].map(numbers).to_numpy(), "truth": df["truth_generated"].astype(int).to_numpy(),
+        "rating": df["rating"].astype(int).to_numpy()}).sort_values(["reader", "case"], ignore_index=True)
+
+
+def _safe_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text).strip()) or "reader"
+
+
+def write_csv(store: QuizStore, path: str | os.PathLike) -> Path:
+    """The tidy responses table as CSV."""
+    return write_text(path, responses_table(store).to_csv(index=False))
+
+
+def write_mrmcaov(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
+    """MRMCaov long format CSV: reader, test, case, truth, rating."""
+    return write_text(path, mrmc_frame(store, modality=modality).to_csv(index=False))
+
+
+def write_imrmc(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
+    """The Java iMRMC input file (see the module docstring for the layout)."""
+    m = mrmc_frame(store, modality=modality)
+    truth = m.drop_duplicates("case").sort_values("case")
+    lines = [
+        "mammostudio reader study: real (truth 0) vs generated (truth 1) lesion patches",
+        f"modality 1 = {modality}; score = confidence rating, higher = more sure the image is generated",
+        f"NR: {m['reader'].nunique()}",
+        f"N0: {int((truth['truth'] == 0).sum())}",
+        f"N1: {int((truth['truth'] == 1).sum())}",
+        "NM: 1",
+        "",
+        "BEGIN DATA:",
+    ]
+    lines += [f"-1,{c},0,{t}" for c, t in zip(truth["case"], truth["truth"])]
+    lines += [f"{r},{c},1,{s}" for r, c, s in zip(m["reader"], m["case"], m["rating"])]
+    return write_text(path, "\n".join(lines) + "\n")
+
+
+def write_imrmc_r(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
+    """The R iMRMC data frame as CSV: readerID, caseID, modalityID, score (+ truth rows)."""
+    m = mrmc_frame(store, modality=modality)
+    truth = m.drop_duplicates("case").sort_values("case")
+    rows = pd.concat([
+        pd.DataFrame({"readerID": "truth", "caseID": truth["case"], "modalityID": "truth", "score": truth["truth"]}),
+        pd.DataFrame({"readerID": m["reader"], "caseID": m["case"], "modalityID": modality, "score": m["rating"]}),
+    ], ignore_index=True)
+    return write_text(path, rows.to_csv(index=False))
+
+
+def write_excel(store: QuizStore, path: str | os.PathLike, *, margin: float | None = None) -> Path:
+    """Excel report: responses, per-reader and pooled summaries, breakdowns, verdict.
+
+    Sheets: ``summary`` (verdict, design log), ``responses``, ``per_reader``,
+    ``pooled``, ``per_generator``, ``per_case``, ``learning_curve``,
+    ``response_times``, ``agreement``, ``readers``.
+    """
+    margin = store.config.equivalence_margin if margin is None else margin
+    df = store.responses()
+    res = summarise(df, margin=margin)
+    pooled = res.per_reader[res.per_reader["reader"] == "ALL"].drop(columns="reader").T.reset_index()
+    pooled.columns = ["statistic", "value"]
+    about = pd.DataFrame({"item": ["verdict", "equivalence margin", "task", "confidence levels",
+                                   "assessment cases", "training cases"] + ["log"] * len(store.log),
+                          "value": [res.verdict, margin, store.config.task, store.config.confidence_levels,
+                                    store.n_cases("assessment"), store.n_cases("training")] + store.log})
+    readers = store.readers().drop(columns=["reader_id"])
+    sheets = {
+        "summary": about, "responses": df[_TIDY], "per_reader": res.per_reader, "pooled": pooled,
+        "per_generator": res.per_generator, "per_case": res.per_case, "learning_curve": res.learning,
+        "response_times": res.response_times, "agreement": pd.DataFrame([res.kappa]), "readers": readers,
+    }
+    with atomic_path(path, suffix=".xlsx") as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, table in sheets.items():
+                table.to_excel(xw, sheet_name=name, index=False)
+                ws = xw.sheets[name]
+                for col in ws.columns:
+                    width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
+                    ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 90)
+    return Path(path)
