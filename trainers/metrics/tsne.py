@@ -1,0 +1,146 @@
+"""t-SNE maps of raw patch pixels (paper 5.2, Figures 10, 11, 13).
+
+The paper embeds the raw 128 x 128 pixels of real masses, generated masses and
+normal-tissue patches in 2-D with perplexity 250, up to 4000 iterations and a
+random initialisation (scikit-learn's Barnes-Hut t-SNE).
+A PCA pre-reduction (e.g. to 50 dimensions) is optional: it changes the map
+little and the run time a lot, so the time is reported with the result.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mammostudio.core.atomic import atomic_path
+
+__all__ = ["tsne_map", "plot_tsne"]
+
+# Colour per label for the plot, in order of first appearance.
+PALETTE = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75)]
+
+
+def tsne_map(
+    groups: dict[str, np.ndarray],
+    *,
+    perplexity: float = 250.0,
+    max_iter: int = 4000,
+    pca: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """2-D t-SNE of several uint8 patch stacks, pixels as features.
+
+    Parameters
+    ----------
+    groups : dict of label -> uint8 (n, rows, cols)
+        All stacks must share (rows, cols).
+    perplexity : float
+        Paper: 250. Must be below the total number of patches.
+    max_iter : int
+        Paper: up to 4000 (scikit-learn needs at least 250).
+    pca : int, optional
+        Reduce the pixels to this many principal components first.
+    seed : int
+        Random initialisation and PCA solver seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x``, ``y``, ``label`` (one row per patch, groups in order);
+        ``attrs`` holds ``seconds``, ``perplexity``, ``max_iter``, ``pca``,
+        ``n_iter`` (iterations run) and ``kl_divergence``.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    if not groups:
+        raise ValueError("groups must hold at least one stack")
+    shapes = {label: np.asarray(s).shape[1:] for label, s in groups.items()}
+    for label, stack in groups.items():
+        stack = np.asarray(stack)
+        if stack.ndim != 3 or stack.dtype != np.uint8:
+            raise ValueError(f"group {label!r} must be uint8 (n, rows, cols), got {stack.dtype} {stack.shape}")
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"all groups must share one patch size, got {shapes}")
+    x = np.concatenate([np.asarray(s, np.float32).reshape(len(s), -1) / 255.0 for s in groups.values()])
+    labels = np.concatenate([[label] * len(s) for label, s in groups.items()])
+    if perplexity >= len(x):
+        raise ValueError(f"perplexity ({perplexity}) must be below the number of patches ({len(x)})")
+    start = time.perf_counter()
+    if pca is not None:
+        if not 2 <= pca <= min(x.shape):
+            raise ValueError(f"pca must be in [2, {min(x.shape)}], got {pca}")
+        x = PCA(n_components=pca, random_state=seed).fit_transform(x)
+    # scikit-learn renamed n_iter to max_iter in 1.5.
+    iter_arg = "max_iter" if "max_iter" in inspect.signature(TSNE).parameters else "n_iter"
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="random", random_state=seed,
+                learning_rate="auto", **{iter_arg: max_iter})
+    xy = tsne.fit_transform(x)
+    seconds = time.perf_counter() - start
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": labels})
+    df.attrs.update(seconds=seconds, perplexity=perplexity, max_iter=max_iter, pca=pca,
+                    n_iter=int(getattr(tsne, "n_iter_", max_iter)), kl_divergence=float(tsne.kl_divergence_))
+    return df
+
+
+def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = None, size: int = 800) -> Path:
+    """Write a scatter plot of a :func:`tsne_map` table as a PNG (atomically).
+
+    Uses matplotlib when it is installed, otherwise draws the points with PIL.
+    """
+    for col in ("x", "y", "label"):
+        if col not in df.columns:
+            raise ValueError(f"df needs columns x, y, label; missing {col!r}")
+    path = Path(path)
+    labels = list(dict.fromkeys(df["label"]))
+    if title is None:
+        secs = df.attrs.get("seconds")
+        title = f"t-SNE, perplexity {df.attrs.get('perplexity', '?')}" + (f", {secs:.0f} s" if secs else "")
+    try:  # a bare Figure renders with Agg and leaves any pyplot backend alone
+        from matplotlib.figure import Figure
+    except ImportError:
+        return _plot_pil(df, path, labels, title, size)
+
+    fig = Figure(figsize=(size / 100, size / 100), dpi=100)
+    ax = fig.add_subplot()
+    for i, label in enumerate(labels):
+        sel = df["label"] == label
+        colour = tuple(c / 255 for c in PALETTE[i % len(PALETTE)])
+        ax.scatter(df.loc[sel, "x"], df.loc[sel, "y"], s=4, alpha=0.6, color=colour,
+                   label=f"{label} ({int(sel.sum())})")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(markerscale=3, loc="best")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+def _plot_pil(df: pd.DataFrame, path: Path, labels: list, title: str, size: int) -> Path:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    margin, legend_h = 30, 18 * len(labels) + 30
+    xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
+    span_x = max(xs.max() - xs.min(), 1e-12)
+    span_y = max(ys.max() - ys.min(), 1e-12)
+    inner = size - 2 * margin
+    px = margin + (xs - xs.min()) / span_x * inner
+    py = legend_h + (ys.max() - ys) / span_y * (size - legend_h - margin)
+    draw.text((margin, 6), title, fill="black")
+    for i, label in enumerate(labels):
+        colour = PALETTE[i % len(PALETTE)]
+        sel = (df["label"] == label).to_numpy()
+        for x0, y0 in zip(px[sel], py[sel]):
+            draw.ellipse((x0 - 2, y0 - 2, x0 + 2, y0 + 2), fill=colour)
+        draw.rectangle((margin, 26 + 18 * i, margin + 10, 36 + 18 * i), fill=colour)
+        draw.text((margin + 16, 24 + 18 * i), f"{label} ({int(sel.sum())})", fill="black")
+    with atomic_path(path) as tmp:
+        img.save(tmp, format="PNG")
+    return path
