@@ -1,0 +1,201 @@
+"""Training a 16-pixel DCGAN on the CPU: steps, run folder, callbacks, stop, exact resume, guards."""
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mammostudio.core.images import read_png
+from mammostudio.core.progress import StopToken
+from trainers.dcgan import Callback, DivergenceError, GANConfig, GANTrainer
+from trainers.dcgan.checkpoint import load_state
+
+
+@pytest.fixture(scope="module")
+def patches() -> np.ndarray:
+    """20 blobby 16x16 'lesions': bright discs of random size on a dark noisy background."""
+    rng = np.random.default_rng(0)
+    rr, cc = np.mgrid[:16, :16]
+    out = []
+    for _ in range(20):
+        r0, c0, rad = rng.uniform(5, 11), rng.uniform(5, 11), rng.uniform(2, 5)
+        disc = ((rr - r0) ** 2 + (cc - c0) ** 2 < rad ** 2) * 150
+        out.append(np.clip(40 + disc + rng.normal(0, 10, (16, 16)), 0, 255).astype(np.uint8))
+    return np.stack(out)
+
+
+def weights(trainer: GANTrainer) -> dict[str, torch.Tensor]:
+    return {**{f"G.{k}": v.clone() for k, v in trainer.G.state_dict().items()},
+            **{f"D.{k}": v.clone() for k, v in trainer.D.state_dict().items()}}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_two_steps_update_both_networks_and_fill_the_run_folder(tmp_path, patches):
+    cfg = GANConfig.tiny(epochs=1, batch_size=10)
+    trainer = GANTrainer(cfg, patches, tmp_path / "run")
+    before = weights(trainer)
+    result = trainer.fit()
+    assert result["status"] == "finished" and result["step"] == 2 and trainer.epoch == 1
+    after = weights(trainer)
+    assert not torch.equal(before["G.model.0.weight"], after["G.model.0.weight"])
+    assert not torch.equal(before["D.main.0.weight"], after["D.main.0.weight"])
+    run = tmp_path / "run"
+    assert GANConfig.from_json(run / "config.json") == cfg
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    assert len(rows) == 1
+    row = {k: float(v) for k, v in rows[0].items()}
+    assert row["epoch"] == 1 and row["step"] == 2
+    assert 0.7 <= row["real_label"] <= 1.0
+    assert 0 < row["d_x"] < 1 and 0 < row["d_g_z1"] < 1 and 0 < row["d_g_z2"] < 1
+    assert row["lr_g"] == 4e-4 and row["lr_d"] == 2e-4 and row["images_per_s"] > 0
+    # 16 fixed-noise samples of 16x16 in a 4x4 grid with 2-pixel gaps
+    grid = read_png(run / "samples" / "epoch_00001.png")
+    assert grid.shape == (2 + 4 * 18, 2 + 4 * 18) and grid.dtype == np.uint8
+    state = load_state(run / "checkpoints" / "last.pt")
+    assert state["epoch"] == 1 and state["step"] == 2
+
+
+def test_learning_rates_decay_by_their_own_schedules(tmp_path, patches):
+    cfg = GANConfig.tiny(epochs=4, batch_size=20, decay_every_g=2, decay_every_d=3, decay_gamma=0.5)
+    GANTrainer(cfg, patches, tmp_path / "run").fit()
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [float(r["lr_g"]) for r in rows] == [4e-4, 4e-4, 2e-4, 2e-4]
+    assert [float(r["lr_d"]) for r in rows] == [2e-4, 2e-4, 2e-4, 1e-4]
+
+
+class Recorder(Callback):
+    """Adds a metric, saves 'best' and records what the hooks received."""
+
+    def __init__(self):
+        self.calls, self.grids, self.steps, self.saved = [], [], [], []
+
+    def on_train_start(self, trainer):
+        self.calls.append("start")
+
+    def on_step_end(self, trainer, step, metrics):
+        assert all(isinstance(v, float) for v in metrics.values())
+        self.steps.append(step)
+
+    def on_epoch_end(self, trainer, epoch, metrics):
+        images = trainer.sample(6)
+        assert images.shape == (6, 16, 16) and images.dtype == np.uint8
+        metrics["fid"] = float(epoch) * 10
+        trainer.save_checkpoint("best")
+
+    def on_sample(self, trainer, epoch, grid):
+        self.grids.append((epoch, grid.dtype, grid.ndim))
+
+    def on_checkpoint(self, trainer, name, path):
+        assert path.is_file()
+        self.saved.append(name)
+
+    def on_train_end(self, trainer, summary):
+        self.calls.append(summary["status"])
+
+
+def test_callbacks_get_plain_values_and_can_add_metrics_and_checkpoints(tmp_path, patches):
+    rec = Recorder()
+    GANTrainer(GANConfig.tiny(epochs=2), patches, tmp_path / "run", [rec]).fit()
+    assert rec.calls == ["start", "finished"]
+    assert rec.steps == [1, 2, 3, 4, 5, 6]  # 20 patches / batch 8 -> 3 steps per epoch
+    assert rec.grids == [(1, np.uint8, 2), (2, np.uint8, 2)]
+    assert rec.saved == ["best", "last", "best", "last"]
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [float(r["fid"]) for r in rows] == [10.0, 20.0]
+
+
+def test_sampling_with_a_seed_is_reproducible_and_leaves_training_alone(tmp_path, patches):
+    trainer = GANTrainer(GANConfig.tiny(), patches, tmp_path / "run")
+    a, b = trainer.sample(5, seed=3), trainer.sample(5, seed=3)
+    assert np.array_equal(a, b) and not np.array_equal(a, trainer.sample(5, seed=4))
+    assert trainer.G.training
+
+
+def test_resume_from_the_last_epoch_checkpoint_is_bitwise_exact(tmp_path, patches):
+    straight = GANTrainer(GANConfig.tiny(epochs=4), patches, tmp_path / "a")
+    straight.fit()
+    half = GANTrainer(GANConfig.tiny(epochs=2), patches, tmp_path / "b")
+    half.fit()
+    resumed = GANTrainer.resume(tmp_path / "b", epochs=4)
+    assert resumed.epoch == 2
+    resumed.fit()
+    assert_same(weights(straight), weights(resumed))
+    assert_same(weights(straight), weights(resumed))
+    rows_a = list(csv.DictReader(open(tmp_path / "a" / "metrics.csv")))
+    rows_b = list(csv.DictReader(open(tmp_path / "b" / "metrics.csv")))
+    for ra, rb in zip(rows_a, rows_b, strict=True):
+        for key in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2", "real_label", "lr_g", "lr_d"):
+            assert ra[key] == rb[key], key
+
+
+class StopAt(Callback):
+    def __init__(self, token, step):
+        self.token, self.step = token, step
+
+    def on_step_end(self, trainer, step, metrics):
+        if step == self.step:
+            self.token.request()
+
+
+def test_a_stop_between_steps_saves_state_and_resume_continues_exactly(tmp_path, patches):
+    straight = GANTrainer(GANConfig.tiny(epochs=3), patches, tmp_path / "a")
+    straight.fit()
+    token = StopToken()
+    first = GANTrainer(GANConfig.tiny(epochs=3), patches, tmp_path / "b", [StopAt(token, 4)])
+    result = first.fit(token)
+    assert result["status"] == "stopped" and result["step"] == 4 and first.epoch == 1
+    resumed = GANTrainer.resume(tmp_path / "b")
+    assert resumed.step == 4
+    assert resumed.fit()["status"] == "finished"
+    assert_same(weights(straight), weights(resumed))
+    assert torch.equal(straight.fixed_noise, resumed.fixed_noise)
+
+
+class Poison(Callback):
+    def on_step_end(self, trainer, step, metrics):
+        if step == 4:
+            with torch.no_grad():
+                trainer.G.model[0].weight.fill_(float("nan"))
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, patches):
+    trainer = GANTrainer(GANConfig.tiny(epochs=3), patches, tmp_path / "run", [Poison()])
+    with pytest.raises(DivergenceError, match=r"diverged at epoch 2.*last good checkpoint kept"):
+        trainer.fit()
+    state = load_state(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
+
+
+def test_a_discriminator_that_rejects_every_fake_is_reported_as_collapse(tmp_path, patches):
+    # threshold 1.0: mean D(G(z)) is always below it, so the warning must fire after 2 epochs
+    cfg = GANConfig.tiny(epochs=3, collapse_threshold=1.0, collapse_epochs=2)
+    result = GANTrainer(cfg, patches, tmp_path / "run").fit()
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [float(r["collapse"]) for r in rows] == [0.0, 1.0, 1.0]
+    assert len(result["warnings"]) == 2 and "collapse" in result["warnings"][0]
+
+
+def test_patches_of_another_size_are_resized_once(tmp_path, patches):
+    big = np.repeat(np.repeat(patches, 2, axis=1), 2, axis=2)  # 32x32
+    trainer = GANTrainer(GANConfig.tiny(epochs=1), big, tmp_path / "run")
+    assert tuple(trainer.data.shape) == (20, 1, 16, 16)
+    assert np.abs(trainer.data[:, 0].numpy().astype(int) - patches.astype(int)).max() <= 1
+
+
+def test_bad_inputs_are_refused_before_anything_is_written(tmp_path, patches):
+    with pytest.raises(ValueError, match="patches"):
+        GANTrainer(GANConfig.tiny(), patches.astype(np.float32), tmp_path / "x")
+    with pytest.raises(ValueError, match="patches"):
+        GANTrainer(GANConfig.tiny(), np.zeros((0, 16, 16), np.uint8), tmp_path / "x")
+    GANTrainer(GANConfig.tiny(epochs=1), patches, tmp_path / "run").fit()
+    with pytest.raises(ValueError, match="already holds a run"):
+        GANTrainer(GANConfig.tiny(), patches, tmp_path / "run")

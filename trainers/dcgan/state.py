@@ -1,0 +1,97 @@
+"""A trainer's full state as a checkpoint dict, and back (exact resume).
+
+Everything that decides the next step is saved: both models, optimisers and
+schedulers, the epoch / step / position in the epoch with its permutation and
+real label, the fixed noise, and every random stream (the trainer's own
+generators, per process under DDP, plus torch's, numpy's and python's global
+ones for callbacks that use them).
+"""
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .checkpoint import FORMAT, VERSION, CheckpointError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .train import GANTrainer
+
+__all__ = ["capture", "restore", "process_rng_state"]
+
+
+def process_rng_state(trainer: "GANTrainer") -> dict:
+    """The random streams that differ per process (augmentation, noise)."""
+    return {"aug": trainer._aug_rng.get_state(), "noise": trainer._noise_rng.get_state()}
+
+
+def _global_rng() -> dict:
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "python": random.getstate(),
+             "numpy": [kind, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)]}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def capture(t: "GANTrainer") -> dict:
+    """The checkpoint dict of trainer ``t`` (tensors and plain values: loads with weights_only)."""
+    return {
+        "format": FORMAT, "version": VERSION, "config": t.config.to_dict(),
+        "generator": t.G.state_dict(), "discriminator": t.D.state_dict(),
+        "opt_g": t.opt_g.state_dict(), "opt_d": t.opt_d.state_dict(),
+        "sched_g": t.sched_g.state_dict(), "sched_d": t.sched_d.state_dict(),
+        "epoch": t.epoch, "step": t.step, "pos": t._pos,
+        "perm": None if t._perm is None else t._perm.cpu(), "label": t._label,
+        "acc": t._acc.cpu(), "acc_n": t._acc_n, "epoch_seconds": t._epoch_seconds,
+        "epoch_images": t._epoch_images, "collapse_run": t._collapse_run,
+        "fixed_noise": t.fixed_noise.cpu(), "world_size": t.dist.world_size,
+        "rng": {"perm": t._perm_rng.get_state(), "sample": t._sample_rng.get_state(),
+                "label": t._np_rng.bit_generator.state, "processes": t._process_rng,
+                "global": _global_rng()},
+    }
+
+
+def restore(t: "GANTrainer", state: dict, *, source: str) -> None:
+    """Load a :func:`capture` dict into a freshly built trainer of the same config."""
+    try:
+        t.G.load_state_dict(state["generator"])
+        t.D.load_state_dict(state["discriminator"])
+        t.opt_g.load_state_dict(state["opt_g"])
+        t.opt_d.load_state_dict(state["opt_d"])
+        t.sched_g.load_state_dict(state["sched_g"])
+        t.sched_d.load_state_dict(state["sched_d"])
+        t.epoch, t.step, t._pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
+        t._perm = None if state["perm"] is None else state["perm"].to(t.device)
+        t._label = state["label"]
+        t._acc = state["acc"].to(t.device)
+        t._acc_n, t._epoch_seconds = int(state["acc_n"]), float(state["epoch_seconds"])
+        t._epoch_images, t._collapse_run = int(state["epoch_images"]), int(state["collapse_run"])
+        t.fixed_noise = state["fixed_noise"].to(t.device)
+        rng = state["rng"]
+        t._perm_rng.set_state(rng["perm"])
+        t._sample_rng.set_state(rng["sample"])
+        t._np_rng.bit_generator.state = rng["label"]
+        procs = rng["processes"]
+        if int(state["world_size"]) == t.dist.world_size and len(procs) == t.dist.world_size:
+            mine = procs[t.dist.rank]
+            t._aug_rng.set_state(mine["aug"])
+            t._noise_rng.set_state(mine["noise"])
+        else:  # another process count: continue with fresh per-process streams
+            t._aug_rng.manual_seed(t.config.seed + 7919 * (t.dist.rank + 1) + t.step)
+            t._noise_rng.manual_seed(t.config.seed + 104729 * (t.dist.rank + 1) + t.step)
+        t._process_rng = procs
+        glob = rng["global"]
+        torch.set_rng_state(glob["torch"])
+        random.setstate(tuple(x if not isinstance(x, list) else tuple(x) for x in glob["python"]))
+        kind, keys, pos, has_gauss, cached = glob["numpy"]
+        np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+        if "cuda" in glob and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(glob["cuda"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        raise CheckpointError(f"{source}: cannot resume from this checkpoint ({type(exc).__name__}: {detail})") from exc
