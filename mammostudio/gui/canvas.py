@@ -1,0 +1,194 @@
+"""The image canvas: one mammogram, window/level, invert, zoom, pan, pixel readout.
+
+x/y exist only here, at the pyqtgraph edge: the image item shows (rows, cols)
+arrays row-major (set once at app start), x = column, y = row, y pointing down.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from .pyramid import DisplayImage
+
+__all__ = ["ImageCanvas", "WLViewBox"]
+
+_GREY = np.arange(256, dtype=np.uint8)
+
+
+class WLViewBox(pg.ViewBox):
+    """A view box where the right mouse button drags window/level (left pans, wheel zooms).
+
+    In draw mode a left drag draws a rectangle instead of panning (``boxDrawn``
+    gives it in view coordinates: x = column, y = row).
+    """
+
+    windowDrag = Signal(float, float)
+    boxDrawn = Signal(QRectF)
+
+    def __init__(self) -> None:
+        super().__init__(invertY=True, lockAspect=True, enableMenu=False)
+        self.draw_mode = False
+        self._rubber = QGraphicsRectItem()
+        pen = QPen(QColor(255, 255, 255))
+        pen.setCosmetic(True)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        self._rubber.setPen(pen)
+        self._rubber.setZValue(20)
+        self._rubber.hide()
+        self.addItem(self._rubber, ignoreBounds=True)
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: D102 - pyqtgraph API
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            delta = ev.screenPos() - ev.lastScreenPos()
+            self.windowDrag.emit(float(delta.x()), float(delta.y()))
+            return
+        if self.draw_mode and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            a, b = self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos())
+            rect = QRectF(a, b).normalized()
+            if ev.isFinish():
+                self._rubber.hide()
+                self.boxDrawn.emit(rect)
+            else:
+                self._rubber.setRect(rect)
+                self._rubber.show()
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class ImageCanvas(pg.GraphicsView):
+    """Shows a :class:`DisplayImage`: fit copy when zoomed out, full resolution at 1:1.
+
+    Signals
+    -------
+    levelsChanged(float, float)
+        (center, width) of the window after any change.
+    hovered(int, int, float)
+        (row, col, value) under the mouse; row = -1 when outside the image.
+    """
+
+    levelsChanged = Signal(float, float)
+    hovered = Signal(int, int, float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="k")
+        self.view = WLViewBox()
+        self.setCentralItem(self.view)
+        self.image_item = pg.ImageItem()
+        self.view.addItem(self.image_item)
+        self.display: DisplayImage | None = None
+        self.center, self.width = 0.5, 1.0
+        self.inverted = False
+        self.max_pool = True
+        self.level = "none"  # which copy is shown: 'fit' or 'full'
+        self.view.windowDrag.connect(self._on_window_drag)
+        self.view.sigRangeChanged.connect(self._choose_level)
+        self.scene().sigMouseMoved.connect(self._on_mouse)
+
+    # -- content ---------------------------------------------------------------
+    def set_display(self, display: DisplayImage | None, *, keep_view: bool = False) -> None:
+        """Show ``display`` (None clears), window = its full data range unless kept."""
+        self.display = display
+        self.level = "none"
+        if display is None:
+            self.image_item.clear()
+            return
+        lo, hi = display.data_range
+        self.center, self.width = (lo + hi) / 2, hi - lo
+        self._show_level("fit")
+        if not keep_view:
+            self.fit()
+        self.levelsChanged.emit(self.center, self.width)
+
+    def _fit_array(self) -> np.ndarray:
+        return self.display.fit_max if self.max_pool else self.display.fit_mean
+
+    def _show_level(self, level: str) -> None:
+        arr = self.display.full if level == "full" else self._fit_array()
+        self.image_item.setImage(arr, autoLevels=False, levels=self._levels(), lut=self._lut())
+        rows, cols = self.display.shape
+        self.image_item.setRect(QRectF(0, 0, cols, rows))
+        self.level = level
+
+    def set_max_pool(self, on: bool) -> None:
+        """Use the block-max (True) or block-mean fit copy."""
+        self.max_pool = bool(on)
+        if self.display is not None and self.level == "fit":
+            self._show_level("fit")
+
+    # -- window / level / invert -----------------------------------------------
+    def _levels(self) -> tuple[float, float]:
+        half = max(self.width, 1e-6) / 2
+        return (self.center - half, self.center + half)
+
+    def _lut(self) -> np.ndarray:
+        return _GREY[::-1].copy() if self.inverted else _GREY
+
+    def set_window(self, center: float, width: float) -> None:
+        """Set window centre and width in pixel units; redraws at once."""
+        self.center, self.width = float(center), max(float(width), 1.0)
+        if self.display is not None:
+            self.image_item.setLevels(self._levels())
+        self.levelsChanged.emit(self.center, self.width)
+
+    def set_inverted(self, on: bool) -> None:
+        """Show dense tissue dark (True) or bright (False)."""
+        self.inverted = bool(on)
+        if self.display is not None:
+            self.image_item.setLookupTable(self._lut())
+
+    def _on_window_drag(self, dx: float, dy: float) -> None:
+        if self.display is None:
+            return
+        lo, hi = self.display.data_range
+        step = (hi - lo) / 400.0  # full range across 400 screen pixels
+        self.set_window(self.center - dy * step, self.width + dx * step)
+
+    # -- zoom ------------------------------------------------------------------
+    def fit(self) -> None:
+        """Zoom so the whole image fits the view."""
+        if self.display is not None:
+            rows, cols = self.display.shape
+            self.view.setRange(QRectF(0, 0, cols, rows), padding=0.01)
+
+    def one_to_one(self) -> None:
+        """One image pixel per screen pixel, around the current centre."""
+        if self.display is None:
+            return
+        centre = self.view.viewRect().center()
+        w, h = max(self.view.width(), 1), max(self.view.height(), 1)
+        self.view.setRange(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h), padding=0)
+
+    def image_pixels_per_screen_pixel(self) -> float:
+        """How many image pixels one screen pixel covers now."""
+        return self.view.viewRect().width() / max(self.view.width(), 1.0)
+
+    def _choose_level(self, *_) -> None:
+        if self.display is None or self.display.factor == 1:
+            return
+        # Reduced copy only while it is not magnified on screen.
+        want = "fit" if self.image_pixels_per_screen_pixel() >= self.display.factor * 0.75 else "full"
+        if want != self.level:
+            self._show_level(want)
+
+    # -- readout ---------------------------------------------------------------
+    def pixel_at(self, row: int, col: int) -> float | None:
+        """Full-resolution value at (row, col), None outside the image."""
+        if self.display is None:
+            return None
+        rows, cols = self.display.shape
+        if 0 <= row < rows and 0 <= col < cols:
+            return float(self.display.full[row, col])
+        return None
+
+    def _on_mouse(self, scene_pos) -> None:
+        if self.display is None:
+            return
+        p = self.view.mapSceneToView(scene_pos)
+        row, col = int(np.floor(p.y())), int(np.floor(p.x()))
+        value = self.pixel_at(row, col)
+        self.hovered.emit(row if value is not None else -1, col, value if value is not None else 0.0)

@@ -1,0 +1,195 @@
+"""The one GUI module that runs work on other threads.
+
+* :class:`JobRunner` drives a core job generator (``yield Progress``, ``return``
+  result; see :mod:`mammostudio.core.progress`) on its own ``QThread``. It
+  re-emits throttled progress, the result, an error message or a cancellation
+  as signals of an object living in the GUI thread, so widgets are only ever
+  touched from the GUI thread. Cancel is cooperative: the worker closes the
+  generator at its next ``yield`` (its ``finally`` blocks clean up).
+* :func:`submit` runs a short function (decode an image, make a thumbnail) on
+  the global ``QThreadPool`` and delivers its result to a GUI-thread slot.
+
+Later issues add the trainers here (the only place the GUI may import them).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+
+from ..core.progress import Job, Progress
+
+__all__ = ["JobRunner", "function_job", "submit", "PoolTask"]
+
+THROTTLE_S = 0.1
+
+
+def function_job(fn: Callable[..., Any], *args, message: str = "", **kwargs) -> Job:
+    """Wrap a plain call as a one-step job (for work that has no progress)."""
+    yield Progress(0, None, message)
+    return fn(*args, **kwargs)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _Worker(QObject):
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+
+    def __init__(self, make_job: Callable[[], Job], stop: threading.Event) -> None:
+        super().__init__()
+        self._make_job = make_job
+        self._stop = stop
+
+    @Slot()
+    def run(self) -> None:
+        gen = None
+        try:
+            gen = self._make_job()
+            last, item = 0.0, None
+            while True:
+                if self._stop.is_set():
+                    gen.close()
+                    self.cancelled.emit()
+                    return
+                try:
+                    item = next(gen)
+                except StopIteration as done:
+                    if item is not None:
+                        self.progress.emit(item)
+                    self.finished.emit(done.value)
+                    return
+                now = time.monotonic()
+                if now - last >= THROTTLE_S:
+                    last = now
+                    self.progress.emit(item)
+        except Exception as exc:  # noqa: BLE001 - every failure goes to the GUI, not the console
+            if gen is not None:
+                gen.close()
+            self.failed.emit(_describe(exc), traceback.format_exc())
+
+
+class JobRunner(QObject):
+    """Run one core job generator in a ``QThread``.
+
+    Parameters
+    ----------
+    make_job : callable
+        Called *in the worker thread* with no arguments; returns the generator
+        (so even the job's set-up stays off the GUI thread).
+    parent : QObject, optional
+
+    Signals
+    -------
+    progress(Progress)
+        At most every ~100 ms, plus the last item.
+    finished(object)
+        The job's return value.
+    failed(str, str)
+        A one-line message and the traceback text (for a details box).
+    cancelled()
+        The job was closed on request.
+    done()
+        After any of the three endings; the thread has quit.
+    """
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, make_job: Callable[[], Job], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stop = threading.Event()
+        self._thread = QThread()
+        self._worker = _Worker(make_job, self._stop)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and the end signal."""
+        return self._running
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._running = True
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next progress step."""
+        self._stop.set()
+
+    def wait(self, ms: int = 5000) -> bool:
+        """Cancel and block until the thread ended (for window close)."""
+        self.cancel()
+        self._thread.quit()
+        return self._thread.wait(ms)
+
+    def _end(self) -> None:
+        self._running = False
+        self._thread.quit()
+        self._thread.wait()
+        self.done.emit()
+
+    @Slot(object)
+    def _on_progress(self, item: Progress) -> None:
+        if not self._stop.is_set():
+            self.progress.emit(item)
+
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self.finished.emit(result)
+        self._end()
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str) -> None:
+        self.failed.emit(message, details)
+        self._end()
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.cancelled.emit()
+        self._end()
+
+
+class PoolTask(QObject):
+    """Carries one pool result back to the GUI thread (``result`` / ``error``)."""
+
+    result = Signal(object, object)  # (key, value)
+    error = Signal(object, str)  # (key, message)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: PoolTask, key, fn, args) -> None:
+        super().__init__()
+        self.task, self.key, self.fn, self.args = task, key, fn, args
+
+    def run(self) -> None:
+        try:
+            value = self.fn(*self.args)
+        except Exception as exc:  # noqa: BLE001 - reported in the GUI
+            self.task.error.emit(self.key, _describe(exc))
+            return
+        self.task.result.emit(self.key, value)
+
+
+def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0) -> None:
+    """Run ``fn(*args)`` on the global thread pool; ``task`` emits the outcome with ``key``.
+
+    ``task`` must live in the GUI thread and be connected to GUI-thread slots.
+    """
+    QThreadPool.globalInstance().start(_Runnable(task, key, fn, args), priority)

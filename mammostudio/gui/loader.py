@@ -1,0 +1,94 @@
+"""Decode images and build their display pyramids off the GUI thread, with prefetch."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.images import load_pixels
+from .jobs import PoolTask, submit
+from .pyramid import DisplayImage, build_display
+
+__all__ = ["ImageLoader", "decode_for_display", "breast_mask_of"]
+
+
+def breast_mask_of(pixels: np.ndarray) -> np.ndarray | None:
+    """The breast mask of the preprocessing step (spec 1.5), or None when unavailable."""
+    try:
+        from ..core.patches.prepared import prepare
+
+        return np.asarray(prepare(pixels).full_mask(), dtype=bool)
+    except (ImportError, ValueError):  # preprocessing not installed, or an image it refuses
+        return None
+
+
+def decode_for_display(image_id: str, row: dict) -> DisplayImage:
+    """Load one catalog image and prepare it for display (runs in a pool thread)."""
+    pixels = load_pixels(row)
+    return build_display(image_id, pixels, mask=breast_mask_of(pixels))
+
+
+class ImageLoader(QObject):
+    """Asynchronous, cached image decoding.
+
+    Signals
+    -------
+    ready(DisplayImage)
+        An image asked for with :meth:`request` is decoded.
+    failed(str, str)
+        (image_id, message) when a file cannot be read.
+    """
+
+    ready = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None, *, cache_size: int = 4) -> None:
+        super().__init__(parent)
+        self._cache: OrderedDict[str, DisplayImage] = OrderedDict()
+        self._pending: set[str] = set()
+        self._wanted: str | None = None
+        self._cache_size = cache_size
+        self._task = PoolTask(self)
+        self._task.result.connect(self._on_result)
+        self._task.error.connect(self._on_error)
+
+    def cached(self, image_id: str) -> DisplayImage | None:
+        """The prepared image when already decoded."""
+        return self._cache.get(image_id)
+
+    def request(self, image_id: str, row: dict) -> None:
+        """Show ``image_id`` as soon as possible (``ready`` fires, maybe at once)."""
+        self._wanted = image_id
+        if image_id in self._cache:
+            self._cache.move_to_end(image_id)
+            self.ready.emit(self._cache[image_id])
+            return
+        self._start(image_id, row, priority=1)
+
+    def prefetch(self, image_id: str, row: dict) -> None:
+        """Decode ``image_id`` in the background so that showing it next is instant."""
+        if image_id not in self._cache:
+            self._start(image_id, row, priority=0)
+
+    def _start(self, image_id: str, row: dict, *, priority: int) -> None:
+        if image_id in self._pending:
+            return
+        self._pending.add(image_id)
+        submit(self._task, image_id, decode_for_display, image_id, dict(row), priority=priority)
+
+    @Slot(object, object)
+    def _on_result(self, image_id, image: DisplayImage) -> None:
+        self._pending.discard(image_id)
+        self._cache[image_id] = image
+        self._cache.move_to_end(image_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        if image_id == self._wanted:
+            self.ready.emit(image)
+
+    @Slot(object, str)
+    def _on_error(self, image_id, message: str) -> None:
+        self._pending.discard(image_id)
+        if image_id == self._wanted:
+            self.failed.emit(str(image_id), message)

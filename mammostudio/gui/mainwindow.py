@@ -1,0 +1,322 @@
+"""The main window: menus, modes, docks, status bar, remembered layout and recent datasets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QProgressBar,
+                               QStackedWidget, QTabWidget)
+
+from ..core.progress import Progress
+from .annotation_panel import AnnotationPanel
+from .browser import StudyBrowser
+from .filters import FilterPanel
+from .fourup import FourUpView
+from .jobs import JobRunner, function_job
+from .navigation import neighbour_image, neighbour_study
+from .pages import LaterPage, WelcomePage
+from .prepare import PreparePage
+from .state import AppState
+from .viewer import ViewerWidget
+
+__all__ = ["MainWindow", "settings_file", "MODES"]
+
+MODES = ("Browse", "Prepare", "Train", "Quiz")
+MAX_RECENT = 8
+
+
+def settings_file() -> Path:
+    """The settings file in the platform's user config folder (``MAMMOSTUDIO_CONFIG_DIR`` overrides)."""
+    import platformdirs
+
+    folder = os.environ.get("MAMMOSTUDIO_CONFIG_DIR") or platformdirs.user_config_dir("mammostudio", appauthor=False)
+    return Path(folder) / "mammostudio.ini"
+
+
+def _open_catalog(path: str):
+    from ..core.readers import open_dataset
+
+    return open_dataset(path)
+
+
+def _quiz_page():
+    try:
+        from .quiz import QuizPanel
+    except ImportError:
+        return LaterPage("Quiz", "Reader studies: radiologists tell real from synthetic patches, timed and scored.")
+    return QuizPanel()
+
+
+class MainWindow(QMainWindow):
+    """The mammostudio workstation window."""
+
+    def __init__(self, *, settings_path: str | os.PathLike | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("mammostudio")
+        self.settings = QSettings(str(settings_path or settings_file()), QSettings.Format.IniFormat)
+        self.state = AppState(self)
+        self.runner: JobRunner | None = None
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.welcome = WelcomePage()
+        self.viewer = ViewerWidget(self.state)
+        self.fourup = FourUpView(self.state)
+        self.browse_tabs = QTabWidget()
+        self.browse_tabs.addTab(self.viewer, "Image")
+        self.browse_tabs.addTab(self.fourup, "Study (four-up)")
+        self.prepare = PreparePage(self.state, self.viewer)
+        self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
+                      "Train": LaterPage("Train", "Train the DCGAN on extracted patches, watch losses, samples "
+                                                  "and FID live."),
+                      "Quiz": _quiz_page()}
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        self.browser = StudyBrowser(self.state)
+        self.filters = FilterPanel(self.state)
+        self.annotation = AnnotationPanel(self.state, self.viewer.boxes)
+        self.problems = QListWidget()
+        self.docks = {name: self._dock(name, w, area) for name, w, area in (
+            ("Studies", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Filters", self.filters, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Annotation", self.annotation, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea))}
+        self.tabifyDockWidget(self.docks["Studies"], self.docks["Filters"])
+        self.docks["Studies"].raise_()
+        self.docks["Problems"].hide()
+        self._build_status()
+        self._build_menus()
+        self._connect()
+        self.set_mode("Welcome")
+        self._restore()
+
+    # -- construction ------------------------------------------------------------------
+    def _dock(self, name, widget, area) -> QDockWidget:
+        dock = QDockWidget(name, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+    def _action(self, menu, text, slot, key=None, *, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if key is not None:
+            act.setShortcut(QKeySequence(key))
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        f = bar.addMenu("&File")
+        self._action(f, "&Open dataset...", self.choose_dataset, QKeySequence.StandardKey.Open)
+        self._action(f, "Open &demo dataset", self.open_demo)
+        self.recent_menu = f.addMenu("&Recent datasets")
+        f.addSeparator()
+        self._action(f, "&Export annotations as workbook...", self.export_annotations)
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        e = bar.addMenu("&Edit")
+        undo = self.state.undo.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.state.undo.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        e.addActions([undo, redo])
+        m = bar.addMenu("&Mode")
+        self.mode_group = QActionGroup(self)
+        self.mode_actions = {}
+        tb = self.addToolBar("Modes")
+        tb.setObjectName("toolbar-modes")
+        for i, mode in enumerate(MODES, start=1):
+            act = self._action(m, mode, lambda _c=False, mode=mode: self.set_mode(mode), f"Ctrl+{i}", checkable=True)
+            self.mode_group.addAction(act)
+            tb.addAction(act)
+            self.mode_actions[mode] = act
+        g = bar.addMenu("&Go")
+        self._action(g, "&Next image", lambda: self.step_image(+1), "PgDown")
+        self._action(g, "&Previous image", lambda: self.step_image(-1), "PgUp")
+        self._action(g, "Next &study", lambda: self.step_study(+1), "Ctrl+PgDown")
+        self._action(g, "Previous s&tudy", lambda: self.step_study(-1), "Ctrl+PgUp")
+        v = bar.addMenu("&View")
+        for dock in self.docks.values():
+            v.addAction(dock.toggleViewAction())
+        h = bar.addMenu("&Help")
+        self._action(h, "&About mammostudio", lambda: QMessageBox.about(
+            self, "About mammostudio", "mammostudio: a desktop workbench for mammography research."))
+
+    def _connect(self) -> None:
+        self.welcome.openRequested.connect(self.choose_dataset)
+        self.welcome.demoRequested.connect(self.open_demo)
+        self.welcome.recentRequested.connect(self.open_dataset)
+        self.state.message.connect(self.show_message)
+        self.state.currentImageChanged.connect(self._prefetch_next)
+        self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
+        self.viewer.displayed.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer)
+                                      if self.browse_tabs.currentWidget() is not self.fourup else None)
+
+    # -- modes ---------------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train' or 'Quiz'."""
+        if mode not in self.pages:
+            raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
+        self.stack.setCurrentWidget(self.pages[mode])
+        if mode in self.mode_actions:
+            self.mode_actions[mode].setChecked(True)
+        self.mode = mode
+
+    # -- datasets --------------------------------------------------------------------------
+    def choose_dataset(self) -> None:
+        """Ask for a dataset folder and open it."""
+        folder = QFileDialog.getExistingDirectory(self, "Open dataset folder", self.settings.value("last_dir", ""))
+        if folder:
+            self.settings.setValue("last_dir", str(Path(folder).parent))
+            self.open_dataset(folder)
+
+    def open_dataset(self, folder: str) -> None:
+        """Read ``folder`` in the background, then show it in Browse mode."""
+        self._run(lambda: function_job(_open_catalog, str(folder), message=f"reading {folder}"),
+                  self._on_catalog, f"Opening {folder} ...")
+
+    def open_demo(self) -> None:
+        """Build the demo dataset on first use (with progress), then open it."""
+        try:
+            from ..core.demo import ensure_demo_dataset
+        except ImportError:
+            self.show_error("The demo dataset builder (mammostudio.core.demo) is not available in this build.")
+            return
+        self._run(ensure_demo_dataset, lambda path: self.open_dataset(str(path)), "Preparing the demo dataset ...")
+
+    def _run(self, make_job, on_done, text: str) -> None:
+        if self.runner is not None and self.runner.running:
+            self.show_message("busy: wait for the current task or cancel it")
+            return
+        self.runner = JobRunner(make_job, self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(on_done)
+        self.runner.failed.connect(lambda msg, _tb: self.show_error(msg))
+        self.runner.done.connect(self.progress.hide)
+        self.show_message(text)
+        self.welcome.status.setText(text)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.runner.start()
+
+    @Slot(object)
+    def _on_progress(self, item: Progress) -> None:
+        if item.total:
+            self.progress.setRange(0, item.total)
+            self.progress.setValue(item.done)
+        if item.message:
+            self.show_message(item.message)
+            self.welcome.status.setText(item.message)
+
+    def _on_catalog(self, catalog) -> None:
+        self.state.set_dataset(catalog)
+        self._remember(str(catalog.root))
+        self.problems.clear()
+        self.problems.addItems([str(p) for p in catalog.problems])
+        self.docks["Problems"].setVisible(bool(catalog.problems))
+        self.setWindowTitle(f"mammostudio - {catalog.root}")
+        s = catalog.summary()
+        self.show_message(f"{catalog.root}: {s['images']} images of {s['patients']} patients, "
+                          f"{s['lesions']} lesion boxes, {s['problems']} problems")
+        self.welcome.status.setText("")
+        self.set_mode("Browse")
+        ids = self.browser.visible_image_ids()
+        if ids:
+            self.state.select(ids[0])
+
+    def _remember(self, folder: str) -> None:
+        recent = [folder] + [p for p in self.recent() if p != folder]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._fill_recent()
+
+    def recent(self) -> list[str]:
+        """Recently opened dataset folders, newest first."""
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent():
+            self.recent_menu.addAction(path, lambda p=path: self.open_dataset(p))
+        self.welcome.set_recent(self.recent())
+
+    def export_annotations(self) -> None:
+        """Write the edited boxes as a workbook in the paper's layout."""
+        if self.state.raw is None:
+            self.show_message("open a dataset first")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export annotations", "annotations-edited.xlsx",
+                                              "Workbook (*.xlsx);;CSV (*.csv)")
+        if path:
+            from ..core.annotations import export_workbook
+
+            try:
+                export_workbook(self.state.raw, self.state.annotations, path)
+            except (OSError, ValueError, ImportError) as exc:
+                self.show_error(f"cannot export annotations to {path}: {exc}")
+            else:
+                self.show_message(f"annotations written to {path}")
+
+    # -- navigation ---------------------------------------------------------------------------
+    def step_image(self, step: int) -> None:
+        """Show the next (+1) or previous (-1) image in the browser's order."""
+        target = neighbour_image(self.browser.visible_image_ids(), self.state.current_image, step)
+        if target:
+            self.state.select(target)
+
+    def step_study(self, step: int) -> None:
+        """Show the first image of the next (+1) or previous (-1) study."""
+        if self.state.catalog is None:
+            return
+        ids = self.browser.visible_image_ids()
+        target = neighbour_study(ids, self.state.catalog.images, self.state.current_image, step)
+        if target:
+            self.state.select(target)
+
+    def _prefetch_next(self, image_id: str) -> None:
+        self.viewer.prefetch(neighbour_image(self.browser.visible_image_ids(), image_id, +1))
+
+    # -- messages and settings -------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        """Show ``text`` in the status bar."""
+        self.status_label.setText(text)
+
+    def show_error(self, text: str) -> None:
+        """Show an error in the status bar and a dialog (never only on the console)."""
+        self.show_message(f"Error: {text}")
+        self.welcome.status.setText(f"Error: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "mammostudio", text, parent=self)
+        box.setModal(False)
+        box.show()
+        self.last_error_box = box
+
+    def _restore(self) -> None:
+        geometry, layout = self.settings.value("geometry"), self.settings.value("window_state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if layout is not None:
+            self.restoreState(layout)
+        self._fill_recent()
+
+    def closeEvent(self, event) -> None:  # noqa: D102 - Qt API
+        for runner in (self.runner, self.prepare.runner):
+            if runner is not None and runner.running:
+                runner.wait()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.sync()
+        super().closeEvent(event)

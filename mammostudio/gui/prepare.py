@@ -1,0 +1,227 @@
+"""Prepare mode: preprocessing and patch extraction on the filtered dataset, in a worker.
+
+Progress bar, ETA, cancel, the problems found, and the result as a patch gallery.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+
+from ..core.progress import Progress
+from .gallery import PatchGallery
+from .jobs import JobRunner
+from .state import AppState
+
+__all__ = ["PreparePage", "format_eta", "problems_in"]
+
+
+def format_eta(elapsed_s: float, done: int, total: int | None) -> str:
+    """'ETA 1:23' from the rate so far ('' until one unit is done or without a total)."""
+    if not total or done <= 0 or done >= total:
+        return ""
+    left = elapsed_s / done * (total - done)
+    return f"ETA {int(left // 60)}:{int(left % 60):02d}"
+
+
+def problems_in(data) -> list[str]:
+    """Problem texts carried by a progress item's data or a job summary."""
+    out = []
+    for key in ("problem", "problems"):
+        value = (data or {}).get(key) if hasattr(data, "get") else None
+        if value:
+            out += [str(p) for p in (value if isinstance(value, (list, tuple)) else [value])]
+    return out
+
+
+def _extract_job(catalog, out, params, seed):
+    from ..core.patches.extract import extract_patches
+
+    return extract_patches(catalog, out, params, seed=seed)
+
+
+def _preprocess_job(catalog, out):
+    from ..core.preprocess import prepare_dataset
+
+    return prepare_dataset(catalog, out)
+
+
+class PreparePage(QWidget):
+    """Runs preprocessing / extraction on ``state.edited_catalog()`` (filters and edits applied)."""
+
+    def __init__(self, state: AppState, viewer, parent=None) -> None:
+        super().__init__(parent)
+        self.state, self.viewer = state, viewer
+        self.runner: JobRunner | None = None
+        self.params_cls = self._params_class()
+        self.editors: dict[str, QWidget] = {}
+        self.out_edit = QLineEdit()
+        browse = QPushButton("...")
+        browse.clicked.connect(self._choose_out)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(browse)
+        self.seed = QSpinBox(maximum=2**31 - 1)
+        form_box = QGroupBox("Patch extraction (paper Algorithm 1)")
+        form = QFormLayout(form_box)
+        form.addRow("Output folder", out_row)
+        form.addRow("Seed", self.seed)
+        if self.params_cls is None:
+            form.addRow(QLabel("mammostudio.core.patches.params is not available in this build"))
+        else:
+            for f in dataclasses.fields(self.params_cls):
+                default = getattr(self.params_cls(), f.name)
+                if isinstance(default, bool):
+                    w = QCheckBox()
+                    w.setChecked(default)
+                elif isinstance(default, int):
+                    w = QSpinBox(maximum=10**6)
+                    w.setValue(default)
+                else:
+                    w = QLineEdit(str(default))
+                self.editors[f.name] = w
+                form.addRow(f.name.replace("_", " "), w)
+        self.extract_button = QPushButton("Extract patches")
+        self.extract_button.clicked.connect(self.start_extraction)
+        self.preprocess_button = QPushButton("Preprocess images (PNG, mask, ground truth)")
+        self.preprocess_button.clicked.connect(self.start_preprocessing)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        for b in (self.extract_button, self.preprocess_button, self.cancel_button):
+            buttons.addWidget(b)
+        self.progress = QProgressBar()
+        self.eta = QLabel("")
+        self.message = QLabel("Filters and box edits of Browse mode apply here.")
+        self.message.setWordWrap(True)
+        self.problems = QListWidget()
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(form_box)
+        lv.addLayout(buttons)
+        lv.addWidget(self.progress)
+        lv.addWidget(self.eta)
+        lv.addWidget(self.message)
+        lv.addWidget(QLabel("Problems found:"))
+        lv.addWidget(self.problems, 1)
+        self.gallery = PatchGallery()
+        self.gallery.patchActivated.connect(self._on_patch)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.gallery)
+        split.setStretchFactor(1, 2)
+        QVBoxLayout(self).addWidget(split)
+        state.catalogChanged.connect(self._default_out)
+
+    @staticmethod
+    def _params_class():
+        try:
+            from ..core.patches.params import ExtractParams
+        except ImportError:
+            return None
+        return ExtractParams
+
+    def _default_out(self) -> None:
+        import platformdirs
+
+        root = self.state.raw.root if self.state.raw is not None else Path("dataset")
+        self.out_edit.setText(str(Path(platformdirs.user_data_dir("mammostudio", appauthor=False)) / "patches" / root.name))
+
+    def _choose_out(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder for patches", self.out_edit.text())
+        if folder:
+            self.out_edit.setText(folder)
+
+    def params(self):
+        """The ExtractParams the form describes (ValueError names a bad field)."""
+        values = {}
+        for name, w in self.editors.items():
+            values[name] = w.isChecked() if isinstance(w, QCheckBox) else w.value() if isinstance(w, QSpinBox) else w.text()
+        return self.params_cls(**values)
+
+    # -- running -----------------------------------------------------------------------------
+    def start_extraction(self) -> None:
+        """Extract patches from the filtered, edited catalog into the output folder."""
+        if self.params_cls is None:
+            self.message.setText("Patch extraction is not available in this build.")
+            return
+        try:
+            params = self.params()
+        except ValueError as exc:
+            self.message.setText(f"Error: {exc}")
+            return
+        self._start(lambda cat, out: _extract_job(cat, out, params, int(self.seed.value())), "extraction")
+
+    def start_preprocessing(self) -> None:
+        """Write normalised PNG, mask and ground truth of the filtered catalog."""
+        self._start(lambda cat, out: _preprocess_job(cat, Path(out) / "preprocessed"), "preprocessing")
+
+    def _start(self, make, what: str) -> None:
+        if self.state.raw is None:
+            self.message.setText("Open a dataset first.")
+            return
+        if self.runner is not None and self.runner.running:
+            return
+        catalog, out = self.state.edited_catalog(), self.out_edit.text().strip()
+        if not out:
+            self.message.setText("Choose an output folder first.")
+            return
+        self.problems.clear()
+        self.problems.addItems([str(p) for p in catalog.problems])
+        self.what, self.out, self.t0 = what, out, time.monotonic()
+        self.runner = JobRunner(lambda: make(catalog, out), self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(lambda msg, _tb: self.message.setText(f"Error: {what} failed: {msg}"))
+        self.runner.cancelled.connect(lambda: self.message.setText(f"{what} cancelled; no half-written file kept"))
+        self.runner.done.connect(self._on_done)
+        self.extract_button.setEnabled(False)
+        self.preprocess_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.message.setText(f"{what} of {catalog.n_images} images into {out} ...")
+        self.runner.start()
+
+    def cancel(self) -> None:
+        """Stop the running job at its next step."""
+        if self.runner is not None:
+            self.runner.cancel()
+
+    def _on_progress(self, item: Progress) -> None:
+        if item.total:
+            self.progress.setRange(0, item.total)
+            self.progress.setValue(item.done)
+        self.eta.setText(format_eta(time.monotonic() - self.t0, item.done, item.total))
+        if item.message:
+            self.message.setText(item.message)
+        self.problems.addItems(problems_in(item.data))
+
+    def _on_finished(self, summary) -> None:
+        self.progress.setValue(self.progress.maximum())
+        self.problems.addItems(problems_in(summary if isinstance(summary, dict) else {}))
+        self.message.setText(f"{self.what} done in {time.monotonic() - self.t0:.1f} s: {summary}")
+        if self.what == "extraction":
+            try:
+                self.gallery.open_folder(self.out)
+            except ValueError as exc:
+                self.message.setText(f"Error: cannot open the patch gallery: {exc}")
+
+    def _on_done(self) -> None:
+        self.extract_button.setEnabled(True)
+        self.preprocess_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.eta.setText("")
+
+    def _on_patch(self, row: dict) -> None:
+        try:
+            box = (int(row["row"]), int(row["col"]), int(row["row"]) + int(row["height"]) - 1,
+                   int(row["col"]) + int(row["width"]) - 1)
+        except (KeyError, TypeError, ValueError):
+            self.message.setText("this patch has no source position in the index")
+            return
+        self.viewer.show_patch_outline(str(row.get("image_id", "")), box)

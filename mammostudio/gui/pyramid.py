@@ -1,0 +1,106 @@
+"""Display pyramid of one mammogram: full resolution plus a pre-reduced fit copy.
+
+Pure numpy (runs in a pool thread). The fit-to-window view shows a copy reduced
+by an integer factor so that a window/level drag redraws a ~1k image, not a
+13-megapixel one. Two reductions are kept: the block mean (smooth, what the eye
+expects) and the block *max* (a 3-pixel calcification survives a 4x reduction
+as a bright dot instead of being averaged away). At 1:1 and beyond the viewer
+switches to the full-resolution array.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DisplayImage", "reduce_block", "build_display", "FIT_TARGET"]
+
+FIT_TARGET = 1024  # longest side of the fit copy, in pixels
+
+
+def reduce_block(image: np.ndarray, factor: int, *, how: str = "mean") -> np.ndarray:
+    """Reduce ``image`` (rows, cols) by an integer ``factor`` per axis.
+
+    Parameters
+    ----------
+    image : ndarray (rows, cols)
+    factor : int
+        >= 1. Edge rows/cols that do not fill a block are padded by edge values.
+    how : {'mean', 'max'}
+
+    Returns
+    -------
+    ndarray (ceil(rows/factor), ceil(cols/factor)), same dtype as ``image``.
+    """
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2-D (rows, cols), got shape {image.shape}")
+    if factor < 1:
+        raise ValueError(f"factor must be >= 1, got {factor}")
+    if how not in ("mean", "max"):
+        raise ValueError(f"how must be 'mean' or 'max', got {how!r}")
+    if factor == 1:
+        return image.copy()
+    rows, cols = image.shape
+    pr, pc = (-rows) % factor, (-cols) % factor
+    if pr or pc:
+        image = np.pad(image, ((0, pr), (0, pc)), mode="edge")
+    blocks = image.reshape(image.shape[0] // factor, factor, image.shape[1] // factor, factor)
+    if how == "max":
+        return blocks.max(axis=(1, 3))
+    return blocks.mean(axis=(1, 3), dtype=np.float32).astype(image.dtype)
+
+
+@dataclass
+class DisplayImage:
+    """Everything the viewer needs to show one image, prepared off the GUI thread.
+
+    Attributes
+    ----------
+    image_id : str
+    full : ndarray (rows, cols)
+        Presentation-sense pixels (bright = dense), no VOI.
+    fit_mean, fit_max : ndarray
+        ``full`` reduced by ``factor`` (block mean / block max).
+    factor : int
+        Reduction of the fit copies.
+    data_range : (float, float)
+        Minimum and maximum pixel value (default window = the full range).
+    mask : ndarray of bool or None
+        Breast mask at the fit copies' size (None when unavailable).
+    """
+
+    image_id: str
+    full: np.ndarray
+    fit_mean: np.ndarray
+    fit_max: np.ndarray
+    factor: int
+    data_range: tuple[float, float]
+    mask: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of the full image."""
+        return self.full.shape
+
+
+def build_display(image_id: str, pixels: np.ndarray, *, target: int = FIT_TARGET, mask=None) -> DisplayImage:
+    """Prepare the display copies of ``pixels``.
+
+    Parameters
+    ----------
+    image_id : str
+    pixels : ndarray (rows, cols)
+    target : int
+        Longest side of the fit copy; the factor is ``ceil(max(shape) / target)``.
+    mask : ndarray of bool (rows, cols), optional
+        Full-resolution breast mask; stored reduced (block max) with the copies.
+    """
+    if pixels.ndim != 2:
+        raise ValueError(f"{image_id}: pixels must be 2-D (rows, cols), got shape {pixels.shape}")
+    factor = max(1, int(np.ceil(max(pixels.shape) / target)))
+    lo, hi = float(pixels.min()), float(pixels.max())
+    small_mask = None
+    if mask is not None:
+        small_mask = reduce_block(mask.astype(np.uint8), factor, how="max").astype(bool)
+    return DisplayImage(image_id, pixels, reduce_block(pixels, factor, how="mean"),
+                        reduce_block(pixels, factor, how="max"), factor, (lo, hi if hi > lo else lo + 1), small_mask)

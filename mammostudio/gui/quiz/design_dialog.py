@@ -1,0 +1,138 @@
+"""The examiner's dialog that builds a study database from patch folders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from ...core.quiz import QuizStore, StudyConfig, design_study
+from ...core.quiz.sources import load_generated_set, load_real_set
+
+__all__ = ["DesignDialog"]
+
+
+class DesignDialog(QtWidgets.QDialog):
+    """Choose real patches, generated folders and the study rules; writes the study file.
+
+    After ``exec()`` returns Accepted, :attr:`study_path` names the new database.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New reader study")
+        self.study_path: Path | None = None
+        d = StudyConfig()
+        self.real = QtWidgets.QLineEdit(placeholderText="patch dataset or folder of real lesion PNGs")
+        self.generated = QtWidgets.QListWidget()
+        self.generated.setMaximumHeight(90)
+        self.training = QtWidgets.QLineEdit(placeholderText="optional: the generators' training patches")
+        self.out = QtWidgets.QLineEdit(placeholderText="new study file (.sqlite)")
+        self.cases = QtWidgets.QSpinBox(minimum=1, maximum=10000, value=d.n_assessment)
+        self.training_cases = QtWidgets.QSpinBox(minimum=0, maximum=10000, value=d.n_training)
+        self.fraction = QtWidgets.QDoubleSpinBox(minimum=0.05, maximum=0.95, singleStep=0.05, value=d.fraction_generated)
+        self.task = QtWidgets.QComboBox()
+        self.task.addItem("Single image: real or generated + confidence", "single")
+        self.task.addItem("Pair (2AFC): pick the generated one", "2afc")
+        self.levels = QtWidgets.QSpinBox(minimum=0, maximum=9, value=d.confidence_levels, specialValueText="none")
+        self.time_limit = QtWidgets.QDoubleSpinBox(minimum=0, maximum=600, value=0, suffix=" s", specialValueText="none")
+        self.size = QtWidgets.QSpinBox(minimum=16, maximum=1024, value=d.image_size, suffix=" px")
+        self.threshold = QtWidgets.QDoubleSpinBox(decimals=3, minimum=0, maximum=1, singleStep=0.005,
+                                                  value=d.memorisation_threshold)
+        self.keep_memorised = QtWidgets.QCheckBox("keep flagged near-copies")
+        self.margin = QtWidgets.QDoubleSpinBox(minimum=0.01, maximum=0.49, singleStep=0.01, value=d.equivalence_margin)
+        self.seed = QtWidgets.QSpinBox(minimum=0, maximum=2**31 - 1, value=d.seed)
+        self.log = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.log.setMaximumHeight(110)
+
+        form = QtWidgets.QFormLayout()
+        form.addRow("Real patches:", self._with_browse(self.real, folder=True))
+        gen_row = QtWidgets.QHBoxLayout()
+        gen_row.addWidget(self.generated, 1)
+        buttons = QtWidgets.QVBoxLayout()
+        add, remove = QtWidgets.QPushButton("Add…"), QtWidgets.QPushButton("Remove")
+        add.clicked.connect(self._add_generated)
+        remove.clicked.connect(lambda: [self.generated.takeItem(self.generated.row(i))
+                                        for i in self.generated.selectedItems()])
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        gen_row.addLayout(buttons)
+        form.addRow("Generated folders:", gen_row)
+        form.addRow("Training patches:", self._with_browse(self.training, folder=True))
+        form.addRow("Study file:", self._with_browse(self.out, folder=False))
+        form.addRow("Task:", self.task)
+        form.addRow("Assessment cases:", self.cases)
+        form.addRow("Training cases:", self.training_cases)
+        form.addRow("Fraction generated:", self.fraction)
+        form.addRow("Confidence levels:", self.levels)
+        form.addRow("Time limit per case:", self.time_limit)
+        form.addRow("Display size:", self.size)
+        mem = QtWidgets.QHBoxLayout()
+        mem.addWidget(self.threshold)
+        mem.addWidget(self.keep_memorised)
+        form.addRow("Memorisation RMS threshold:", mem)
+        form.addRow("Equivalence margin:", self.margin)
+        form.addRow("Seed:", self.seed)
+        box = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = box.addButton("Create study", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        box.accepted.connect(self._create)
+        box.rejected.connect(self.reject)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.log)
+        lay.addWidget(box)
+
+    def _with_browse(self, edit: QtWidgets.QLineEdit, *, folder: bool) -> QtWidgets.QHBoxLayout:
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(edit, 1)
+        button = QtWidgets.QPushButton("Browse…")
+
+        def browse() -> None:
+            if folder:
+                path = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
+            else:
+                path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New study file", edit.text(),
+                                                                "Reader study (*.sqlite)")
+            if path:
+                edit.setText(path)
+
+        button.clicked.connect(browse)
+        row.addWidget(button)
+        return row
+
+    def _add_generated(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder of generated images")
+        if path:
+            self.generated.addItem(path)
+
+    def config(self) -> StudyConfig:
+        """The study configuration the form describes (raises ValueError when invalid)."""
+        return StudyConfig(
+            n_assessment=self.cases.value(), n_training=self.training_cases.value(),
+            fraction_generated=self.fraction.value(), task=self.task.currentData(),
+            confidence_levels=self.levels.value(), time_limit_s=self.time_limit.value() or None,
+            image_size=self.size.value(), memorisation_threshold=self.threshold.value(),
+            exclude_memorised=not self.keep_memorised.isChecked(), equivalence_margin=self.margin.value(),
+            seed=self.seed.value())
+
+    def _create(self) -> None:
+        folders = [self.generated.item(i).text() for i in range(self.generated.count())]
+        try:
+            if not self.real.text().strip() or not folders or not self.out.text().strip():
+                raise ValueError("choose the real patches, at least one generated folder and a study file")
+            cfg = self.config()
+            QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+            try:
+                training = self.training.text().strip() or None
+                real = load_real_set(self.real.text().strip(), size=cfg.image_size)
+                gens = [load_generated_set(f, size=cfg.image_size, training_folder=training) for f in folders]
+                store = QuizStore.create(self.out.text().strip(), design_study(real, gens, cfg))
+            finally:
+                QtWidgets.QApplication.restoreOverrideCursor()
+        except (ValueError, OSError) as exc:
+            self.log.setPlainText(f"Cannot create the study: {exc}")
+            return
+        self.log.setPlainText("\n".join(store.log))
+        self.study_path = store.path
+        store.close()
+        self.accept()

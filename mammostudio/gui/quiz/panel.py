@@ -1,0 +1,167 @@
+"""Quiz mode: open or design a study, read it as a named reader, see the results.
+
+``QuizPanel`` is a standalone QWidget the main window embeds as its Quiz mode.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...core.quiz import QuizStore, ReaderProfile, StudyError
+from .design_dialog import DesignDialog
+from .reading import ReadingWidget
+from .results import ResultsView
+
+__all__ = ["QuizPanel"]
+
+
+class QuizPanel(QtWidgets.QWidget):
+    """Start page (study + reader profile), reading screen and results view in one stack."""
+
+    study_changed = QtCore.Signal(object)  # the study path, or None
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store: QuizStore | None = None
+        self.reading: ReadingWidget | None = None
+        self.stack = QtWidgets.QStackedWidget(self)
+        self.results = ResultsView()
+        self.stack.addWidget(self._build_start())
+        self.stack.addWidget(self.results)
+        back = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
+        back.activated.connect(self.show_start)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.stack)
+
+    # --- start page --------------------------------------------------------------------
+    def _build_start(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        self.study_label = QtWidgets.QLabel("No study open.", wordWrap=True)
+        new, open_ = QtWidgets.QPushButton("New study…"), QtWidgets.QPushButton("Open study…")
+        new.clicked.connect(self._new_study)
+        open_.clicked.connect(self._open_dialog)
+        study_row = QtWidgets.QHBoxLayout()
+        study_row.addWidget(self.study_label, 1)
+        study_row.addWidget(new)
+        study_row.addWidget(open_)
+        self.code = QtWidgets.QLineEdit(placeholderText="reader code, e.g. R01")
+        self.experience = QtWidgets.QDoubleSpinBox(minimum=0, maximum=60, decimals=0, suffix=" years")
+        self.subspecialty = QtWidgets.QLineEdit(placeholderText="e.g. breast imaging")
+        self.mode = QtWidgets.QComboBox()
+        self.mode.addItem("Training (feedback after each case)", "training")
+        self.mode.addItem("Assessment (no feedback)", "assessment")
+        form = QtWidgets.QFormLayout()
+        form.addRow("Reader:", self.code)
+        form.addRow("Experience:", self.experience)
+        form.addRow("Subspecialty:", self.subspecialty)
+        form.addRow("Mode:", self.mode)
+        self.start_button = QtWidgets.QPushButton("Start / resume reading")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self._start_clicked)
+        self.results_button = QtWidgets.QPushButton("Results")
+        self.results_button.clicked.connect(self.show_results)
+        self.message = QtWidgets.QLabel(wordWrap=True)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.results_button)
+        buttons.addStretch(1)
+        lay = QtWidgets.QVBoxLayout(page)
+        lay.addLayout(study_row)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.message)
+        lay.addStretch(1)
+        self._update_enabled()
+        return page
+
+    def _update_enabled(self) -> None:
+        self.start_button.setEnabled(self.store is not None)
+        self.results_button.setEnabled(self.store is not None)
+
+    def _new_study(self) -> None:
+        dialog = DesignDialog(self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
+            self.open_study(dialog.study_path)
+
+    def _open_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open reader study", "", "Reader study (*.sqlite);;All files (*)")
+        if path:
+            self.open_study(path)
+
+    def open_study(self, path: str | Path) -> bool:
+        """Open a study database; shows the error and returns False when it cannot."""
+        try:
+            store = QuizStore.open(path)
+        except StudyError as exc:
+            self.message.setText(str(exc))
+            return False
+        if self.store is not None:
+            self.store.close()
+        self.store = store
+        cfg = store.config
+        self.study_label.setText(
+            f"{Path(path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
+            f"cases, {'pairs (2AFC)' if cfg.task == '2afc' else 'single images'}, {len(store.readers())} readers so far")
+        self.message.setText("")
+        self._update_enabled()
+        self.study_changed.emit(store.path)
+        return True
+
+    # --- reading ---------------------------------------------------------------------
+    def _start_clicked(self) -> None:
+        self.start_reading(self.code.text(), self.mode.currentData(), experience_years=self.experience.value(),
+                           subspecialty=self.subspecialty.text())
+
+    def start_reading(self, code: str, mode: str, *, experience_years: float | None = None,
+                      subspecialty: str = "") -> ReadingWidget | None:
+        """Register the reader and show the reading screen (resuming an unfinished session)."""
+        if self.store is None:
+            return None
+        try:
+            self.store.add_reader(ReaderProfile(code.strip(), experience_years, subspecialty.strip()))
+            session = self.store.start_session(code.strip(), mode)
+        except (StudyError, ValueError) as exc:
+            self.message.setText(str(exc))
+            return None
+        self._drop_reading()
+        self.reading = ReadingWidget(session)
+        self.reading.finished.connect(self._reading_finished)
+        self.stack.addWidget(self.reading)
+        self.stack.setCurrentWidget(self.reading)
+        self.reading.setFocus()
+        if session.answered:
+            self.message.setText(f"Resumed at case {session.answered + 1} of {session.total}.")
+        return self.reading
+
+    def _reading_finished(self) -> None:
+        if self.reading is not None:
+            n = self.reading.session.total
+            self.message.setText(f"Session complete: {n} answers saved.")
+        QtCore.QTimer.singleShot(1500, self.show_start)
+
+    def _drop_reading(self) -> None:
+        if self.reading is not None:
+            self.stack.removeWidget(self.reading)
+            self.reading.deleteLater()
+            self.reading = None
+
+    def show_start(self) -> None:
+        """Back to the start page (answers are already saved; reading resumes later)."""
+        if self.stack.currentWidget() is self.reading and self.reading is not None:
+            if self.reading.state != "done":
+                self.message.setText(f"Paused after {self.reading.session.answered} answers; "
+                                     "start again to resume at the next case.")
+            self._drop_reading()
+        self.stack.setCurrentIndex(0)
+
+    def show_results(self) -> None:
+        """Compute and show the study's results."""
+        self.results.set_store(self.store)
+        self.stack.setCurrentWidget(self.results)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.store is not None:
+            self.store.close()
+        super().closeEvent(event)

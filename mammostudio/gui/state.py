@@ -1,0 +1,159 @@
+"""The shared state every widget of the main window reads and sets.
+
+Widgets never call each other: the browser sets :attr:`AppState.current_image`,
+the viewer reacts to ``currentImageChanged``; the annotation tools push undoable
+edits here and every view of the lesions reacts to ``lesionsChanged``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..core.annotations import Annotations, sidecar_path
+from ..core.catalog import Catalog
+
+__all__ = ["AppState", "BoxEdit"]
+
+BOX_FIELDS = ("row_min", "col_min", "row_max", "col_max", "lesion_type", "status", "wrong")
+
+
+class AppState(QObject):
+    """Dataset, annotation edits, filter result and the current image.
+
+    Signals
+    -------
+    catalogChanged()
+        A dataset was opened (or closed).
+    lesionsChanged(str)
+        The boxes of this image_id changed (edit, undo, redo).
+    filterChanged()
+        The set of images kept by the filters changed.
+    currentImageChanged(str)
+        The image shown in the viewer ('' for none).
+    message(str)
+        A status-bar message for the user.
+    """
+
+    catalogChanged = Signal()
+    lesionsChanged = Signal(str)
+    filterChanged = Signal()
+    currentImageChanged = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.raw: Catalog | None = None
+        self.annotations: Annotations | None = None
+        self.catalog: Catalog | None = None  # edits applied, wrong boxes kept (for display)
+        self.kept_ids: set[str] = set()
+        self.current_image = ""
+        self.undo = QUndoStack(self)
+
+    # -- dataset ---------------------------------------------------------------
+    def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None) -> None:
+        """Show ``catalog``, with the edits of its sidecar applied."""
+        self.raw = catalog
+        self.annotations = Annotations.load(sidecar or sidecar_path(catalog.root))
+        self.undo.clear()
+        self._reapply()
+        self.kept_ids = set(self.catalog.images["image_id"])
+        self.current_image = ""
+        self.catalogChanged.emit()
+        self.filterChanged.emit()
+
+    def _reapply(self) -> None:
+        self.catalog = self.annotations.apply(self.raw, include_wrong=True)
+
+    def edited_catalog(self, *, only_kept: bool = True) -> Catalog:
+        """The catalog for downstream work: edits applied, wrong boxes out, filters applied."""
+        cat = self.annotations.apply(self.raw)
+        return cat.subset(self.kept_ids) if only_kept else cat
+
+    def set_kept(self, image_ids) -> None:
+        """Record the images the filter panel keeps."""
+        self.kept_ids = set(image_ids)
+        self.filterChanged.emit()
+
+    def select(self, image_id: str) -> None:
+        """Make ``image_id`` the current image."""
+        if image_id != self.current_image:
+            self.current_image = image_id
+            self.currentImageChanged.emit(image_id)
+
+    def image_row(self, image_id: str) -> dict:
+        """The images-table row of ``image_id`` as a dict."""
+        return self.catalog.image(image_id).to_dict()
+
+    def lesions_of(self, image_id: str) -> pd.DataFrame:
+        """Boxes of ``image_id`` (edits applied, including boxes marked wrong)."""
+        if self.catalog is None:
+            return pd.DataFrame()
+        return self.catalog.lesions_of(image_id)
+
+    def wrong_uids(self) -> set[str]:
+        """Boxes the user marked as wrong."""
+        return self.annotations.wrong_uids() if self.annotations else set()
+
+    # -- edits (undoable) ------------------------------------------------------
+    def box_state(self, lesion_uid: str) -> dict | None:
+        """Current editable fields of a box, or None when it does not exist."""
+        hit = self.catalog.lesions.loc[self.catalog.lesions["lesion_uid"] == lesion_uid]
+        if hit.empty:
+            return None
+        row = hit.iloc[0]
+        state = {k: (int(row[k]) if k.endswith(("_min", "_max")) else str(row[k])) for k in BOX_FIELDS[:-1]}
+        state["wrong"] = lesion_uid in self.wrong_uids()
+        return state
+
+    def add_box(self, image_id: str, box: tuple[int, int, int, int], *, lesion_type: str = "mass",
+                status: str = "") -> str:
+        """Add a box (undoable); returns its lesion uid."""
+        uid = self.annotations.new_lesion_uid(self.raw, image_id)
+        fields = dict(zip(BOX_FIELDS[:4], map(int, box)), lesion_type=lesion_type, status=status, wrong=False)
+        self.undo.push(BoxEdit(self, image_id, uid, None, fields, f"add box on {image_id}"))
+        return uid
+
+    def edit_box(self, lesion_uid: str, **fields) -> None:
+        """Change fields of a box (undoable): corners, lesion_type, status, wrong."""
+        before = self.box_state(lesion_uid)
+        if before is None:
+            raise KeyError(f"no box {lesion_uid!r}")
+        after = {**before, **fields}
+        if after != before:
+            image_id = self.catalog.lesions.loc[self.catalog.lesions["lesion_uid"] == lesion_uid, "image_id"].iloc[0]
+            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, after, f"edit {lesion_uid}"))
+
+    def delete_box(self, lesion_uid: str) -> None:
+        """Delete a box (undoable)."""
+        before = self.box_state(lesion_uid)
+        if before is not None:
+            image_id = self.catalog.lesions.loc[self.catalog.lesions["lesion_uid"] == lesion_uid, "image_id"].iloc[0]
+            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, None, f"delete {lesion_uid}"))
+
+    def _write(self, image_id: str, uid: str, before: dict | None, after: dict | None) -> None:
+        """Record the change from ``before`` to ``after`` in the sidecar and refresh."""
+        if after is None:
+            self.annotations.record("delete", uid, image_id)
+        elif before is None:
+            self.annotations.record("add", uid, image_id, **after)
+        else:
+            self.annotations.record("edit", uid, image_id, **{k: v for k, v in after.items() if before.get(k) != v})
+        self._reapply()
+        self.lesionsChanged.emit(image_id)
+
+
+class BoxEdit(QUndoCommand):
+    """One undoable box change; undo records the inverse change in the sidecar."""
+
+    def __init__(self, state: AppState, image_id: str, uid: str, before, after, text: str) -> None:
+        super().__init__(text)
+        self.state, self.image_id, self.uid, self.before, self.after = state, image_id, uid, before, after
+
+    def redo(self) -> None:  # noqa: D102 - Qt API
+        self.state._write(self.image_id, self.uid, self.before, self.after)
+
+    def undo(self) -> None:  # noqa: D102 - Qt API
+        self.state._write(self.image_id, self.uid, self.after, self.before)

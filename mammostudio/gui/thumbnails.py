@@ -1,0 +1,74 @@
+"""Small greyscale thumbnails, made on the thread pool and cached as QPixmaps."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage, QPixmap
+
+from ..core.images import load_pixels
+from .jobs import PoolTask, submit
+from .pyramid import reduce_block
+
+__all__ = ["make_thumbnail", "to_qimage", "ThumbnailCache"]
+
+
+def make_thumbnail(source, size: int = 64) -> np.ndarray:
+    """A uint8 thumbnail (longest side ~``size``) of an image row, path or array."""
+    pixels = source if isinstance(source, np.ndarray) else load_pixels(source)
+    factor = max(1, int(np.ceil(max(pixels.shape) / size)))
+    small = reduce_block(pixels, factor, how="mean").astype(np.float32)
+    lo, hi = float(small.min()), float(small.max())
+    return ((small - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
+
+
+def to_qimage(gray: np.ndarray) -> QImage:
+    """Copy a (rows, cols) uint8 array into a QImage (owns its memory)."""
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    rows, cols = gray.shape
+    return QImage(gray.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
+
+
+class ThumbnailCache(QObject):
+    """Lazy thumbnails keyed by any hashable id.
+
+    Signals
+    -------
+    ready(object)
+        The thumbnail of this key is now in the cache.
+    """
+
+    ready = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, *, size: int = 64) -> None:
+        super().__init__(parent)
+        self.size = size
+        self._pixmaps: dict = {}
+        self._pending: set = set()
+        self._failed: set = set()
+        self._task = PoolTask(self)
+        self._task.result.connect(self._on_result)
+        self._task.error.connect(self._on_error)
+
+    def get(self, key, source) -> QPixmap | None:
+        """The pixmap if ready; otherwise start making it (``ready`` fires later)."""
+        pix = self._pixmaps.get(key)
+        if pix is None and key not in self._pending and key not in self._failed:
+            self._pending.add(key)
+            submit(self._task, key, make_thumbnail, source, self.size)
+        return pix
+
+    def clear(self) -> None:
+        """Forget every thumbnail (new dataset)."""
+        self._pixmaps.clear()
+        self._failed.clear()
+
+    @Slot(object, object)
+    def _on_result(self, key, gray) -> None:
+        self._pending.discard(key)
+        self._pixmaps[key] = QPixmap.fromImage(to_qimage(gray))
+        self.ready.emit(key)
+
+    @Slot(object, str)
+    def _on_error(self, key, _message: str) -> None:
+        self._pending.discard(key)
+        self._failed.add(key)

@@ -1,0 +1,80 @@
+"""Render the main window offscreen in Browse mode to PNG (for the README).
+
+Usage: ``QT_QPA_PLATFORM=offscreen python resources/render_screenshots.py [--mias DIR] [--demo]``
+Writes ``resources/screenshots/browse-mias.png`` and, when the demo dataset can be
+built, ``resources/screenshots/browse-demo.png``. Settings go to a temporary
+folder, so the user's own layout is untouched.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "screenshots"
+
+
+def _wait(app, predicate, timeout_s: float) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def render(app, window, folder: str, image_id: str | None, out: Path, *, audit: bool = False) -> Path:
+    """Open ``folder``, show ``image_id`` (or the first image with a lesion), save a PNG."""
+    window.open_dataset(folder)
+    if not _wait(app, lambda: window.state.catalog is not None and str(window.state.catalog.root) == str(Path(folder).resolve()), 120):
+        raise RuntimeError(f"{folder}: dataset did not open ({window.status_label.text()})")
+    cat = window.state.catalog
+    if image_id is None:
+        image_id = str(cat.lesions["image_id"].iloc[0]) if len(cat.lesions) else str(cat.images["image_id"].iloc[0])
+    window.state.select(image_id)
+    if not _wait(app, lambda: window.viewer.canvas.display is not None
+                 and window.viewer.canvas.display.image_id == image_id, 120):
+        raise RuntimeError(f"{image_id}: image did not display ({window.status_label.text()})")
+    if audit:
+        window.viewer.request_audit()
+        _wait(app, lambda: bool(window.viewer.overlays.audit_items), 60)
+    _wait(app, lambda: False, 1.5)  # thumbnails and repaint
+    out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mias", default=str(HERE.parent.parent / "shared" / "data" / "mias"))
+    parser.add_argument("--mias-image", default="mdb028")
+    parser.add_argument("--demo", action="store_true", help="also build/open the demo dataset")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["MAMMOSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mammostudio-shots-")
+    sys.path.insert(0, str(HERE.parent))
+    from mammostudio.gui.app import make_app
+    from mammostudio.gui.mainwindow import MainWindow
+
+    app = make_app()
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    print(render(app, window, args.mias, args.mias_image, OUT / "browse-mias.png", audit=True))
+    if args.demo:
+        from mammostudio.core.demo import ensure_demo_dataset
+        from mammostudio.core.progress import drive
+
+        demo = drive(ensure_demo_dataset())
+        print(render(app, window, str(Path(demo) / "workbook"), None, OUT / "browse-demo.png"))
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
