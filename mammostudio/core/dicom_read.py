@@ -86,9 +86,8 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
                 # A forced read of a non-DICOM file warns about every garbage tag.
                 warnings.simplefilter("ignore", UserWarning)
                 ds = pydicom.dcmread(fh, stop_before_pixels=header_only, force=not has_marker)
-                # Elements are parsed lazily; touch them now, while we can still name the file.
-                for _ in ds:
-                    pass
+            # Values are converted lazily, on access; the getters below treat a value
+            # that fails to convert as missing, so one bad tag never loses the image.
             # pydicom stops silently at the end of the file: a header-only read that
             # reaches it without meeting (7FE0,0010) means the file was cut short.
             at_end = fh.tell() >= os.fstat(fh.fileno()).st_size
@@ -113,7 +112,9 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
 def _safe(ds: Dataset, keyword: str, default: Any = None) -> Any:
     """``ds.keyword`` or ``default`` when absent, empty or unparseable (never raises)."""
     try:
-        value = ds.get(keyword, default)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pydicom's "invalid value for VR"
+            value = ds.get(keyword, default)
     except Exception:
         return default
     if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
