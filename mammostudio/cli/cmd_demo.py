@@ -1,0 +1,44 @@
+"""``mammostudio demo``: make sure the built-in demo data exists, then show it.
+
+Until the desktop app lands this builds (once) or locates the demo dataset and
+prints its scan summary.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._run import fail, run_job
+
+__all__ = ["register"]
+
+
+def register(subparsers) -> None:
+    """Add the ``demo`` sub-command."""
+    p = subparsers.add_parser("demo", help="build (once) and show the built-in demo dataset",
+                              description="Build the synthetic demo dataset on first use (in the user data "
+                                          "folder) and show it.")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="where to keep the demo data (default: the user data folder)")
+    p.add_argument("--patients", type=int, default=16, metavar="N", help="patients in the demo data (default 16)")
+    p.add_argument("--size", type=int, nargs=2, default=(2048, 1664), metavar=("ROWS", "COLS"),
+                   help="image size (default 2048 1664)")
+    p.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ..core.acquisition import AcquisitionFilter
+    from ..core.demo.build import DemoConfig, ensure_demo_dataset
+    from ..core.readers import open_dataset
+    from .cmd_data import format_summary, scan_summary
+
+    try:
+        config = DemoConfig(patients=args.patients, rows=args.size[0], cols=args.size[1])
+        folder = run_job(ensure_demo_dataset(args.data, config=config), "demo data")
+    except ValueError as exc:
+        return fail(str(exc))
+    catalog = open_dataset(folder)
+    print(f"demo data: {folder}")
+    print(format_summary(scan_summary(catalog, AcquisitionFilter().apply(catalog.images),
+                                      filter_name="paper defaults")))
+    return 0
