@@ -1,0 +1,133 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammostudio.core.images import write_png
+from mammostudio.core.progress import drive
+from trainers.experiment import ExperimentConfig, grid_cells, make_folds, run_experiment, select_cells
+from trainers.experiment.cells import Cell, compose
+from trainers.experiment.data import load_experiment_data
+
+
+def _patients(rng, n, n_patients):
+    return rng.integers(0, n_patients, n).astype(str)
+
+
+def test_positive_subsets_are_nested_and_negatives_keep_the_ratio():
+    rng = np.random.default_rng(0)
+    folds = make_folds(_patients(rng, 2215, 400), _patients(rng, 30000, 600), tissue_pool=22000, seed=3)
+    for f in folds:
+        sizes = [100, 250, 500, 750, 1000, 1300]
+        for a, b in zip(sizes, sizes[1:]):
+            assert set(f.positives(a)) <= set(f.positives(b))
+            assert set(f.negatives(10 * a)) <= set(f.negatives(10 * b))
+        assert len(f.negatives(10 * 1300)) == 10 * len(f.positives(1300))
+
+
+def test_split_fractions_follow_the_paper():
+    rng = np.random.default_rng(1)
+    n = 2215
+    folds = make_folds(_patients(rng, n, 500), _patients(rng, 30000, 700), tissue_pool=22000, seed=0)
+    for f in folds:
+        assert abs(len(f.test_pos) / n - 1 / 3) < 0.02
+        assert abs(len(f.val_pos) / n - 0.066) < 0.01
+        assert abs(len(f.train_pos) / n - 0.60) < 0.02
+    # every positive is tested exactly once over the folds
+    tested = np.concatenate([f.test_pos for f in folds])
+    assert sorted(tested) == list(range(n))
+    pool = np.concatenate([np.r_[f.train_neg, f.val_neg, f.test_neg] for f in folds[:1]])
+    assert len(pool) == 22000
+
+
+def test_no_patient_falls_on_two_sides_of_a_split():
+    rng = np.random.default_rng(2)
+    pp, npat = _patients(rng, 500, 80), _patients(rng, 4000, 120)
+    for f in make_folds(pp, npat, seed=5):
+        sides = [set(pp[f.train_pos]) | set(npat[f.train_neg]), set(pp[f.val_pos]) | set(npat[f.val_neg]),
+                 set(pp[f.test_pos]) | set(npat[f.test_neg])]
+        assert not (sides[0] & sides[1]) and not (sides[0] & sides[2]) and not (sides[1] & sides[2])
+
+
+def test_same_seed_same_folds_other_seed_other_folds():
+    rng = np.random.default_rng(3)
+    pp, npat = _patients(rng, 300, 60), _patients(rng, 3000, 90)
+    a, b, c = (make_folds(pp, npat, seed=s) for s in (7, 7, 8))
+    assert all(np.array_equal(x.train_pos, y.train_pos) for x, y in zip(a, b))
+    assert not all(np.array_equal(x.test_pos, y.test_pos) for x, y in zip(a, c))
+
+
+def test_mode_composition_counts():
+    cfg = ExperimentConfig.tiny(sizes=(4, 8))
+    rng = np.random.default_rng(4)
+    from trainers.experiment.data import ExperimentData
+
+    data = ExperimentData(np.zeros((60, 16, 16), np.uint8), np.ones((600, 16, 16), np.uint8),
+                          _patients(rng, 60, 20), _patients(rng, 600, 30), "mem", True)
+    split = make_folds(data.pos_patients, data.neg_patients, seed=0)[0]
+    gen = np.full((12, 16, 16), 7, np.uint8)
+    for mode, n_gen in (("ORG", 0), ("Aug ORG", 0), ("GAN", 12), ("Aug GAN", 12)):
+        x, y, counts = compose(Cell("clf", 8, 0, mode), cfg, data, split, gen)
+        assert counts == {"n_real_pos": 8, "n_generated": n_gen, "n_neg": 80}
+        assert len(x) == 8 + n_gen + 80 and y.sum() == 8 + n_gen
+        assert (x[8 : 8 + n_gen] == 7).all()  # the generated images are the positives added
+
+
+def test_cell_selection_pulls_in_the_gan_it_needs():
+    cells = grid_cells(ExperimentConfig.tiny())
+    chosen = select_cells(cells, ["clf_k8_aug-gan_f1"])
+    assert [c.id for c in chosen] == ["gan_k8_f1", "clf_k8_aug-gan_f1"]
+    with pytest.raises(ValueError, match="matches no cell"):
+        select_cells(cells, ["nothing*"])
+
+
+@pytest.fixture(scope="module")
+def patch_folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("patches")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(48):
+        write_png(d / f"lesion/l{i}.png", np.clip(rng.normal(160, 25, (16, 16)), 0, 255).astype(np.uint8))
+        rows.append({"patch_id": f"l{i}", "kind": "lesion", "file": f"lesion/l{i}.png",
+                     "patient_id": f"p{i % 16}", "lesion_type": "mass" if i % 8 else "calcification"})
+    for i in range(420):
+        write_png(d / f"tissue/t{i}.png", np.clip(rng.normal(90, 25, (16, 16)), 0, 255).astype(np.uint8))
+        rows.append({"patch_id": f"t{i}", "kind": "tissue", "file": f"tissue/t{i}.png",
+                     "patient_id": f"p{i % 24}", "lesion_type": ""})
+    pd.DataFrame(rows).to_csv(d / "index.csv", index=False)
+    return d
+
+
+def test_only_the_chosen_lesion_type_is_positive(patch_folder):
+    data = load_experiment_data(patch_folder, size=16, lesion_types=("mass",))
+    assert len(data.positives) == 42 and data.grouped
+
+
+@pytest.mark.slow
+def test_tiny_grid_runs_reports_and_resumes(patch_folder, tmp_path):
+    cfg = ExperimentConfig.tiny(sizes=(4,), folds=2)
+    out = tmp_path / "exp"
+    first = drive(run_experiment(patch_folder, out, cfg))
+    assert len(first["ran"]) == 2 * 5 and not first["skipped"]
+    table = pd.read_csv(out / "results.csv")
+    assert set(table["mode"]) == {"ORG", "Aug ORG", "GAN", "Aug GAN"} and len(table) == 8
+    assert table["f1"].between(0, 1).all() and table["auc"].between(0, 1).all()
+    for name in ("results.xlsx", "figure9_f1.png", "report.md", "summary.csv"):
+        assert (out / name).stat().st_size > 0
+    gen = np.load(out / "cells" / "gan_k4_f0" / "generated.npy")
+    assert gen.shape == (6, 16, 16) and gen.dtype == np.uint8  # AF 1.5 x k
+    # A crash loses at most the running cell: remove one result and rerun.
+    (out / "cells" / "clf_k4_gan_f1" / "result.json").unlink()
+    second = drive(run_experiment(patch_folder, out, cfg))
+    assert second["ran"] == ["clf_k4_gan_f1"] and len(second["skipped"]) == 9
+    before = json.loads((out / "cells" / "clf_k4_org_f0" / "result.json").read_text())
+    assert before["n_real_pos"] == 4 and before["n_neg"] == 40
+
+
+def test_a_folder_with_other_settings_is_refused(patch_folder, tmp_path):
+    out = tmp_path / "exp"
+    ExperimentConfig.tiny(seed=1).to_json(out / "config.json")
+    with pytest.raises(ValueError, match="other settings"):
+        drive(run_experiment(patch_folder, out, ExperimentConfig.tiny(seed=2)))

@@ -1,0 +1,113 @@
+"""Settings of the augmentation experiment (spec 3.3, paper Figure 7).
+
+:meth:`ExperimentConfig.paper` holds the paper's grid: k in 100..1300, IR 10,
+AF 1.5, 3 folds, a 22K tissue pool, one 1000-epoch DCGAN per (k, fold), the
+20-epoch classifier. :meth:`ExperimentConfig.tiny` runs the whole grid on a CPU
+in minutes (16-pixel images, small k, few epochs) for tests and demos.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from mammostudio.core.atomic import write_text
+
+from ..classifier.config import ClassifierConfig
+from ..dcgan.config import GANConfig
+
+__all__ = ["MODES", "ExperimentConfig"]
+
+MODES = ("ORG", "Aug ORG", "GAN", "Aug GAN")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Every setting of one augmentation experiment.
+
+    ``sizes`` are the k of the nested positive subsets P_k; negatives are
+    N_k = ``ir`` x k; the GAN modes add ``af`` x k images of G_k. Each of
+    ``folds`` folds holds out a third of the patients (grouped, so no patient
+    is on two sides) as the test set; ``val_fraction`` of all positives (paper
+    6.6%) comes from the other patients for validation; the rest is training.
+    ``tissue_pool`` tissue patches are drawn once (paper 22K) and split the
+    same way. ``lesion_types`` selects the positive class (paper: masses).
+    """
+
+    sizes: tuple[int, ...] = (100, 250, 500, 750, 1000, 1300)
+    ir: int = 10
+    af: float = 1.5
+    folds: int = 3
+    val_fraction: float = 0.066
+    tissue_pool: int = 22000
+    lesion_types: tuple[str, ...] = ("mass",)
+    modes: tuple[str, ...] = MODES
+    seed: int = 0
+    image_size: int = 128
+    gan: GANConfig = field(default_factory=GANConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+    def __post_init__(self) -> None:
+        if not self.sizes or any(k < 1 for k in self.sizes) or list(self.sizes) != sorted(set(self.sizes)):
+            raise ValueError(f"sizes: expected increasing positive integers, got {self.sizes}")
+        if self.folds < 2:
+            raise ValueError(f"folds: need at least 2 for cross-validation, got {self.folds}")
+        if self.ir < 1 or self.af < 0:
+            raise ValueError(f"ir must be >= 1 and af >= 0, got ir={self.ir}, af={self.af}")
+        if not 0.0 < self.val_fraction < 1.0 - 1.0 / self.folds:
+            raise ValueError(f"val_fraction: expected a value in (0, {1 - 1 / self.folds:.3f}), got {self.val_fraction}")
+        bad = [m for m in self.modes if m not in MODES]
+        if bad or not self.modes:
+            raise ValueError(f"modes: expected some of {MODES}, got {self.modes}")
+        if self.gan.image_size != self.image_size or self.classifier.image_size != self.image_size:
+            raise ValueError(
+                f"image_size: the GAN ({self.gan.image_size}) and the classifier "
+                f"({self.classifier.image_size}) must both use {self.image_size}")
+
+    @property
+    def uses_gan(self) -> bool:
+        """True when a GAN mode is in the grid (so G_k must be trained)."""
+        return any("GAN" in m for m in self.modes)
+
+    @classmethod
+    def paper(cls, **changes) -> "ExperimentConfig":
+        """The paper's grid (spec 3.3)."""
+        return replace(cls(), **changes)
+
+    @classmethod
+    def tiny(cls, **changes) -> "ExperimentConfig":
+        """The whole grid in minutes on a CPU: 16-pixel images, k = 8 and 16, few epochs."""
+        base = cls(sizes=(8, 16), tissue_pool=2000, image_size=16,
+                   gan=GANConfig.tiny(epochs=5, sample_every=5), classifier=ClassifierConfig.tiny())
+        return replace(base, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (nested configs as dicts)."""
+        d = asdict(self)
+        d["sizes"], d["lesion_types"], d["modes"] = list(self.sizes), list(self.lesion_types), list(self.modes)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ExperimentConfig":
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        data["gan"] = GANConfig.from_dict(data.get("gan", {}))
+        data["classifier"] = ClassifierConfig.from_dict(data.get("classifier", {}))
+        for key in ("sizes", "lesion_types", "modes"):
+            if key in data:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Atomically write the settings as JSON."""
+        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> "ExperimentConfig":
+        """Read settings written by :meth:`to_json`."""
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path}: cannot read experiment config ({exc})") from exc
