@@ -59,7 +59,8 @@ def read_index(folder: str | os.PathLike) -> pd.DataFrame:
     for col in ("kind", "file"):
         if col not in index.columns:
             raise PatchDatasetError(f"{path}: the patch index has no {col!r} column")
-    for col in ("row", "col", "height", "width", "seed", "n_unique"):
+    for col in ("row", "col", "height", "width", "seed", "n_unique",
+                "box_row_min", "box_col_min", "box_row_max", "box_col_max"):
         if col in index.columns:
             index[col] = pd.to_numeric(index[col], errors="coerce").astype("Int64")
     return index

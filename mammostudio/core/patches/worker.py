@@ -1,0 +1,127 @@
+"""The work on one image, run in a worker process (top-level, picklable, spawn-safe).
+
+A task is a plain dict (the image's catalog fields, its lesion rows, the
+parameters, the seed, the output folder); the result is a plain dict of index
+rows and problems. Patch PNGs are written atomically *before* the result is
+returned, so any index row the parent records points at a complete file.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .lesion import lesion_patch
+from .params import ExtractParams
+from .prepared import prepare
+from .tissue import image_rng, n_unique, sample_tissue
+
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "FatalWriteError"]
+
+INDEX_COLUMNS = [
+    "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
+    "row", "col", "height", "width", "lesion_uid", "lesion_id", "lesion_type", "status", "severity",
+    "box_row_min", "box_col_min", "box_row_max", "box_col_max", "mode", "seed", "n_unique",
+]
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class FatalWriteError(OSError):
+    """Writing a patch failed in a way every later image would too (disk full, no permission)."""
+
+
+def safe_stem(image_id: str) -> str:
+    """A file-name stem for ``image_id``; a short hash is added when characters were replaced."""
+    stem = _UNSAFE.sub("_", str(image_id)).strip("._") or "image"
+    if stem != str(image_id):
+        stem += "-" + hashlib.sha1(str(image_id).encode()).hexdigest()[:6]
+    return stem
+
+
+def _write(path: Path, patch: np.ndarray) -> None:
+    from ..images import write_png
+
+    try:
+        write_png(path, patch)
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise FatalWriteError(exc.errno, f"cannot write patch {path}: {reason}") from exc
+
+
+def process_image(task: dict) -> dict:
+    """Extract and save the lesion and tissue patches of one image.
+
+    Returns
+    -------
+    dict
+        image_id, rows (index rows), problems (list of (path, message,
+        severity)), done (False when the image could not be read: retry on
+        resume), low_variety (dropped tissue patches), short (fewer tissue
+        patches than asked), seconds.
+
+    Raises
+    ------
+    FatalWriteError
+        When a patch cannot be written (the run should stop).
+    """
+    from ..images import load_pixels
+
+    t0 = time.perf_counter()
+    image, params = task["image"], ExtractParams.from_dict(task["params"])
+    seed, out = int(task["seed"]), Path(task["out"])
+    image_id, src = str(image["image_id"]), str(image["path"])
+    result = {"image_id": image_id, "rows": [], "problems": [], "done": False, "low_variety": 0, "short": False,
+              "seconds": 0.0}
+    try:
+        prep = prepare(load_pixels(image), threshold=params.mask_threshold)
+    except (OSError, ValueError) as exc:  # ImageReadError / DicomError are OSErrors
+        msg = str(exc) if src in str(exc) else f"cannot read image: {exc}"
+        result["problems"].append((src, msg, "error"))
+        return result
+    stem = safe_stem(image_id)
+    base = {k: image.get(k, "") for k in ("image_id", "patient_id", "study_id", "laterality", "view")}
+    base["source_path"], base["seed"] = src, seed
+    boxes = []
+    for k, les in enumerate(task["lesions"]):
+        box = (les["row_min"], les["col_min"], les["row_max"], les["col_max"])
+        boxes.append(box)
+        if not params.lesions:
+            continue
+        try:
+            patch, (r, c, h, w) = lesion_patch(prep, box, params)
+        except ValueError as exc:
+            result["problems"].append((src, f"lesion {les['lesion_id']}: {exc}", "warning"))
+            continue
+        rel = f"lesion/{stem}_lesion{k:02d}.png"
+        _write(out / rel, patch)
+        result["rows"].append({
+            **base, "patch_id": Path(rel).stem, "kind": "lesion", "file": rel,
+            "row": r, "col": c, "height": h, "width": w,
+            "lesion_uid": les["lesion_uid"], "lesion_id": les["lesion_id"], "lesion_type": les["lesion_type"],
+            "status": les["status"], "severity": les["severity"],
+            "box_row_min": box[0], "box_col_min": box[1], "box_row_max": box[2], "box_col_max": box[3],
+            "mode": params.lesion_mode, "n_unique": n_unique(patch),
+        })
+    if params.tissue:
+        res = sample_tissue(prep, np.array(boxes, dtype=np.int64).reshape(-1, 4), params, image_rng(seed, image_id))
+        mode = "exhaustive" if params.exhaustive else "random"
+        for k, (patch, (r, c), nu) in enumerate(zip(res.patches, res.positions, res.uniques)):
+            rel = f"tissue/{stem}_tissue{k:02d}.png"
+            _write(out / rel, patch)
+            result["rows"].append({
+                **base, "patch_id": Path(rel).stem, "kind": "tissue", "file": rel,
+                "row": r, "col": c, "height": params.patch_size, "width": params.patch_size,
+                "mode": mode, "n_unique": nu,
+            })
+        result["low_variety"] = sum(1 for a in res.audit if a[3] == "low variety")
+        result["short"] = len(res.patches) < params.n_tissue
+        if res.note:  # a reason beyond chance (size, background, crowding)
+            result["problems"].append((src, f"{len(res.patches)} of {params.n_tissue} tissue patches: {res.note}",
+                                       "warning"))
+    result["done"] = True
+    result["seconds"] = time.perf_counter() - t0
+    return result

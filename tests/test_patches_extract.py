@@ -1,0 +1,137 @@
+"""extract_patches over a catalog: determinism across workers, resume, cancel, bad input."""
+from __future__ import annotations
+
+import errno
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammostudio.core import images, preprocess
+from mammostudio.core.catalog import Catalog
+from mammostudio.core.patches import ExtractParams, FatalWriteError, extract_patches, load_patches, read_index
+from mammostudio.core.progress import drive
+from mammostudio.core.readers import open_dataset
+
+IDS = ["mdb001", "mdb005", "mdb006"]  # one lesion, two lesions, normal
+
+
+@pytest.fixture(scope="module")
+def mias3(mias_dir):
+    return open_dataset(mias_dir, fmt="mias").subset(IDS)
+
+
+def _index_files(out):
+    index = read_index(out)
+    return index, {f: images.read_png(out / f).tobytes() for f in index["file"]}
+
+
+def test_real_images_give_valid_patches_checked_on_saved_mask_and_gt(tmp_path, mias_dir, mias3):
+    summary = drive(extract_patches(mias3, tmp_path / "p", ExtractParams(), seed=1))
+    assert summary["done"] == 3 and summary["problems"] == []
+    index = read_index(tmp_path / "p")
+    for iid in IDS:
+        raw = images.read_pgm(mias_dir / f"{iid}.pgm")
+        norm = preprocess.normalise_uint8(raw)
+        images.write_png(tmp_path / f"{iid}_msk.png", (preprocess.breast_mask(norm) > 0).astype(np.uint8) * 255)
+        images.write_png(tmp_path / f"{iid}_gt.png", preprocess.ground_truth(raw.shape, mias3.boxes_of(iid)))
+        msk, gt = images.read_png(tmp_path / f"{iid}_msk.png"), images.read_png(tmp_path / f"{iid}_gt.png")
+        tissue = index[(index["image_id"] == iid) & (index["kind"] == "tissue")]
+        assert 1 <= len(tissue) <= 10
+        for _, row in tissue.iterrows():
+            r, c = int(row["row"]), int(row["col"])
+            assert (msk[r : r + 128, c : c + 128] == 255).all()
+            assert (gt[r : r + 128, c : c + 128] == 0).all()
+            patch = images.read_png(tmp_path / "p" / row["file"])
+            np.testing.assert_array_equal(patch, norm[r : r + 128, c : c + 128])
+            assert len(np.unique(patch)) >= 30 and row["seed"] == 1
+    lesion, _ = load_patches(tmp_path / "p", "lesion")
+    assert lesion.shape == (int((index["kind"] == "lesion").sum()), 128, 128) == (3, 128, 128)
+    assert set(index.loc[index["kind"] == "lesion", "lesion_uid"]) == set(mias3.lesions["lesion_uid"])
+    params = json.loads((tmp_path / "p" / "params.json").read_text())
+    assert params["seed"] == 1 and params["params"]["candidates_per_round"] == 100
+
+
+@pytest.mark.slow
+def test_same_seed_gives_same_patches_with_one_and_two_workers(tmp_path, mias3):
+    params = ExtractParams(patch_size=64, n_tissue=5)
+    drive(extract_patches(mias3, tmp_path / "w1", params, workers=1, seed=4))
+    drive(extract_patches(mias3, tmp_path / "w2", params, workers=2, seed=4))
+    (i1, f1), (i2, f2) = _index_files(tmp_path / "w1"), _index_files(tmp_path / "w2")
+    pd.testing.assert_frame_equal(i1, i2)
+    assert f1 == f2
+    drive(extract_patches(mias3, tmp_path / "s5", params, workers=1, seed=5))
+    assert _index_files(tmp_path / "s5")[1] != f1
+
+
+def test_cancel_keeps_an_index_of_complete_files_and_resume_finishes_identically(tmp_path, mias3):
+    params = ExtractParams(patch_size=64, n_tissue=4)
+    job = extract_patches(mias3, tmp_path / "r", params, seed=2)
+    next(job)  # start
+    next(job)  # first image done
+    job.close()
+    index = read_index(tmp_path / "r")
+    assert set(index["image_id"]) == {IDS[0]}
+    assert all((tmp_path / "r" / f).is_file() for f in index["file"])
+    assert not list((tmp_path / "r").rglob("*.part*"))
+    summary = drive(extract_patches(mias3, tmp_path / "r", params, seed=2))
+    assert summary["skipped"] == 1 and summary["new"] == 2 and summary["done"] == 3
+    drive(extract_patches(mias3, tmp_path / "fresh", params, seed=2))
+    (ir, fr), (ifr, ff) = _index_files(tmp_path / "r"), _index_files(tmp_path / "fresh")
+    pd.testing.assert_frame_equal(ir, ifr)
+    assert fr == ff
+
+
+def test_other_settings_in_the_same_output_folder_are_refused(tmp_path, mias3):
+    drive(extract_patches(mias3.subset(IDS[:1]), tmp_path, ExtractParams(patch_size=64), seed=0))
+    with pytest.raises(ValueError, match="other parameters or seed"):
+        extract_patches(mias3, tmp_path, ExtractParams(patch_size=64), seed=1)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty"):
+        extract_patches(mias3, tmp_path / "elsewhere", ExtractParams())
+    with pytest.raises(ValueError, match="workers"):
+        extract_patches(mias3, tmp_path / "w", workers=0)
+
+
+def test_bad_files_small_and_blank_images_are_reported_not_fatal(tmp_path, mias_dir, mias3):
+    (tmp_path / "broken.pgm").write_bytes(b"P5\n1024 1024\n255\n" + b"\0" * 100)
+    images.write_png(tmp_path / "tiny.png", np.full((50, 60), 7, np.uint8))
+    images.write_png(tmp_path / "blank.png", np.zeros((300, 300), np.uint8))
+    extra = pd.DataFrame([
+        {"image_id": "broken", "patient_id": "p", "study_id": "s", "path": str(tmp_path / "broken.pgm"), "format": "pgm"},
+        {"image_id": "missing", "patient_id": "p", "study_id": "s", "path": str(tmp_path / "no.pgm"), "format": "pgm"},
+        {"image_id": "tiny", "patient_id": "p", "study_id": "s", "path": str(tmp_path / "tiny.png"), "format": "png"},
+        {"image_id": "blank", "patient_id": "p", "study_id": "s", "path": str(tmp_path / "blank.png"), "format": "png"},
+    ])
+    good = mias3.subset(IDS[:1])
+    cat = Catalog(pd.concat([good.images, extra], ignore_index=True), good.lesions, tmp_path, "test")
+    summary = drive(extract_patches(cat, tmp_path / "out", ExtractParams(), seed=0))
+    text = "\n".join(summary["problems"])
+    assert "broken.pgm" in text and "truncated" in text
+    assert "no.pgm" in text
+    assert "tiny.png" in text and "smaller than" in text
+    assert "blank.png" in text and "background" in text
+    index = read_index(tmp_path / "out")
+    assert set(index["image_id"]) == {IDS[0]}
+    done = pd.read_csv(tmp_path / "out" / "images.csv", dtype=str)
+    assert set(done["image_id"]) == {IDS[0], "tiny", "blank"}  # unreadable files are retried on resume
+
+
+def test_full_disk_stops_cleanly_with_an_index_of_complete_files(tmp_path, mias3, monkeypatch):
+    real = images.write_png
+    calls = {"n": 0}
+
+    def filling_disk(path, image):
+        calls["n"] += 1
+        if calls["n"] > 12:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, image)
+
+    monkeypatch.setattr(images, "write_png", filling_disk)
+    with pytest.raises(FatalWriteError, match="disk is full"):
+        drive(extract_patches(mias3, tmp_path, ExtractParams(patch_size=64, n_tissue=10), seed=0))
+    index = read_index(tmp_path)
+    assert set(index["image_id"]) == {IDS[0]}  # the first image only, complete
+    assert all((tmp_path / f).is_file() for f in index["file"])
