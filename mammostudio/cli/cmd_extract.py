@@ -29,6 +29,10 @@ def register(subparsers) -> None:
     p.add_argument("--per-image", type=int, default=10, help="tissue patches per image (default 10)")
     p.add_argument("--min-unique", type=int, default=30,
                    help="drop tissue patches with fewer distinct values (default 30; 0 = keep all)")
+    p.add_argument("--crop-inclusive", action="store_true",
+                   help="'crop' mode: keep the box's last row and column (the paper's slice drops them)")
+    p.add_argument("--mask-threshold", type=int, default=0,
+                   help="breast = normalised pixel > this (default 0, the paper; ~20 for film such as mini-MIAS)")
     p.add_argument("--no-filter", action="store_true", help="skip the acquisition filter")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract)
@@ -39,9 +43,9 @@ def _filter(catalog):
     from ..core.acquisition import AcquisitionFilter
 
     report = AcquisitionFilter().apply(catalog.images)
-    kept = list(catalog.images.loc[list(map(bool, report.kept)), "image_id"])
-    removed = getattr(report, "removed", None)
-    detail = f" (removed per criterion: {dict(removed)})" if removed else ""
+    kept = list(catalog.images.loc[report.kept.to_numpy(dtype=bool), "image_id"])
+    removed = {k: v for k, v in report.removed_in_sequence.items() if v}
+    detail = f" (removed by: {removed})" if removed else ""
     msg = f"acquisition filter kept {len(kept)} of {catalog.n_images} images{detail}"
     return catalog.subset(kept), msg
 
@@ -52,7 +56,8 @@ def _extract(args: argparse.Namespace) -> int:
 
     try:
         params = ExtractParams(patch_size=args.patch_size, n_tissue=args.per_image, min_unique=args.min_unique,
-                               exhaustive=args.exhaustive, lesion_mode=args.lesion_mode)
+                               exhaustive=args.exhaustive, lesion_mode=args.lesion_mode,
+                               crop_inclusive=args.crop_inclusive, mask_threshold=args.mask_threshold)
     except ValueError as exc:
         return fail(str(exc))
     try:

@@ -35,7 +35,7 @@ from .worker import INDEX_COLUMNS, FatalWriteError, process_image
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
 IMAGES_NAME = "images.csv"
-_IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "seconds"]
+_IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "short", "seconds"]
 _FLUSH_SECONDS = 5.0
 
 
@@ -157,20 +157,18 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
 def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int) -> Job[dict]:
     t0, last_flush = time.perf_counter(), time.perf_counter()
     problems: list[Problem] = []
-    low_variety, finished, short = 0, 0, 0
+    finished = 0
     pool = None
 
     def record(res: dict) -> None:
-        nonlocal low_variety, finished, short
+        nonlocal finished
         problems.extend(Problem(*p) for p in res["problems"])
         if res["done"]:
             rows.extend(res["rows"])
             kinds = [r["kind"] for r in res["rows"]]
             done.append({"image_id": res["image_id"], "lesion": kinds.count("lesion"),
                          "tissue": kinds.count("tissue"), "low_variety": res["low_variety"],
-                         "seconds": round(res["seconds"], 4)})
-            low_variety += res["low_variety"]
-            short += bool(res["short"])
+                         "short": int(bool(res["short"])), "seconds": round(res["seconds"], 4)})
         finished += 1
 
     pending: set = set()
@@ -224,6 +222,8 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                 raise
     _remove_orphans(out, rows)
     kinds = pd.Series([r["kind"] for r in rows], dtype=object)
+    low_variety = sum(int(d.get("low_variety") or 0) for d in done)
+    short = sum(int(d.get("short") or 0) for d in done)
     return {
         "out": str(out), "images": total, "done": len(done), "new": finished,
         "skipped": skipped, "lesion_patches": int((kinds == "lesion").sum()),
