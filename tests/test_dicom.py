@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pydicom
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -323,3 +324,27 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path, pixels):
         write_dicom(path, pixels, {**META, "window_center": [1, 2], "window_width": [3]})
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dcm"]
+
+
+def test_a_catalog_row_with_missing_values_can_be_written_back(tmp_path, pixels):
+    from mammostudio.core.catalog import empty_images
+
+    row = empty_images(1)
+    for key, value in read_header(write_dicom(tmp_path / "a.dcm", pixels, META, photometric="MONOCHROME1")).items():
+        row.loc[0, key] = value
+    row.loc[0, ["magnification", "pixel_spacing_mm"]] = pd.NA
+    path = write_dicom(tmp_path / "b.dcm", pixels, row.iloc[0])
+    head = read_header(path)
+    assert head["photometric"] == "MONOCHROME1" and head["image_id"] == META["image_id"]
+    assert head["magnification"] is None and head["pixel_spacing_mm"] is None
+    np.testing.assert_array_equal(read_pixels(path), pixels)
+
+
+def test_multi_frame_needs_a_frame_index(tmp_path):
+    ds = _bare_dataset(NumberOfFrames=2)
+    ds.PixelData = np.arange(12, dtype="<u2").tobytes()
+    path = tmp_path / "two.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    with pytest.raises(DicomError, match="2 frames"):
+        read_pixels(path)
+    np.testing.assert_array_equal(read_pixels(path, frame=1), [[6, 7, 8], [9, 10, 11]])

@@ -315,9 +315,15 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
     identity = not has_lut and slope in (None, 1.0) and intercept in (None, 0.0)
     out = arr if identity else apply_modality_lut(arr, ds)
     integral = has_lut or identity or (float(slope or 1).is_integer() and float(intercept or 0).is_integer())
-    if _text(ds, "PhotometricInterpretation").upper() == "MONOCHROME1":
-        # pydicom never inverts; the clip guards against garbage above BitsStored.
-        out = (lo + hi) - np.clip(out.astype(np.float64 if not integral else np.int64), lo, hi)
+    mono1 = _text(ds, "PhotometricInterpretation").upper() == "MONOCHROME1"
     if integral and lo >= 0 and hi <= 65535:
-        return np.asarray(out).astype(np.uint16, copy=False)
-    return np.asarray(out, dtype=np.float32)
+        # The common mammogram: stay in uint16 and work in place (a 4096x3328
+        # image is 27 MB; int64 temporaries would cost four times that).
+        if out.dtype != np.uint16 or not out.flags.writeable:
+            out = np.clip(out, lo, hi).astype(np.uint16)
+        if mono1:  # pydicom never inverts; the clip guards against garbage above BitsStored
+            np.clip(out, int(lo), int(hi), out=out)
+            np.subtract(np.uint16(lo + hi), out, out=out)
+        return out
+    out = np.asarray(out, dtype=np.float32)
+    return (lo + hi) - np.clip(out, lo, hi) if mono1 else out

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import (
@@ -32,8 +33,18 @@ _COMPRESSION = {None: ExplicitVRLittleEndian, "rle": RLELossless, "jpeg2000": JP
 _VIEW_SNOMED = {"CC": ("399162004", "cranio-caudal"), "MLO": ("399368009", "medio-lateral oblique")}
 
 
+def _given(meta: Mapping[str, Any], key: str) -> Any:
+    """``meta[key]``, or None when absent, None, NaN, pandas NA or blank text."""
+    value = meta.get(key)
+    if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _uid(meta: Mapping[str, Any], key: str) -> str:
-    value = str(meta.get(key) or "").strip()
+    value = str(_given(meta, key) or "").strip()
     if not value:
         return generate_uid()
     if len(value) > 64 or not all(part.isdigit() for part in value.split(".")):
@@ -52,7 +63,7 @@ def write_dicom(
     pixels: np.ndarray,
     meta: Mapping[str, Any] | None = None,
     *,
-    photometric: str = "MONOCHROME2",
+    photometric: str | None = None,
     compress: str | None = None,
 ) -> Path:
     """Write a (rows, cols) image as an MG DICOM file, atomically.
@@ -69,13 +80,16 @@ def write_dicom(
     meta : mapping, optional
         Keys as :func:`read_header` returns them (image_id, patient_id, study_id,
         series_id, laterality, view, manufacturer, model_name, tube_current_ma,
-        magnification, for_presentation, pixel_spacing_mm) plus patient_name,
+        magnification, for_presentation, pixel_spacing_mm, photometric; rows
+        and cols are ignored) plus patient_name,
         study_date ('YYYYMMDD'), window_center, window_width, voi_function
         ('LINEAR', 'LINEAR_EXACT', 'SIGMOID'), rescale_slope, rescale_intercept,
-        bits_stored, kvp. UIDs missing from ``meta`` are generated (randomly:
+        bits_stored, kvp, instance_number. None, NaN, pandas NA and blank text
+        count as absent, so a catalog row can be passed as is. UIDs missing from ``meta`` are generated (randomly:
         pass them for a deterministic file). ``for_presentation`` defaults to
         True and picks the SOP class (For Presentation / For Processing).
-    photometric : {'MONOCHROME2', 'MONOCHROME1'}
+    photometric : {'MONOCHROME2', 'MONOCHROME1'}, optional
+        Defaults to ``meta['photometric']``, else 'MONOCHROME2'.
     compress : {None, 'rle', 'jpeg2000'}
         None writes uncompressed explicit VR little endian; 'rle' RLE Lossless
         (pydicom's own encoder); 'jpeg2000' JPEG 2000 lossless (pylibjpeg-openjpeg).
@@ -91,7 +105,8 @@ def write_dicom(
         Bad shape, dtype, values above ``bits_stored``, unknown options, or a
         meta UID that is not a DICOM UID.
     """
-    meta = dict(meta or {})
+    meta = {k: v for k, v in dict(meta if meta is not None else {}).items() if _given({k: v}, k) is not None}
+    photometric = photometric or str(meta.get("photometric") or "MONOCHROME2").upper()
     pixels = np.asarray(pixels)
     if pixels.ndim != 2:
         raise ValueError(f"pixels must be 2-D (rows, cols), got shape {pixels.shape}")
