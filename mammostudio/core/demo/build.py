@@ -25,13 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydicom.uid import generate_uid
 
 from ..atomic import write_text
 from ..catalog import Catalog
@@ -88,7 +88,8 @@ class DemoConfig:
 
 
 def _uid(*parts) -> str:
-    return generate_uid(prefix=None, entropy_srcs=[_GENERATOR, *map(str, parts)])
+    """A deterministic DICOM UID (2.25.<uuid5>) from the seed and position."""
+    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, '/'.join([_GENERATOR, *map(str, parts)])).int}"
 
 
 def _plan(cfg: DemoConfig) -> list[dict]:
