@@ -348,3 +348,13 @@ def test_multi_frame_needs_a_frame_index(tmp_path):
     with pytest.raises(DicomError, match="2 frames"):
         read_pixels(path)
     np.testing.assert_array_equal(read_pixels(path, frame=1), [[6, 7, 8], [9, 10, 11]])
+
+
+def test_header_of_a_dicom_json_document_equals_the_file_header(tmp_path, pixels):
+    from mammostudio.core.dicom import header_of, read_dataset
+
+    path = write_dicom(tmp_path / "a.dcm", pixels, {**META, "tube_current_ma": 62.5}, photometric="MONOCHROME1")
+    doc = read_dataset(path).to_json_dict()
+    assert header_of(Dataset.from_json(doc)) == read_header(path)
+    omidb_json = pytest.importorskip("mammostudio.core.readers.omidb_json")
+    assert omidb_json.header_from_dicom_json(doc) == read_header(path)  # the OMI-DB reader agrees

@@ -14,7 +14,7 @@ One import point for everything DICOM (the code lives in ``dicom_read``,
 """
 from __future__ import annotations
 
-from .dicom_read import DicomError, modality_range, read_dataset, read_header, read_pixels
+from .dicom_read import DicomError, header_of, modality_range, read_dataset, read_header, read_pixels
 from .dicom_voi import VOI_FUNCTIONS, VoiInfo, apply_voi, voi_info, window, window_presets
 from .dicom_write import MG_FOR_PRESENTATION, MG_FOR_PROCESSING, write_dicom
 
@@ -22,6 +22,7 @@ __all__ = [
     "DicomError",
     "read_dataset",
     "read_header",
+    "header_of",
     "read_pixels",
     "modality_range",
     "VOI_FUNCTIONS",

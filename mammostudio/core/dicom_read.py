@@ -20,7 +20,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-__all__ = ["DicomError", "read_dataset", "read_header", "read_pixels", "modality_range"]
+__all__ = ["DicomError", "read_dataset", "read_header", "header_of", "read_pixels", "modality_range"]
 
 # (0008,0068) and the SOP classes that say the same when the tag is missing.
 _FOR_PRESENTATION_SOPS = {
@@ -201,7 +201,17 @@ def read_header(path: str | os.PathLike) -> dict:
     DicomError
         Not a DICOM file, missing, or a corrupt header.
     """
-    ds = read_dataset(path, header_only=True)
+    return header_of(read_dataset(path, header_only=True))
+
+
+def header_of(ds: Dataset) -> dict:
+    """The :func:`read_header` fields of a dataset already in memory.
+
+    Works on any pydicom Dataset, e.g. ``Dataset.from_json(doc)`` for a
+    DICOM-JSON header (OMI-DB's per-image ``<SOP>.json``), so every source of
+    headers maps tags to catalog fields the same way. Never raises for missing
+    or unparseable tags.
+    """
     laterality = (_text(ds, "ImageLaterality") or _text(ds, "Laterality")).upper()[:1]
     rows, cols = _number(ds, "Rows"), _number(ds, "Columns")
     spacing = _number(ds, "PixelSpacing")
