@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_text
-from ..catalog import Catalog
+from ..catalog import Catalog, normalise_lesion_type
 from ..dicom import write_dicom
 from ..progress import Job, Progress
 from ..readers.omidb_write import iter_write_omidb_tree
@@ -233,7 +233,7 @@ def build_demo_dataset(out, *, patients: int = 16, size: tuple[int, int] = (2048
                     lesions.append({"lesion_uid": f"{meta['image_id']}:{les['lesion_id']}",
                                     "image_id": meta["image_id"], "lesion_id": les["lesion_id"],
                                     "row_min": r0, "col_min": c0, "row_max": r1, "col_max": c1,
-                                    "status": status, "lesion_type": found["type"], "severity": severity,
+                                    "status": status, "lesion_type": normalise_lesion_type(found["type"]), "severity": severity,
                                     "source": f"demo {found['shape']} {found['margin']} {found['size_mm']} mm".strip(),
                                     "shape": found["shape"]})
                 done += 1
