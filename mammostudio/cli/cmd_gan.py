@@ -106,11 +106,11 @@ def _train(args: argparse.Namespace) -> int:
     info = init_from_env(args.device or (config.device if config else "auto"))
     progress = _Bar(args.quiet or not info.is_main)
     stop = StopToken()
-    previous = signal.getsignal(signal.SIGINT)
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
     def on_sigint(signum, frame):  # first Ctrl-C: stop cleanly; second: the default
         stop.request()
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous[0])
 
     signal.signal(signal.SIGINT, on_sigint)
     signal.signal(signal.SIGTERM, on_sigint)  # torchrun forwards SIGTERM to its workers
@@ -133,7 +133,8 @@ def _train(args: argparse.Namespace) -> int:
         return fail(str(exc).splitlines()[0])
     finally:
         progress.bar.close()
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
         shutdown()
     if info.is_main:
         if result["status"] == "stopped":

@@ -35,9 +35,16 @@ def check_finite(t: "GANTrainer", values: dict[str, float]) -> None:
 
 
 def _gather_process_rng(t: "GANTrainer") -> None:
-    """Every process's own random streams, collected so rank 0 can save them."""
+    """Every process's own random streams, collected so rank 0 can save them.
+
+    Under DDP the BatchNorm running statistics (unused by training-mode
+    steps, used for sampling) are also made rank 0's everywhere.
+    """
     mine = _state.process_rng_state(t)
     if t.dist.enabled:
+        with torch.no_grad():
+            for buf in [*t.G.buffers(), *t.D.buffers()]:
+                dist.broadcast(buf, 0)
         gathered: list = [None] * t.dist.world_size
         dist.all_gather_object(gathered, mine)
         t._process_rng = gathered

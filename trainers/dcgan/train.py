@@ -98,7 +98,7 @@ class GANTrainer:
 
     # -- construction ----------------------------------------------------
     def _to_device(self, patches: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(patches)).unsqueeze(1)  # (n, 1, r, c) uint8
+        x = torch.from_numpy(np.array(patches, dtype=np.uint8, order="C")).unsqueeze(1)  # (n, 1, r, c), a copy
         size = self.config.image_size
         if x.shape[-2:] != (size, size):  # spec 2.2: inputs resized to the model's size, once
             # area averaging when shrinking (exact for integer factors), bilinear when growing
