@@ -49,7 +49,7 @@ class FIDCallback(Callback):
     real_images : uint8 (n_total, rows, cols)
         Real patches (the training set, or a held-out set).
     every : int
-        Evaluate after epochs ``every``, ``2 * every``, ...
+        Evaluate after epochs ``every``, ``2 * every``, ... and the last one.
     n : int
         Images per side (real subset and generated); fixed for the whole run
         because FID is biased by N.
@@ -117,7 +117,8 @@ class FIDCallback(Callback):
         self._read_best(run_dir / "fid_best.json")
 
     def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, float]) -> None:
-        if epoch % self.every != 0:
+        last = epoch == getattr(getattr(trainer, "config", None), "epochs", None)
+        if epoch % self.every != 0 and not last:
             return
         if self.reference is None:
             self.on_train_start(trainer)

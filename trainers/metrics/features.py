@@ -150,15 +150,13 @@ def preprocess(batch: np.ndarray, device: str = "cpu", *, channels_last: bool = 
     import torch.nn.functional as F
 
     x = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
-    x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-    x = x.float().div(255)
+    x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+    # Contiguous NCHW with three channels, as pytorch-fid's loader hands it over:
+    # torch's one-channel resize kernel rounds differently in the last bit.
+    x = x.contiguous().float().div(255)
     if tuple(x.shape[-2:]) != (INPUT_SIZE, INPUT_SIZE):
-        # Each channel resizes independently, so resizing one grey channel and
-        # then copying it gives the same numbers as copying first.
         x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False)
     x = 2 * x - 1
-    if x.shape[1] == 1:
-        x = x.expand(-1, 3, -1, -1)
     return x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 

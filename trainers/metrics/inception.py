@@ -282,6 +282,6 @@ def random_state_dict(layout: str = "fid", *, seed: int = 0, random_bn: bool = F
             arr = rng.uniform(-0.1, 0.1, shape) if random_bn else np.zeros(shape)
         else:
             fan_in = int(np.prod(shape[1:]))
-            arr = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+            arr = rng.standard_normal(shape, dtype=np.float32) * np.float32(np.sqrt(2.0 / fan_in))
         out[key] = torch.from_numpy(np.asarray(arr, dtype=np.int64 if leaf == "num_batches_tracked" else np.float32))
     return out
