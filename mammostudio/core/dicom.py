@@ -1,6 +1,6 @@
 """DICOM for mammography: header scans, pixels done right, display windows, writing.
 
-One import point for everything DICOM (the code lives in ``dicom_read``,
+One import point for everything DICOM (the code lives in ``dicom_read``, ``dicom_header``,
 ``dicom_voi`` and ``dicom_write``, split by noun):
 
 * :func:`read_header` - catalog fields without decoding pixels (fast scans).
@@ -14,7 +14,8 @@ One import point for everything DICOM (the code lives in ``dicom_read``,
 """
 from __future__ import annotations
 
-from .dicom_read import DicomError, header_of, modality_range, read_dataset, read_header, read_pixels
+from .dicom_header import header_of, read_header
+from .dicom_read import DicomError, modality_range, read_dataset, read_pixels
 from .dicom_voi import VOI_FUNCTIONS, VoiInfo, apply_voi, voi_info, window, window_presets
 from .dicom_write import MG_FOR_PRESENTATION, MG_FOR_PROCESSING, write_dicom
 

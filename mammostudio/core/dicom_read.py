@@ -1,8 +1,7 @@
-"""Reading DICOM mammograms: the header alone (fast scans) and the pixels.
+"""Reading DICOM files: parsing (:func:`read_dataset`) and the pixels.
 
-:func:`read_header` parses only the elements before the pixel data
-(``stop_before_pixels``), so a scan of thousands of files never decodes an
-image. :func:`read_pixels` decodes the pixel data (compressed transfer syntaxes
+:func:`read_dataset` turns every pydicom failure into a :class:`DicomError`
+that names the file. :func:`read_pixels` decodes the pixel data (compressed transfer syntaxes
 through the pylibjpeg plugins), applies the Modality LUT / rescale and inverts
 MONOCHROME1 so that bright always means dense tissue (spec 1.4). No VOI window
 is applied here; see :mod:`mammostudio.core.dicom_voi`.
@@ -20,28 +19,8 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-__all__ = ["DicomError", "read_dataset", "read_header", "header_of", "read_pixels", "modality_range"]
+__all__ = ["DicomError", "read_dataset", "read_pixels", "modality_range"]
 
-# (0008,0068) and the SOP classes that say the same when the tag is missing.
-_FOR_PRESENTATION_SOPS = {
-    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography X-Ray Image - For Presentation
-    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image - For Presentation
-}
-_FOR_PROCESSING_SOPS = {
-    "1.2.840.10008.5.1.4.1.1.1.2.1",
-    "1.2.840.10008.5.1.4.1.1.1.1.1",
-}
-# View Code Sequence meanings / SNOMED codes, used when ViewPosition is empty.
-_VIEW_CODES = {
-    "cranio-caudal": "CC",
-    "medio-lateral oblique": "MLO",
-    "medio-lateral": "ML",
-    "latero-medial": "LM",
-    "399162004": "CC",
-    "399368009": "MLO",
-    "R-10242": "CC",
-    "R-10226": "MLO",
-}
 # Elements that any image object carries; a forced read of a non-DICOM file
 # almost never produces them by chance.
 _SANITY_TAGS = ("SOPClassUID", "SOPInstanceUID", "Modality", "Rows", "StudyInstanceUID")
@@ -138,102 +117,6 @@ def _number(ds: Dataset, keyword: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return out if out is not None and np.isfinite(out) else None
-
-
-def _view(ds: Dataset) -> str:
-    view = _text(ds, "ViewPosition").upper()
-    if view:
-        return view
-    seq = _safe(ds, "ViewCodeSequence")
-    if seq:
-        item = seq[0]
-        for key in ("CodeMeaning", "CodeValue"):
-            found = _VIEW_CODES.get(_text(item, key).lower()) or _VIEW_CODES.get(_text(item, key))
-            if found:
-                return found
-    return ""
-
-
-def _for_presentation(ds: Dataset) -> bool | None:
-    intent = _text(ds, "PresentationIntentType").upper()
-    if intent:
-        return intent == "FOR PRESENTATION"
-    sop = _text(ds, "SOPClassUID")
-    if sop in _FOR_PRESENTATION_SOPS:
-        return True
-    if sop in _FOR_PROCESSING_SOPS:
-        return False
-    return None
-
-
-def _tube_current(ds: Dataset) -> float | None:
-    # (0018,9330) mA as FD is more precise than the integer (0018,1151) when present.
-    for keyword, scale in (("XRayTubeCurrentInmA", 1.0), ("XRayTubeCurrent", 1.0), ("XRayTubeCurrentInuA", 1e-3)):
-        value = _number(ds, keyword)
-        if value is not None:
-            return value * scale
-    return None
-
-
-def read_header(path: str | os.PathLike) -> dict:
-    """Read the catalog fields of one DICOM image without touching its pixels.
-
-    Parameters
-    ----------
-    path : path-like
-        A DICOM file (with or without the 'DICM' preamble).
-
-    Returns
-    -------
-    dict
-        Keys (catalog image columns): image_id (SOPInstanceUID), patient_id,
-        study_id (StudyInstanceUID), series_id (SeriesInstanceUID), laterality
-        ('L'/'R' from ImageLaterality, else Laterality), view (ViewPosition, else
-        the View Code Sequence), rows, cols, manufacturer, model_name,
-        tube_current_ma (0018,1151), magnification (0018,1114),
-        for_presentation ((0008,0068) == 'FOR PRESENTATION'; from the SOP class
-        when the tag is missing), photometric, pixel_spacing_mm (PixelSpacing,
-        else ImagerPixelSpacing, row spacing). Missing or unparseable tags give
-        '' for text and None for numbers and flags.
-
-    Raises
-    ------
-    DicomError
-        Not a DICOM file, missing, or a corrupt header.
-    """
-    return header_of(read_dataset(path, header_only=True))
-
-
-def header_of(ds: Dataset) -> dict:
-    """The :func:`read_header` fields of a dataset already in memory.
-
-    Works on any pydicom Dataset, e.g. ``Dataset.from_json(doc)`` for a
-    DICOM-JSON header (OMI-DB's per-image ``<SOP>.json``), so every source of
-    headers maps tags to catalog fields the same way. Never raises for missing
-    or unparseable tags.
-    """
-    laterality = (_text(ds, "ImageLaterality") or _text(ds, "Laterality")).upper()[:1]
-    rows, cols = _number(ds, "Rows"), _number(ds, "Columns")
-    spacing = _number(ds, "PixelSpacing")
-    if spacing is None:
-        spacing = _number(ds, "ImagerPixelSpacing")
-    return {
-        "image_id": _text(ds, "SOPInstanceUID"),
-        "patient_id": _text(ds, "PatientID"),
-        "study_id": _text(ds, "StudyInstanceUID"),
-        "series_id": _text(ds, "SeriesInstanceUID"),
-        "laterality": laterality if laterality in ("L", "R") else "",
-        "view": _view(ds),
-        "rows": int(rows) if rows is not None else None,
-        "cols": int(cols) if cols is not None else None,
-        "manufacturer": _text(ds, "Manufacturer"),
-        "model_name": _text(ds, "ManufacturerModelName"),
-        "tube_current_ma": _tube_current(ds),
-        "magnification": _number(ds, "EstimatedRadiographicMagnificationFactor"),
-        "for_presentation": _for_presentation(ds),
-        "photometric": _text(ds, "PhotometricInterpretation").upper(),
-        "pixel_spacing_mm": spacing,
-    }
 
 
 def modality_range(ds: Dataset) -> tuple[float, float]:

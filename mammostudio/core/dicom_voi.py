@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicom_read import _number, _safe, _text, modality_range, read_dataset
+from .dicom_read import _safe, _text, modality_range, read_dataset
 
 __all__ = ["VOI_FUNCTIONS", "VoiInfo", "voi_info", "window", "apply_voi", "window_presets"]
 
