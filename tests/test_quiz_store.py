@@ -143,3 +143,13 @@ def test_two_afc_pairs_put_the_generated_image_on_both_sides(tmp_path):
     df = store.responses()
     assert df["correct"].all() and set(df["truth"]) == {"left", "right"}
     store.close()
+
+
+def test_the_same_seed_gives_the_same_design():
+    real, gens = synthetic_sets(np.random.default_rng(5), n_real=30, n_generated=30, size=16)
+    a = design_study(real, gens, StudyConfig.tiny())
+    b = design_study(real, gens, StudyConfig.tiny())
+    assert [c.case_id for c in a.cases] == [c.case_id for c in b.cases]
+    assert all(np.array_equal(x.pixels, y.pixels) for x, y in zip(a.items, b.items))
+    c = design_study(real, gens, StudyConfig(**{**StudyConfig.tiny().__dict__, "seed": 1}))
+    assert {i.pixels.tobytes() for i in c.items} != {i.pixels.tobytes() for i in a.items}

@@ -4,7 +4,7 @@ A study is built once by the examiner from real lesion patches and one or more
 sets of generated images. Every image goes through :func:`display_pixels` (the
 same size, the same interpolation, the same 8-bit scaling) so that nothing but
 the content differs between a real and a generated case. Items get opaque random
-identifiers; their truth lives only in the study database (:mod:`.store`).
+identifiers (drawn from the seeded generator, so a design is reproducible); their truth lives only in the study database (:mod:`.store`).
 
 Two disjoint item pools are drawn: ``training`` (feedback after each answer) and
 ``assessment`` (no feedback). No image appears in both, so practice never leaks
@@ -15,13 +15,14 @@ left out by default; real patches the generator was trained on are never used.
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from .config import MODES, TASKS, ReaderProfile, StudyConfig
+from .screening import display_pixels, pixel_hashes, screen_memorisation
 
 __all__ = [
     "TASKS",
@@ -37,95 +38,6 @@ __all__ = [
     "design_study",
     "reader_order",
 ]
-
-TASKS = ("single", "2afc")
-MODES = ("training", "assessment")
-
-
-@dataclass(frozen=True)
-class ReaderProfile:
-    """Who reads: a code (or name), years of experience and subspecialty."""
-
-    code: str
-    experience_years: float | None = None
-    subspecialty: str = ""
-
-    def __post_init__(self) -> None:
-        if not str(self.code).strip():
-            raise ValueError("reader code must not be empty")
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    """Parameters of a reader study (saved as JSON inside the study database).
-
-    Parameters
-    ----------
-    n_assessment, n_training : int
-        Cases in the assessment and the training pool (a 2AFC case is a pair).
-    fraction_generated : float
-        Share of generated images among single-image cases (default 0.5).
-    task : {'single', '2afc'}
-        One image with real/generated + confidence, or a pair: pick the generated one.
-    confidence_levels : int
-        Points on the confidence scale (1..K); 0 asks for no confidence rating.
-    time_limit_s : float or None
-        Optional limit per case; an unanswered case is recorded as timed out.
-    image_size : int
-        Display size in pixels (rows = cols) for every image, real or generated.
-    memorisation_threshold : float
-        RMS pixel distance on a [0, 1] scale below which a generated image counts
-        as a copy of a training patch.
-    exclude_memorised : bool
-        Leave flagged generated images out of the study (they stay in the log).
-    equivalence_margin : float
-        Margin around 50% accuracy for the "could not tell them apart" verdict.
-    seed : int
-        Seeds item selection and every reader's order.
-    """
-
-    n_assessment: int = 100
-    n_training: int = 20
-    fraction_generated: float = 0.5
-    task: str = "single"
-    confidence_levels: int = 5
-    time_limit_s: float | None = None
-    image_size: int = 128
-    memorisation_threshold: float = 0.03
-    exclude_memorised: bool = True
-    equivalence_margin: float = 0.1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
-        if self.n_assessment < 1 or self.n_training < 0:
-            raise ValueError("n_assessment must be >= 1 and n_training >= 0")
-        if not 0.0 < self.fraction_generated < 1.0:
-            raise ValueError(f"fraction_generated must be in (0, 1), got {self.fraction_generated}")
-        if self.confidence_levels < 0 or self.confidence_levels == 1 or self.confidence_levels > 9:
-            raise ValueError("confidence_levels must be 0 (none) or 2..9 (one digit key each)")
-        if self.time_limit_s is not None and self.time_limit_s <= 0:
-            raise ValueError("time_limit_s must be positive or None")
-        if self.image_size < 8:
-            raise ValueError("image_size must be >= 8")
-        if not 0.0 < self.equivalence_margin < 0.5:
-            raise ValueError("equivalence_margin must be in (0, 0.5)")
-
-    @classmethod
-    def tiny(cls) -> "StudyConfig":
-        """A six-case study for tests and demos."""
-        return cls(n_assessment=6, n_training=4, image_size=16, seed=0)
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "StudyConfig":
-        """Inverse of :meth:`to_json` (unknown keys are an error)."""
-        return cls(**json.loads(text))
-
 
 @dataclass
 class ImageSet:
@@ -195,91 +107,11 @@ class StudyDesign:
     log: list[str] = field(default_factory=list)
 
 
-def display_pixels(image: np.ndarray, size: int) -> np.ndarray:
-    """The one display pipeline for every image, real or generated.
-
-    Min-max scaling to 0..255 uint8, then bilinear resizing (with anti-aliasing
-    when shrinking) to ``size`` x ``size``.
-
-    Parameters
-    ----------
-    image : ndarray (rows, cols)
-    size : int
-
-    Returns
-    -------
-    ndarray uint8 (size, size)
-    """
-    from skimage.transform import resize
-
-    image = np.asarray(image)
-    if image.ndim != 2:
-        raise ValueError(f"image must be 2-D (rows, cols), got shape {image.shape}")
-    arr = image.astype(np.float64)
-    lo, hi = float(arr.min()), float(arr.max())
-    if image.dtype == np.uint8:
-        lo, hi = 0.0, 255.0  # keep 8-bit images' own contrast: no stretch
-    arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    if arr.shape != (size, size):
-        shrink = arr.shape[0] > size or arr.shape[1] > size
-        arr = resize(arr, (size, size), order=1, mode="reflect", anti_aliasing=shrink, preserve_range=True)
-    return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
-
-
-def _as_unit(stack: np.ndarray, size: int) -> np.ndarray:
-    return np.stack([display_pixels(im, size) for im in stack]).reshape(len(stack), -1).astype(np.float64) / 255.0
-
-
-def screen_memorisation(
-    candidates: np.ndarray, training: np.ndarray, *, threshold: float, size: int | None = None, chunk: int = 256
-) -> pd.DataFrame:
-    """Nearest training patch of each generated candidate (memorisation screen).
-
-    Parameters
-    ----------
-    candidates : ndarray (n, rows, cols)
-        Generated images.
-    training : ndarray (m, rows, cols)
-        The generator's training patches.
-    threshold : float
-        RMS distance (pixels scaled to [0, 1]) below which a candidate is flagged.
-    size : int, optional
-        Compare at this size (default: the candidates' row count).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``candidate``, ``nn_index``, ``nn_distance`` (RMS), ``memorised``.
-    """
-    candidates, training = np.asarray(candidates), np.asarray(training)
-    if candidates.ndim != 3 or training.ndim != 3 or len(training) == 0:
-        raise ValueError("candidates and training must be non-empty (n, rows, cols) stacks")
-    size = int(size or candidates.shape[1])
-    a, b = _as_unit(candidates, size), _as_unit(training, size)
-    b2 = (b * b).sum(axis=1)
-    nn_idx = np.empty(len(a), dtype=np.int64)
-    nn_d = np.empty(len(a))
-    for start in range(0, len(a), chunk):
-        part = a[start : start + chunk]
-        # ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b, clipped against rounding below 0.
-        d2 = np.maximum((part * part).sum(axis=1)[:, None] + b2[None, :] - 2.0 * part @ b.T, 0.0)
-        j = d2.argmin(axis=1)
-        nn_idx[start : start + chunk] = j
-        nn_d[start : start + chunk] = np.sqrt(d2[np.arange(len(part)), j] / a.shape[1])
-    return pd.DataFrame(
-        {"candidate": np.arange(len(a)), "nn_index": nn_idx, "nn_distance": nn_d, "memorised": nn_d < threshold}
-    )
-
-
 def _text(meta: pd.DataFrame, i: int, column: str) -> str:
     if column not in meta.columns:
         return ""
     value = meta.iloc[i][column]
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value) else str(value)
-
-
-def _pixel_hashes(stack: np.ndarray, size: int) -> list[str]:
-    return [hashlib.sha1(display_pixels(im, size).tobytes()).hexdigest() for im in stack]
 
 
 def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyConfig) -> StudyDesign:
@@ -314,8 +146,8 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
     trained_on: set[str] = set()
     for g in generated:
         if g.training_images is not None:
-            trained_on.update(_pixel_hashes(g.training_images, size))
-    real_ok = [i for i, h in enumerate(_pixel_hashes(real.images, size)) if h not in trained_on]
+            trained_on.update(pixel_hashes(g.training_images, size))
+    real_ok = [i for i, h in enumerate(pixel_hashes(real.images, size)) if h not in trained_on]
     if trained_on:
         log.append(f"real: {len(real.images) - len(real_ok)} of {len(real.images)} patches left out (in a generator's training set)")
     else:
@@ -371,7 +203,7 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
     def make(pool: str, iset: ImageSet, i: int, truth: str) -> Item:
         origin = _text(iset.meta, i, "origin") or _text(iset.meta, i, "file") or f"{iset.name}[{i}]"
         return Item(
-            item_id=secrets.token_hex(8), pool=pool, truth=truth, source=iset.name, origin=origin,
+            item_id=rng.bytes(8).hex(), pool=pool, truth=truth, source=iset.name, origin=origin,
             lesion_type=_text(iset.meta, i, "lesion_type"), status=_text(iset.meta, i, "status"),
             pixels=display_pixels(iset.images[i], size), nn_distance=nn.get((iset.name, i)),
         )
@@ -384,9 +216,9 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
         r0, g0 = r0 + need_real[pool], g0 + need_gen[pool]
         items += reals + gens
         if config.task == "2afc":
-            cases += [Case(secrets.token_hex(8), pool, (a.item_id, b.item_id)) for a, b in zip(reals, gens)]
+            cases += [Case(rng.bytes(8).hex(), pool, (a.item_id, b.item_id)) for a, b in zip(reals, gens)]
         else:
-            cases += [Case(secrets.token_hex(8), pool, (it.item_id,)) for it in reals + gens]
+            cases += [Case(rng.bytes(8).hex(), pool, (it.item_id,)) for it in reals + gens]
     # Store order carries no truth: shuffle items and cases once more.
     items = [items[i] for i in rng.permutation(len(items))]
     cases = [cases[i] for i in rng.permutation(len(cases))]

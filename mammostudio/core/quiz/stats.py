@@ -185,4 +185,5 @@ def verdict(k: int, n: int, *, margin: float, alpha: float = 0.05) -> str:
     need = math.ceil((_st.norm.ppf(1 - alpha) * 0.5 / room) ** 2)
     return (f"Inconclusive: accuracy {acc:.1%} is not significantly different from chance (p = {p:.3g}), "
             f"but {n} answers are too few to show it lies within 50% +/- {margin:.0%} "
-            f"(90% CI {lo90:.1%} to {hi90:.1%}); roughly {need} or more answers would be needed.")
+            f"(90% CI {lo90:.1%} to {hi90:.1%}); if accuracy stayed near {acc:.0%}, roughly {need} answers "
+            "would be needed to show that.")

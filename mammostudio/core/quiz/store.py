@@ -164,12 +164,14 @@ class QuizStore:
 
     # --- readers and sessions ----------------------------------------------
     def add_reader(self, profile: ReaderProfile) -> int:
-        """Register a reader (or update the profile of an existing code); returns its id."""
+        """Register a reader, or update an existing code's profile with the fields given; returns its id."""
         with self._tx():
             self._conn.execute(
                 "INSERT INTO readers (code, experience_years, subspecialty, created) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(code) DO UPDATE SET experience_years=excluded.experience_years, "
-                "subspecialty=excluded.subspecialty",
+                "ON CONFLICT(code) DO UPDATE SET "
+                "experience_years=COALESCE(excluded.experience_years, readers.experience_years), "
+                "subspecialty=CASE WHEN excluded.subspecialty != '' THEN excluded.subspecialty "
+                "ELSE readers.subspecialty END",
                 (profile.code.strip(), profile.experience_years, profile.subspecialty, _now()))
         return int(self._conn.execute("SELECT reader_id FROM readers WHERE code=?", (profile.code.strip(),)).fetchone()[0])
 

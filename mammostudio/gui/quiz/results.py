@@ -59,7 +59,7 @@ class ResultsView(QtWidgets.QWidget):
         self.table.setHorizontalHeaderLabels([h for _, h in _TABLE_COLUMNS])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.kappa = QtWidgets.QLabel()
         self.roc_plot = self._plot("ROC from confidence ratings", "1 - specificity", "sensitivity")
         self.learn_plot = self._plot("Learning curve (training)", "case", "accuracy")
@@ -131,7 +131,7 @@ class ResultsView(QtWidgets.QWidget):
                 self.table.setItem(r, c, item)
 
     def _plot_roc(self, res: StudyResults) -> None:
-        self.roc_plot.addLegend(offset=(-10, 10))
+        self.roc_plot.addLegend(offset=(-10, -10))
         self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen((150, 150, 150), style=QtCore.Qt.PenStyle.DashLine))
         for i, (reader, (fpr, tpr)) in enumerate(sorted(res.roc.items())):
             self.roc_plot.plot(fpr, tpr, pen=pg.mkPen(_PENS[i % len(_PENS)], width=2), symbol="o", symbolSize=5,

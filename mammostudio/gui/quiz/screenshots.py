@@ -22,9 +22,9 @@ def mias_lesion_set(root: Path, *, size: int = 128):
     """Real 2*size crops centred on mini-MIAS lesions (inside the image), as an ImageSet."""
     from ...core.images import load_pixels
     from ...core.quiz import ImageSet
-    from ...core.readers import open_dataset
+    from ...core.readers import mias
 
-    cat = open_dataset(root)
+    cat = mias.read(Path(root))
     paths = dict(zip(cat.images["image_id"], cat.images["path"]))
     crops, meta = [], []
     for les in cat.lesions.itertuples():
@@ -78,7 +78,8 @@ def make_screenshots(out_dir: Path, mias_dir: Path | None = None) -> list[Path]:
         app.processEvents()
         panel.grab().save(str(paths[1]))
         panel.close()
-        panel.store.close() if panel.store else None
+        panel.deleteLater()
+        app.processEvents()
     return paths
 
 
