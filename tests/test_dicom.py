@@ -241,6 +241,7 @@ def test_fallback_tags_laterality_view_code_imager_spacing_sop_class(tmp_path):
     assert head["for_presentation"] is False and head["tube_current_ma"] == 62.5
 
 
+@pytest.mark.filterwarnings("ignore:Invalid value for VR IS")
 def test_unparseable_tag_value_is_treated_as_missing(tmp_path):
     path = tmp_path / "bad.dcm"
     _bare_dataset(XRayTubeCurrent="31415", Manufacturer="Lorad").save_as(path, enforce_file_format=True)

@@ -115,3 +115,13 @@ def test_voi_lut_sequence_agrees_with_pydicom(tmp_path):
     # the window is still reachable when the LUT is not preferred
     np.testing.assert_allclose(apply_voi(dense, path, prefer_lut=False), window(dense, 500, 100), atol=1e-6)
     assert len(voi_info(path).luts) == 1
+
+
+def test_user_invert_comes_last_and_composes_with_monochrome1(tmp_path):
+    dense = _ramp()
+    path = write_dicom(tmp_path / "m1.dcm", dense, {"window_center": 1200, "window_width": 600},
+                       photometric="MONOCHROME1")
+    shown = apply_voi(read_pixels(path), path)
+    np.testing.assert_allclose(apply_voi(read_pixels(path), path, invert=True), 1 - shown, atol=1e-6)
+    # bright = dense: with the window 900..1500 the densest pixel is white, the least dense black
+    assert shown[-1, -1] == 1.0 and shown[0, 0] == 0.0

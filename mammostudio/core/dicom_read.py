@@ -61,10 +61,14 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
             fh.seek(0)
             if not has_marker and len(head) < 8:
                 raise DicomError(f"{path}: not a DICOM file ({len(head)} bytes)")
-            with warnings.catch_warnings():
+            if has_marker:
+                ds = pydicom.dcmread(fh, stop_before_pixels=header_only)
+            else:
                 # A forced read of a non-DICOM file warns about every garbage tag.
-                warnings.simplefilter("ignore", UserWarning)
-                ds = pydicom.dcmread(fh, stop_before_pixels=header_only, force=not has_marker)
+                # (catch_warnings is not thread-safe, hence only on this rare path.)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    ds = pydicom.dcmread(fh, stop_before_pixels=header_only, force=True)
             # Values are converted lazily, on access; the getters below treat a value
             # that fails to convert as missing, so one bad tag never loses the image.
             # pydicom stops silently at the end of the file: a header-only read that
@@ -91,9 +95,7 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
 def _safe(ds: Dataset, keyword: str, default: Any = None) -> Any:
     """``ds.keyword`` or ``default`` when absent, empty or unparseable (never raises)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # pydicom's "invalid value for VR"
-            value = ds.get(keyword, default)
+        value = ds.get(keyword, default)
     except Exception:
         return default
     if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):

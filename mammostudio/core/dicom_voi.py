@@ -167,6 +167,7 @@ def apply_voi(
     function: str | None = None,
     index: int = 0,
     prefer_lut: bool = True,
+    invert: bool = False,
 ) -> np.ndarray:
     """Map bright = dense pixels to display values in [0, 1].
 
@@ -185,6 +186,8 @@ def apply_voi(
         Which header window / LUT to use.
     prefer_lut : bool
         When the header has both a VOI LUT Sequence and windows, use the LUT.
+    invert : bool
+        The user's own inversion, applied last (spec 1.4): ``1 - y``.
 
     Returns
     -------
@@ -199,7 +202,11 @@ def apply_voi(
     """
     if (center is None) != (width is None):
         raise ValueError("give both center and width, or neither")
-    pixels = np.asarray(pixels)
+    y = _voi(np.asarray(pixels), header_or_ds, center, width, function, index, prefer_lut)
+    return (1.0 - y).astype(np.float32) if invert else y
+
+
+def _voi(pixels, header_or_ds, center, width, function, index, prefer_lut) -> np.ndarray:
     info = voi_info(header_or_ds) if header_or_ds is not None else None
     func = (function or (info.function if info else "LINEAR")).upper()
     if center is not None:
