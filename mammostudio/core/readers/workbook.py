@@ -12,52 +12,19 @@ its cells are filled, else from the DICOM header.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..catalog import Catalog, Problem, empty_images, empty_lesions, status_ordinal, normalise_lesion_type
+from ..catalog import Catalog, Problem, empty_images, empty_lesions, normalise_lesion_type, status_ordinal
 from . import DatasetError
+from .workbook_table import (ACQUISITION, COLUMNS, REQUIRED, WORKBOOK_SUFFIXES, blank, cell_bool, cell_number,
+                             cell_text, read_table)
 from .workbook_tree import box_from_xy, header_rows, scan_dicom_tree
 
 __all__ = ["detect", "read", "read_table", "write_workbook", "catalog_to_rows",
            "COLUMNS", "REQUIRED", "WORKBOOK_SUFFIXES"]
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".csv")
-
-# canonical key -> (header written by write_workbook, accepted aliases)
-COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "patient_id": ("Patient ID", ("patientid", "patient", "clientid", "client")),
-    "study_id": ("Study ID", ("studyid", "study", "studyinstanceuid", "studyuid")),
-    "series_id": ("Series ID", ("seriesid", "series", "seriesinstanceuid", "seriesuid")),
-    "image_id": ("Image ID", ("imageid", "image", "sopinstanceuid", "sopuid", "imagename", "filename")),
-    "lesion_id": ("Lesion ID", ("lesionid", "lesion", "markid", "lesionnumber")),
-    "x1": ("x1", ("x1", "xmin")),
-    "y1": ("y1", ("y1", "ymin")),
-    "x2": ("x2", ("x2", "xmax")),
-    "y2": ("y2", ("y2", "ymax")),
-    "status": ("Lesion status", ("lesionstatus", "status", "biopsy", "biopsycategory",
-                                 "biopsyresult", "bcategory", "opinion")),
-    "lesion_type": ("Lesion type", ("lesiontype", "type", "abnormality", "abnormalitytype")),
-    "manufacturer": ("Manufacturer", ("manufacturer", "make")),
-    "model_name": ("Model name", ("modelname", "manufacturermodelname", "model")),
-    "tube_current_ma": ("X-ray tube current", ("xraytubecurrent", "xraytubecurrentma", "tubecurrent",
-                                               "ma", "xraytubecurrentinma")),
-    "magnification": ("Magnification factor", ("magnificationfactor", "magnification",
-                                               "estimatedradiographicmagnificationfactor")),
-    "for_presentation": ("For presentation", ("forpresentation", "presentationintenttype",
-                                              "presentationintent")),
-}
-REQUIRED = ("image_id", "x1", "y1", "x2", "y2")
-_ACQ = ("manufacturer", "model_name", "tube_current_ma", "magnification", "for_presentation")
-_ALIAS = {alias: key for key, (head, aliases) in COLUMNS.items()
-          for alias in (*aliases, "".join(ch for ch in head.lower() if ch.isalnum()))}
-
-
-def _key(header) -> str:
-    return "".join(ch for ch in str(header).lower() if ch.isalnum())
 
 
 def _workbooks(root: Path) -> list[Path]:
@@ -69,114 +36,6 @@ def _workbooks(root: Path) -> list[Path]:
 def detect(root: Path) -> bool:
     """True when ``root`` holds an .xlsx/.csv workbook at its top level."""
     return bool(_workbooks(Path(root)))
-
-
-def _blank(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _text(value) -> str:
-    if _blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # an ID typed as a number comes back as 12.0
-    return str(value).strip()
-
-
-def _number(value) -> float:
-    if isinstance(value, bool):
-        raise ValueError("a yes/no value where a number belongs")
-    if isinstance(value, (int, float)):
-        out = float(value)
-    else:
-        out = float(str(value).strip().replace(",", "."))
-    if not math.isfinite(out):
-        raise ValueError("not a finite number")
-    return out
-
-
-def _bool(value) -> bool:
-    text = str(value).strip().lower().replace("_", " ")
-    if text in {"true", "yes", "y", "1", "1.0", "for presentation", "presentation"}:
-        return True
-    if text in {"false", "no", "n", "0", "0.0", "for processing", "processing"}:
-        return False
-    raise ValueError("expected yes/no, true/false or FOR PRESENTATION/FOR PROCESSING")
-
-
-def _raw_table(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() == ".csv":
-        for encoding in ("utf-8-sig", "latin-1"):
-            try:
-                return pd.read_csv(path, header=None, dtype=object, encoding=encoding,
-                                   keep_default_na=False, skip_blank_lines=False)
-            except UnicodeDecodeError:
-                continue
-    return pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
-
-
-def read_table(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read one workbook into canonical columns, one row per data row.
-
-    Parameters
-    ----------
-    path : path-like
-        An .xlsx/.xlsm (first sheet) or .csv file. The header row is the first of
-        the first ten rows that names at least two known columns.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        Columns: the keys of :data:`COLUMNS` that the workbook has, plus
-        ``_row`` (the spreadsheet row number, 1-based, as a user sees it).
-        Cells are left as read (object dtype).
-    problems : list of Problem
-        Duplicate or unknown columns (warnings).
-
-    Raises
-    ------
-    DatasetError
-        If the file cannot be opened, or a required column (Image ID, x1, y1,
-        x2, y2) is missing; the message names the workbook and the column.
-    """
-    path = Path(path)
-    try:
-        raw = _raw_table(path)
-    except Exception as exc:  # openpyxl/pandas raise many types for bad files
-        raise DatasetError(f"{path}: cannot read the workbook ({exc})") from exc
-    header_at = None
-    for i in range(min(10, len(raw))):
-        if sum(_key(v) in _ALIAS for v in raw.iloc[i] if not _blank(v)) >= 2:
-            header_at = i
-            break
-    if header_at is None:
-        raise DatasetError(f"{path}: no header row with the annotation columns "
-                           f"(expected {', '.join(COLUMNS[k][0] for k in REQUIRED)})")
-    problems, mapping = [], {}
-    for pos, head in enumerate(raw.iloc[header_at]):
-        if _blank(head):
-            continue
-        key = _ALIAS.get(_key(head))
-        if key is None:
-            continue
-        if key in mapping.values():
-            problems.append(Problem(str(path), f"column {head!r} repeats {COLUMNS[key][0]!r}; "
-                                    "the first one is used", "warning"))
-            continue
-        mapping[raw.columns[pos]] = key
-    for key in REQUIRED:
-        if key not in mapping.values():
-            raise DatasetError(f"{path}: the workbook has no {COLUMNS[key][0]!r} column "
-                               f"(found: {', '.join(str(h) for h in raw.iloc[header_at] if not _blank(h))})")
-    body = raw.iloc[header_at + 1:]
-    table = body[list(mapping)].rename(columns=mapping).copy()
-    table["_row"] = [header_at + 2 + i for i in range(len(body))]
-    table = table[~table.drop(columns="_row").apply(lambda r: all(_blank(v) for v in r), axis=1)]
-    return table.reset_index(drop=True), problems
 
 
 def read(root: Path) -> Catalog:
@@ -201,7 +60,7 @@ def read(root: Path) -> Catalog:
     lesions, per_image_count, absent, uids = [], {}, set(), set()
     for rec in table.to_dict("records"):
         where = f"{root / rec['_book']} row {rec['_row']}"
-        image_id = _text(rec.get("image_id"))
+        image_id = cell_text(rec.get("image_id"))
         if not image_id:
             problems.append(Problem(where, "no Image ID; row skipped"))
             continue
@@ -216,15 +75,15 @@ def read(root: Path) -> Catalog:
         if box is None:
             continue
         n = per_image_count[image_id] = per_image_count.get(image_id, 0) + 1
-        lesion_id = _text(rec.get("lesion_id")) or str(n)
+        lesion_id = cell_text(rec.get("lesion_id")) or str(n)
         uid = f"{image_id}:{lesion_id}"
         if uid in uids:
             uid = f"{uid}#{n}"
         uids.add(uid)
         lesions.append({"lesion_uid": uid, "image_id": image_id, "lesion_id": lesion_id, **box,
-                        "status": _text(rec.get("status")),
-                        "status_ordinal": status_ordinal(_text(rec.get("status"))),
-                        "lesion_type": normalise_lesion_type(_text(rec.get("lesion_type"))),
+                        "status": cell_text(rec.get("status")),
+                        "status_ordinal": status_ordinal(cell_text(rec.get("status"))),
+                        "lesion_type": normalise_lesion_type(cell_text(rec.get("lesion_type"))),
                         "severity": "", "source": where})
     images = []
     for head in headers:
@@ -240,13 +99,13 @@ def read(root: Path) -> Catalog:
 def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, problems: list) -> None:
     """Per-image workbook values (ids, acquisition) that override the DICOM header."""
     for key in ("patient_id", "study_id", "series_id", "manufacturer", "model_name"):
-        text = _text(rec.get(key))
+        text = cell_text(rec.get(key))
         if text:
             out[key] = text
-    for key, parse in (("tube_current_ma", _number), ("magnification", _number),
-                       ("for_presentation", _bool)):
+    for key, parse in (("tube_current_ma", cell_number), ("magnification", cell_number),
+                       ("for_presentation", cell_bool)):
         value = rec.get(key)
-        if _blank(value):
+        if blank(value):
             continue
         try:
             out[key] = parse(value)
@@ -258,16 +117,16 @@ def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, probl
 def _row_box(rec: dict, head: dict, where: str, problems: list) -> dict | None:
     """The catalog box of one row, or None for a normal-image row or a bad box."""
     cells = {k: rec.get(k) for k in ("x1", "y1", "x2", "y2")}
-    if all(_blank(v) for v in cells.values()):
+    if all(blank(v) for v in cells.values()):
         return None  # the row lists an image without a lesion
     values = {}
     for key, value in cells.items():
         try:
-            if _blank(value):
+            if blank(value):
                 raise ValueError("empty")
-            values[key] = _number(value)
+            values[key] = cell_number(value)
         except ValueError:
-            problems.append(Problem(where, f"unreadable {key!r} cell {_text(value)!r} "
+            problems.append(Problem(where, f"unreadable {key!r} cell {cell_text(value)!r} "
                                     "(expected a pixel coordinate); row skipped"))
             return None
     return box_from_xy(values["x1"], values["y1"], values["x2"], values["y2"],
@@ -286,7 +145,7 @@ def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
     boxed = catalog.lesions.groupby("image_id")
     groups = {k: g for k, g in boxed}
     for img in catalog.images.to_dict("records"):
-        base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", *_ACQ)}
+        base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", *ACQUISITION)}
         les = groups.get(img["image_id"])
         if les is None:
             rows.append({**base, "lesion_id": "", "x1": None, "y1": None, "x2": None, "y2": None,
@@ -322,7 +181,7 @@ def write_workbook(path: str | Path, rows: pd.DataFrame) -> Path:
     keys = [k for k in COLUMNS if k in rows.columns]
     out = rows[keys].copy()
     if "for_presentation" in out:
-        out["for_presentation"] = [None if _blank(v) else bool(v) for v in out["for_presentation"]]
+        out["for_presentation"] = [None if blank(v) else bool(v) for v in out["for_presentation"]]
     out = out.astype(object).where(out.notna(), None)
     out.columns = [COLUMNS[k][0] for k in keys]
     with atomic_path(path) as tmp:
