@@ -151,3 +151,12 @@ def test_writer_hard_links_pixels_and_leaves_no_partial_files(source, tmp_path):
     dest = root / "images" / "demd100" / "1.2.826.9.0" / f"{src.stem}.dcm"
     assert dest.stat().st_ino == src.stat().st_ino
     assert not [p for p in root.rglob("*") if ".part" in p.name]
+
+
+def test_header_json_without_image_tags_falls_back_to_the_dicom(source, tmp_path):
+    root = tmp_path / "omi"
+    write_omidb_tree(root, source, header_suffix=".dcm.json")
+    stub = root / "data" / "demd100" / "1.2.826.9.0" / "1.2.826.7.0.2.dcm.json"
+    stub.write_text("{}")
+    img = open_dataset(root).image("1.2.826.7.0.2")
+    assert (img.rows, img.manufacturer, img.laterality, img.view) == (ROWS, "HOLOGIC, Inc.", "R", "CC")

@@ -209,6 +209,8 @@ def _image_row(client_dir: Path, study_img_dir: Path, study_id: str, series_id: 
         doc = _load_json(header_json, problems)
         if doc is not None:
             header = header_from_dicom_json(doc)
+            if header["rows"] is None:  # a stub without the image module: ask the DICOM file
+                header = None
     try:
         row = header_row(dcm, header)
     except Exception as exc:  # DicomError and friends: the file named in the message
