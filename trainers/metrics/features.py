@@ -19,10 +19,11 @@ from mammostudio.core.progress import Job, Progress, drive
 
 from .weights import WEIGHTS, find_weights, sha256_of, verify_weights
 
-__all__ = ["Backbone", "BACKBONES", "PREPROCESSING", "load_backbone", "iter_features", "extract_features"]
+__all__ = ["Backbone", "BACKBONES", "PREPROCESSING", "load_backbone", "tiny_backbone", "iter_features",
+           "extract_features"]
 
 BACKBONES = ("standard", "authors", "random")
-PREPROCESSING = "u8/255-grey3-torchbilinear299-x2m1"
+PREPROCESSING = "u8div255-grey3-bilinear299-x2m1"  # also part of file names: no slashes
 INPUT_SIZE = 299
 
 LABELS = {
@@ -131,6 +132,25 @@ def load_backbone(
         net = net.to(memory_format=torch.channels_last)
     return Backbone(kind=kind, label=LABELS[kind], identity=identity, net=net,
                     device=str(device), weights_path=path)
+
+
+def tiny_backbone(*, seed: int = 0, dims: int = 16, device: str = "cpu") -> Backbone:
+    """A tiny random stand-in feature extractor for tests and dry runs (not FID).
+
+    Same preprocessing as the real backbones, then an 8 x 8 average pool and a
+    fixed random projection to ``dims`` features: milliseconds per image.
+    """
+    import torch
+    from torch import nn
+
+    rng = np.random.default_rng(seed)
+    proj = nn.Linear(3 * 64, dims)
+    with torch.no_grad():
+        proj.weight.copy_(torch.from_numpy(rng.standard_normal((dims, 3 * 64)).astype(np.float32) / 8))
+        proj.bias.zero_()
+    net = nn.Sequential(nn.AdaptiveAvgPool2d(8), nn.Flatten(), proj).eval().requires_grad_(False).to(device)
+    return Backbone(kind="random", label=LABELS["random"] + " (tiny stand-in)", identity=f"tiny{dims}seed{seed}",
+                    net=net, device=str(device), dims=dims)
 
 
 def _check_images(images: np.ndarray) -> np.ndarray:
