@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import synth_anatomy as anat
-from .synth_fields import resize_bilinear, smoothstep
 from .synth_lesions import LESION_KINDS, MASS_SHAPES, LesionSpec, as_spec, random_lesion_specs, render_lesion
+from .synth_render import render_breast
 
 __all__ = ["SyntheticMammogram", "LesionSpec", "synthesize_mammogram", "random_lesion_specs",
            "DETECTOR_HEIGHT_MM", "DENSITIES", "CHEST_WALL_SIDE", "LESION_KINDS", "MASS_SHAPES"]
@@ -39,7 +39,6 @@ DENSITIES = ("A", "B", "C", "D")
 #: Image edge holding the chest wall, by laterality.
 CHEST_WALL_SIDE = {"L": "left", "R": "right"}
 _MAX_VALUE = 4095
-_DENSITY_SHIFT = {"A": 1.35, "B": 0.75, "C": 0.2, "D": -0.35}
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +97,30 @@ def _status(rng: np.random.Generator, info: dict) -> tuple[str, str]:
     return str(rng.choice(["B2", "B3"], p=[0.8, 0.2])), "benign"
 
 
-def _place(rng, patch, info, spec, sd_full, margin_px, pect_full, weight_low, taken):
+def _visibility_gain(img, mask, patch, centre, box) -> float:
+    """Scale that lifts a mass's centre clearly above the tissue around its box.
+
+    A mass over dense tissue could otherwise vanish; screening-detected masses
+    are denser than their surroundings, so the centre is made to exceed the
+    upper quartile of a frame around the box by half the mass's own contrast.
+    """
+    h = patch.shape[0] // 2
+    peak = float(patch[h - 2:h + 3, h - 2:h + 3].mean())
+    cy, cx = centre
+    core = float(img[cy - 2:cy + 3, cx - 2:cx + 3].mean())
+    r0, c0, r1, c1 = box
+    w = max(4, (r1 - r0) // 4)
+    frame = np.zeros(mask.shape, bool)
+    frame[max(r0 - w, 0):r1 + w + 1, max(c0 - w, 0):c1 + w + 1] = True
+    frame[r0:r1 + 1, c0:c1 + 1] = False
+    frame &= mask
+    if peak <= 0 or not frame.any():
+        return 1.0
+    need = float(np.percentile(img[frame], 75)) + 0.5 * peak - core
+    return float(np.clip(need / peak, 1.0, 3.0))
+
+
+def _place(rng, info, spec, sd_full, margin_px, pect_edge, weight_low, taken):
     """Pick a centre whose box lies inside the breast, off the pectoral, apart from other boxes."""
     rows, cols = sd_full.shape
     r0, c0, r1, c1 = info["box_rel"]
@@ -115,14 +137,12 @@ def _place(rng, patch, info, spec, sd_full, margin_px, pect_full, weight_low, ta
         box = (cy + r0, cx + c0, cy + r1, cx + c1)
         if box[0] < 0 or box[1] < 0 or box[2] >= rows or box[3] >= cols:
             continue
-        region = sd_full[box[0]:box[2] + 1, box[1]:box[3] + 1]
-        if region.min() < margin_px:
+        if sd_full[box[0]:box[2] + 1, box[1]:box[3] + 1].min() < margin_px:
             continue
-        if pect_full is not None and pect_full[box[0]:box[2] + 1, box[1]:box[3] + 1].max() > -margin_px:
+        if pect_edge is not None and pect_edge[box[0]:box[2] + 1].max() + margin_px > box[1]:
             continue
-        gap = margin_px
-        if any(box[0] <= b[2] + gap and b[0] <= box[2] + gap and box[1] <= b[3] + gap and b[1] <= box[3] + gap
-               for b in taken):
+        if any(box[0] <= b[2] + margin_px and b[0] <= box[2] + margin_px and box[1] <= b[3] + margin_px
+               and b[1] <= box[3] + margin_px for b in taken):
             continue
         return cy, cx, box
     return None
@@ -174,39 +194,13 @@ def synthesize_mammogram(
     dens = dens or str(rng.choice(DENSITIES, p=[0.1, 0.4, 0.4, 0.1]))
     px_mm = DETECTOR_HEIGHT_MM / max(rows, cols)
     outline = anat.draw_outline(rng, view)
-
-    # --- smooth anatomy on a coarse grid (about 512 rows) ---
-    f = max(1, int(round(max(rows, cols) / 512)))
-    low = (-(-rows // f), -(-cols // f))
-    low_mm = px_mm * rows / low[0]
-    sd_mm = anat.skin_distance(outline, low) * np.float32(low_mm)
-    weight = anat.gland_weight(outline, sd_mm, low_mm, rng)
-    tex = anat.tissue_texture(rng, outline, low, beta=3.0)
-    strands = anat.strand_lines(rng, outline, low, width_px=max(0.5, 0.25 / low_mm))
-    roll = float(rng.uniform(10.0, 22.0))
-    thick = np.sqrt(1 - (1 - np.clip(sd_mm / roll, 0, 1)) ** 2) ** 0.6
-    glands = weight * (1 / (1 + np.exp(-(tex + 2.2 * weight - 1.1 - _DENSITY_SHIFT[dens]) / 0.35)))
-    fat = float(rng.uniform(0.3, 0.38))
-    img = 0.12 + (fat - 0.12) * thick + 0.36 * glands * thick + 0.1 * strands * thick * (1 - 0.5 * glands)
-    pect_low = anat.pectoral_distance(outline, low)
-    if pect_low is not None:
-        pm = smoothstep(pect_low * np.float32(low_mm), -1.0, 1.0)
-        muscle = float(rng.uniform(0.68, 0.82)) - 0.06 * smoothstep(pect_low * np.float32(low_mm), 0, 60) \
-            + 0.025 * tex
-        img = img * (1 - pm) + muscle * pm
-        weight = weight * (1 - pm)
-    img = resize_bilinear(img, (rows, cols))
-
-    # --- full resolution: exact outline, skin line, lesions, noise ---
-    sd = anat.skin_distance(outline, (rows, cols))
+    breast = render_breast(rng, outline, dens, rows, cols, px_mm)
+    img, sd = breast.image, breast.skin
     mask = sd > 0
-    skin_w = max(0.6, 0.5 / px_mm)
-    img += 0.07 * np.exp(-(((sd - 1.5 * skin_w) / skin_w) ** 2))
-    pect = anat.pectoral_distance(outline, (rows, cols))
     found, taken = [], []
     for spec in specs:
         patch, info = render_lesion(rng, spec, px_mm)
-        spot = _place(rng, patch, info, spec, sd, 5.0 / px_mm, pect, weight, taken)
+        spot = _place(rng, info, spec, sd, 5.0 / px_mm, breast.pectoral_edge, breast.weight, taken)
         if spot is None:
             raise ValueError(f"a {spec.kind} of {info['size_mm']} mm does not fit inside this "
                              f"{rows}x{cols} breast; use a smaller size_mm or a larger image")
@@ -214,17 +208,24 @@ def synthesize_mammogram(
         h = patch.shape[0] // 2
         y0, x0 = cy - h, cx - h
         ys, xs = slice(max(y0, 0), min(y0 + patch.shape[0], rows)), slice(max(x0, 0), min(x0 + patch.shape[1], cols))
+        if "mass" in spec.kind:
+            patch = patch * _visibility_gain(img, mask, patch, (cy, cx), box)
         img[ys, xs] += patch[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
         taken.append(box)
         status, severity = _status(rng, info)
         info = {k: v for k, v in info.items() if k != "box_rel"}
         found.append({"box": tuple(int(b) for b in box), **info, "center": (int(cy), int(cx)),
                       "status": status, "severity": severity})
+    # Quantum noise, its variance growing with the signal (linearised sqrt).
     noise = rng.standard_normal((rows, cols), dtype=np.float32)
-    img += noise * (0.012 * np.sqrt(np.clip(img, 0.01, None)))
-    pixels = np.clip(img * _MAX_VALUE, 1, _MAX_VALUE).astype(np.uint16)
+    noise *= img * np.float32(0.008) + np.float32(0.004)
+    img += noise
+    img *= np.float32(_MAX_VALUE)
+    pixels = np.clip(img, 1, _MAX_VALUE, out=img).astype(np.uint16)
     pixels[~mask] = 0
-    pect_mask = (pect > 0) & mask if pect is not None else None
+    pect_mask = None
+    if breast.pectoral_edge is not None:
+        pect_mask = (np.arange(cols, dtype=np.float32)[None, :] < breast.pectoral_edge[:, None]) & mask
     if CHEST_WALL_SIDE[laterality] == "right":
         pixels, mask = pixels[:, ::-1].copy(), mask[:, ::-1].copy()
         pect_mask = pect_mask[:, ::-1].copy() if pect_mask is not None else None

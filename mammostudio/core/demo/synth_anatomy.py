@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from .synth_fields import smoothstep
 
-from .synth_fields import powerlaw_field, smoothstep
-
-__all__ = ["Outline", "draw_outline", "edge_depth", "skin_distance", "pectoral_distance", "gland_weight",
-           "tissue_texture", "strand_lines"]
+__all__ = ["Outline", "draw_outline", "edge_depth", "nipple", "skin_distance", "pectoral_distance",
+           "pectoral_edge", "gland_weight"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def draw_outline(rng: np.random.Generator, view: str) -> Outline:
                    down=float(rng.uniform(0.30, 0.45)), p=float(rng.uniform(1.8, 2.4)),
                    p_up=float(rng.uniform(1.5, 2.2)), wobble=wob,
                    pect=(top * float(rng.uniform(0.75, 0.98)), float(rng.uniform(0.32, 0.58)),
-                         float(rng.uniform(0.0, 0.35))))
+                         float(rng.uniform(0.0, 0.2))))
 
 
 def edge_depth(o: Outline, v: np.ndarray) -> np.ndarray:
@@ -111,6 +109,23 @@ def pectoral_distance(o: Outline, shape: tuple[int, int]) -> np.ndarray | None:
     return (f / grad).astype(np.float32)
 
 
+def pectoral_edge(o: Outline, rows: int, cols: int) -> np.ndarray | None:
+    """Column (float) where the pectoral muscle ends on each row (0 below it); None for CC."""
+    width, height, bulge = o.pect
+    if width <= 0:
+        return None
+    b = (np.arange(rows, dtype=np.float64) + 0.5) / (height * rows)
+    # Solve 1 - a - b + 1.2 * bulge * a * b = 0 for a (see pectoral_distance).
+    a = np.clip((1 - b) / (1 - 1.2 * bulge * b), 0, None)
+    return (a * width * cols).astype(np.float32)
+
+
+def nipple(o: Outline, shape: tuple[int, int]) -> tuple[float, float]:
+    """(row, col) of the nipple on a grid of ``shape`` (chest wall at column 0)."""
+    rows, cols = shape
+    return o.nipple_row * rows, float(edge_depth(o, np.array([o.nipple_row]))[0]) * cols
+
+
 def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Generator) -> np.ndarray:
     """Where fibroglandular tissue may be (0..1): the cone from the chest wall to the nipple.
 
@@ -119,7 +134,7 @@ def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Gen
     (CC: horizontal; MLO: rising toward the axilla).
     """
     rows, cols = sd_mm.shape
-    nip = np.array([o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols])
+    nip = np.array(nipple(o, sd_mm.shape))
     if o.view == "CC":
         chest = np.array([(o.nipple_row + rng.normal(0, 0.03)) * rows, 0.0])
         width0 = 0.34 * rows
@@ -138,42 +153,3 @@ def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Gen
     u_mm = (np.arange(cols, dtype=np.float32) + 0.5)[None, :] * px_mm
     w = w_axis * smoothstep(sd_mm, 3.0, 16.0) * (0.25 + 0.75 * smoothstep(u_mm, 2.0, 30.0))
     return w.astype(np.float32)
-
-
-def _polar_sample(field: np.ndarray, centre: tuple[float, float], shape: tuple[int, int],
-                  radial_scale: float, ring: float) -> np.ndarray:
-    """Sample ``field`` in polar coordinates about ``centre`` (radially stretched texture)."""
-    rows, cols = shape
-    yy = np.arange(rows, dtype=np.float32)[:, None] - centre[0]
-    xx = np.arange(cols, dtype=np.float32)[None, :] - centre[1]
-    r = np.hypot(yy, xx)
-    theta = np.arctan2(yy, xx)
-    coords = np.stack([np.broadcast_to(r * radial_scale, (rows, cols)),
-                       np.broadcast_to(theta * ring, (rows, cols))])
-    return ndimage.map_coordinates(field, coords, order=1, mode="grid-wrap").astype(np.float32)
-
-
-def tissue_texture(rng: np.random.Generator, o: Outline, shape: tuple[int, int], beta: float) -> np.ndarray:
-    """Power-law tissue texture: an isotropic part plus ducts radiating from the nipple."""
-    rows, cols = shape
-    iso = powerlaw_field(rng, shape, beta, f_low=1.5 / rows)
-    side = 2 * max(rows, cols)
-    rad = powerlaw_field(rng, (side, side // 2), beta, f_low=1.5 / rows)
-    nip = (o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols)
-    polar = _polar_sample(rad, nip, shape, radial_scale=0.45, ring=0.5 * rows)
-    tex = 0.6 * iso + 0.55 * polar
-    return tex / max(float(tex.std()), 1e-6)
-
-
-def strand_lines(rng: np.random.Generator, o: Outline, shape: tuple[int, int], width_px: float) -> np.ndarray:
-    """Thin bright curvilinear strands (Cooper's ligaments, ducts): ridges of a smooth field."""
-    rows, cols = shape
-    side = 2 * max(rows, cols)
-    g = powerlaw_field(rng, (side, side // 2), 3.8, f_low=2.0 / rows)
-    nip = (o.nipple_row * rows, edge_depth(o, np.array([o.nipple_row]))[0] * cols)
-    g = _polar_sample(g, nip, shape, radial_scale=0.35, ring=0.55 * rows)
-    gy, gx = np.gradient(g)
-    grad = np.hypot(gy, gx) + 1e-4
-    lines = np.exp(-((g / (width_px * grad)) ** 2))
-    keep = smoothstep(powerlaw_field(rng, shape, 3.0, f_low=2.0 / rows), -0.6, 0.8)
-    return (lines * keep).astype(np.float32)

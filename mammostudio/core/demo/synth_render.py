@@ -1,0 +1,90 @@
+"""Render the lesion-free breast of a synthetic mammogram on three grids.
+
+coarse (about 512 rows): thickness roll-off, gland map, parenchymal texture;
+medium (half size): thin fibrous strands and the skin line;
+full: the exact outline (mask). Values are display units, 0 (air) .. 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import synth_anatomy as anat
+from .synth_fields import resize_bilinear, smoothstep
+from .synth_texture import strand_curves, tissue_texture
+
+__all__ = ["Breast", "render_breast", "DENSITY_SHIFT"]
+
+#: Threshold shift of the gland sigmoid per BI-RADS density (more tissue for C, D).
+DENSITY_SHIFT = {"A": 1.3, "B": 0.7, "C": 0.1, "D": -0.5}
+
+
+@dataclass(frozen=True, eq=False)
+class Breast:
+    """The rendered breast: ``image`` (float32, full size, display units),
+    ``skin`` (signed distance to the skin, full-size pixels), ``weight``
+    (coarse gland map, 0..1, for placing lesions) and ``pectoral_edge``
+    (per-row column where the muscle ends, None for CC)."""
+
+    image: np.ndarray
+    skin: np.ndarray
+    weight: np.ndarray
+    pectoral_edge: np.ndarray | None
+
+
+def _bump(d: np.ndarray, width: float) -> np.ndarray:
+    """A smooth line profile, 1 at d = 0 and 0 beyond |d| = width (cheaper than exp)."""
+    t = np.clip(1 - (d * np.float32(1 / width)) ** 2, 0, 1)
+    return t * t
+
+
+def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows: int, cols: int,
+                  px_mm: float) -> Breast:
+    """Draw the breast (no lesions) for outline ``o`` at ``rows`` x ``cols``."""
+    f = max(1, int(round(max(rows, cols) / 512)))
+    low = (-(-rows // f), -(-cols // f))
+    m = max(1, f // 2)
+    mid = (-(-rows // m), -(-cols // m))
+    low_mm, mid_mm = px_mm * rows / low[0], px_mm * rows / mid[0]
+
+    # --- coarse grid ---
+    sd_mm = anat.skin_distance(o, low) * np.float32(low_mm)
+    weight = anat.gland_weight(o, sd_mm, low_mm, rng)
+    nip = anat.nipple(o, low)
+    tex = tissue_texture(rng, nip, low, low_mm)
+    roll = float(rng.uniform(8.0, 20.0))
+    thick = np.sqrt(1 - (1 - np.clip(sd_mm / roll, 0, 1)) ** 2) ** 0.7
+    glands = weight * (1 / (1 + np.exp(-(tex + 2.4 * weight - 1.2 - DENSITY_SHIFT[density]) / 0.7)))
+    fat = float(rng.uniform(0.27, 0.35))
+    img = 0.1 + (fat - 0.1) * thick + 0.36 * glands * thick
+    inside_low = sd_mm > 2.0
+    vessels = strand_curves(rng, nip, inside_low, low_mm, n=int(rng.integers(8, 20)), length_mm=(40.0, 140.0),
+                            radial=0.85)
+    img += 0.05 * vessels * thick
+    lines_amp = (0.06 + 0.03 * glands) * thick * smoothstep(sd_mm, 1.0, 6.0)
+    pect_low = anat.pectoral_distance(o, low)
+    if pect_low is not None:
+        pd_mm = pect_low * np.float32(low_mm)
+        pm = smoothstep(pd_mm, -1.2, 1.2)
+        muscle = float(rng.uniform(0.62, 0.78)) - 0.05 * smoothstep(pd_mm, 0, 60) + 0.03 * tex
+        img = img * (1 - pm) + muscle * pm
+        lines_amp = lines_amp * (1 - 0.8 * pm)
+        weight = weight * (1 - pm)
+        inside_low &= pm < 0.5
+
+    # --- medium grid: thin strands and the skin line ---
+    img = resize_bilinear(img, mid)
+    area_mm2 = float(inside_low.sum()) * low_mm * low_mm
+    inside_mid = np.repeat(np.repeat(inside_low, f // m, axis=0), f // m, axis=1)[: mid[0], : mid[1]]
+    strands = strand_curves(rng, (nip[0] * f / m, nip[1] * f / m), inside_mid, mid_mm,
+                            n=int(area_mm2 / 110.0), length_mm=(12.0, 70.0), radial=0.75)
+    img += resize_bilinear(lines_amp, mid) * strands
+    sd_mid = anat.skin_distance(o, mid)
+    skin_w = max(0.7, 0.6 / mid_mm)
+    img += 0.06 * _bump(sd_mid - np.float32(1.2 * skin_w), skin_w)
+
+    # --- full grid ---
+    img = resize_bilinear(img, (rows, cols)) if mid != (rows, cols) else img
+    sd = anat.skin_distance(o, (rows, cols))
+    return Breast(image=img, skin=sd, weight=weight, pectoral_edge=anat.pectoral_edge(o, rows, cols))
