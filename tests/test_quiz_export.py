@@ -89,3 +89,38 @@ def test_cli_creates_a_study_and_writes_the_report(tmp_path, capsys):
     assert (tmp_path / "out.xlsx").is_file() and (tmp_path / "o.imrmc").is_file()
     assert main(["quiz-create", str(db), "--real", str(tmp_path / "real"), "--generated", str(tmp_path / "gen")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_finds_the_generators_training_patches_through_its_run_folder(tmp_path, capsys):
+    real, gens = synthetic_sets(np.random.default_rng(6), n_real=30, n_generated=20, size=16)
+    _png_folder(tmp_path / "real", real.images)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    np.save(run / "patches.npy", real.images[:10])  # the GAN was trained on the first ten real patches
+    gen = gens[0].images.copy()
+    gen[:3] = real.images[:3]  # three memorised copies
+    _png_folder(tmp_path / "gen", gen)
+    (tmp_path / "gen" / "manifest.json").write_text(
+        json.dumps({"checkpoint": str(run / "checkpoints" / "last.pt"), "seed": 0, "count": 20}))
+    db = tmp_path / "s.sqlite"
+    assert main(["quiz-create", str(db), "--real", str(tmp_path / "real"), "--generated", str(tmp_path / "gen"),
+                 "--cases", "12", "--training-cases", "4", "--size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "real: 10 of 30 patches left out" in out and "last: 3 of 20 generated images" in out
+    with QuizStore.open(db) as store:
+        stored = {store.item_pixels(i).tobytes() for i in store.items()["item_id"]}
+    assert not stored & {im.tobytes() for im in real.images[:10]}
+
+
+def test_per_generator_modalities_share_the_real_cases(read_study, tmp_path):
+    m = export.mrmc_frame(read_study, by_generator=True)
+    assert sorted(m["test"].unique()) == ["G1", "G2"]
+    real_cases = lambda t: set(m[(m["test"] == t) & (m["truth"] == 0)]["case"])  # noqa: E731
+    assert real_cases("G1") == real_cases("G2") and len(real_cases("G1")) == 6
+    gen_cases = lambda t: set(m[(m["test"] == t) & (m["truth"] == 1)]["case"])  # noqa: E731
+    assert not gen_cases("G1") & gen_cases("G2") and len(gen_cases("G1") | gen_cases("G2")) == 6
+    lines = export.write_imrmc(read_study, tmp_path / "g.imrmc", by_generator=True).read_text().splitlines()
+    assert "NM: 2" in lines and "modality 1 = G1" in lines and "modality 2 = G2" in lines
+    data = lines[lines.index("BEGIN DATA:") + 1:]
+    assert sum(l.startswith("-1,") for l in data) == 12  # still one truth row per case

@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     r.add_argument("--imrmc", type=Path, default=None, help="also write the Java iMRMC input (.imrmc)")
     r.add_argument("--imrmc-r", type=Path, default=None, help="also write the R iMRMC data frame (CSV)")
     r.add_argument("--mrmcaov", type=Path, default=None, help="also write the MRMCaov long table (CSV)")
+    r.add_argument("--by-generator", action="store_true",
+                   help="iMRMC/MRMCaov: one modality per generator (real cases shared) instead of one pooled")
     r.add_argument("--margin", type=float, default=None)
     r.set_defaults(func=_report)
 
@@ -126,10 +128,13 @@ def _report(args: argparse.Namespace) -> int:
     try:
         export.write_excel(store, args.xlsx, margin=args.margin)
         print(f"wrote {args.xlsx}")
-        for path, writer in ((args.csv, export.write_csv), (args.imrmc, export.write_imrmc),
-                             (args.imrmc_r, export.write_imrmc_r), (args.mrmcaov, export.write_mrmcaov)):
+        if args.csv is not None:
+            export.write_csv(store, args.csv)
+            print(f"wrote {args.csv}")
+        for path, writer in ((args.imrmc, export.write_imrmc), (args.imrmc_r, export.write_imrmc_r),
+                             (args.mrmcaov, export.write_mrmcaov)):
             if path is not None:
-                writer(store, path)
+                writer(store, path, by_generator=args.by_generator)
                 print(f"wrote {path}")
     except (ValueError, OSError) as exc:
         return fail(str(exc))

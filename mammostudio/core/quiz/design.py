@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .config import MODES, TASKS, ReaderProfile, StudyConfig
-from .screening import display_pixels, pixel_hashes, screen_memorisation
+from .screening import display_pixels, screen_memorisation
 
 __all__ = [
     "TASKS",
@@ -143,13 +143,16 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
     size, log = config.image_size, []
 
     # --- real patches: never one a chosen generator was trained on -------------
-    trained_on: set[str] = set()
-    for g in generated:
-        if g.training_images is not None:
-            trained_on.update(pixel_hashes(g.training_images, size))
-    real_ok = [i for i, h in enumerate(pixel_hashes(real.images, size)) if h not in trained_on]
-    if trained_on:
-        log.append(f"real: {len(real.images) - len(real_ok)} of {len(real.images)} patches left out (in a generator's training set)")
+    # Nearest-neighbour distance, not file names: catches exact copies (distance 0)
+    # and copies the trainer resized.
+    trained = [g.training_images for g in generated if g.training_images is not None]
+    real_ok = list(range(len(real.images)))
+    if trained:
+        near = screen_memorisation(real.images, np.concatenate([_at(t, size) for t in trained]),
+                                   threshold=config.memorisation_threshold, size=size)
+        real_ok = list(np.flatnonzero(~near["memorised"].to_numpy()))
+        log.append(f"real: {len(real.images) - len(real_ok)} of {len(real.images)} patches left out "
+                   f"(within RMS {config.memorisation_threshold} of a generator's training patch)")
     else:
         log.append("real: generators' training sets unknown; held-out status of real patches not checked")
 
@@ -227,6 +230,10 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
         f"{total_real} real + {total_gen} generated images ({dict(zip(names, per_gen))}), seed {config.seed}"
     )
     return StudyDesign(config, items, cases, screening, log)
+
+
+def _at(stack: np.ndarray, size: int) -> np.ndarray:
+    return np.stack([display_pixels(im, size) for im in stack])
 
 
 def _split_evenly(total: int, parts: int, rng: np.random.Generator) -> list[int]:

@@ -42,8 +42,17 @@ def responses_table(store: QuizStore) -> pd.DataFrame:
     return store.responses()[_TIDY]
 
 
-def mrmc_frame(store: QuizStore, *, modality: str = "GAN") -> pd.DataFrame:
+def mrmc_frame(store: QuizStore, *, modality: str = "GAN", by_generator: bool = False) -> pd.DataFrame:
     """Assessment ratings as reader, test, case (1..K), truth, rating.
+
+    Parameters
+    ----------
+    modality : str
+        The test label when every generator is pooled into one modality.
+    by_generator : bool
+        One modality per generator instead: each holds the real cases (the same
+        readings, shared) and that generator's cases, so checkpoints can be
+        compared with reader-and-case variance (a split-plot design for iMRMC).
 
     Raises
     ------
@@ -58,10 +67,17 @@ def mrmc_frame(store: QuizStore, *, modality: str = "GAN") -> pd.DataFrame:
         raise ValueError("no answered assessment cases to export")
     # Integer case numbers in the order of the (random) case ids: no truth in the order.
     numbers = {c: i + 1 for i, c in enumerate(sorted(df["case_id"].unique()))}
+    if by_generator:
+        real = df[df["source"] == "real"]
+        gens = sorted(set(df["source"]) - {"real"})
+        parts = [pd.concat([real, df[df["source"] == g]]).assign(test=g) for g in gens]
+    else:
+        parts = [df.assign(test=modality)]
+    df = pd.concat(parts, ignore_index=True)
     return pd.DataFrame({
-        "reader": df["reader"].map(_safe_id).to_numpy(), "test": modality,
+        "reader": df["reader"].map(_safe_id).to_numpy(), "test": df["test"].to_numpy(),
         "case": df["case_id"].map(numbers).to_numpy(), "truth": df["truth_generated"].astype(int).to_numpy(),
-        "rating": df["rating"].astype(int).to_numpy()}).sort_values(["reader", "case"], ignore_index=True)
+        "rating": df["rating"].astype(int).to_numpy()}).sort_values(["test", "reader", "case"], ignore_index=True)
 
 
 def _safe_id(text: str) -> str:
@@ -73,37 +89,46 @@ def write_csv(store: QuizStore, path: str | os.PathLike) -> Path:
     return write_text(path, responses_table(store).to_csv(index=False))
 
 
-def write_mrmcaov(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
+def write_mrmcaov(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
+                  by_generator: bool = False) -> Path:
     """MRMCaov long format CSV: reader, test, case, truth, rating."""
-    return write_text(path, mrmc_frame(store, modality=modality).to_csv(index=False))
+    return write_text(path, mrmc_frame(store, modality=modality, by_generator=by_generator).to_csv(index=False))
 
 
-def write_imrmc(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
-    """The Java iMRMC input file (see the module docstring for the layout)."""
-    m = mrmc_frame(store, modality=modality)
+def write_imrmc(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
+                by_generator: bool = False) -> Path:
+    """The Java iMRMC input file (see the module docstring for the layout).
+
+    Modalities are numbered 1..NM in the data rows; the header names them.
+    """
+    m = mrmc_frame(store, modality=modality, by_generator=by_generator)
+    tests = sorted(m["test"].unique())
+    ids = {t: i + 1 for i, t in enumerate(tests)}
     truth = m.drop_duplicates("case").sort_values("case")
-    lines = [
-        "mammostudio reader study: real (truth 0) vs generated (truth 1) lesion patches",
-        f"modality 1 = {modality}; score = confidence rating, higher = more sure the image is generated",
+    lines = ["mammostudio reader study: real (truth 0) vs generated (truth 1) lesion patches",
+             "score = confidence rating, higher = more sure the image is generated"]
+    lines += [f"modality {ids[t]} = {t}" for t in tests]
+    lines += [
         f"NR: {m['reader'].nunique()}",
         f"N0: {int((truth['truth'] == 0).sum())}",
         f"N1: {int((truth['truth'] == 1).sum())}",
-        "NM: 1",
+        f"NM: {len(tests)}",
         "",
         "BEGIN DATA:",
     ]
     lines += [f"-1,{c},0,{t}" for c, t in zip(truth["case"], truth["truth"])]
-    lines += [f"{r},{c},1,{s}" for r, c, s in zip(m["reader"], m["case"], m["rating"])]
+    lines += [f"{r},{c},{ids[t]},{s}" for r, c, t, s in zip(m["reader"], m["case"], m["test"], m["rating"])]
     return write_text(path, "\n".join(lines) + "\n")
 
 
-def write_imrmc_r(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN") -> Path:
+def write_imrmc_r(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
+                  by_generator: bool = False) -> Path:
     """The R iMRMC data frame as CSV: readerID, caseID, modalityID, score (+ truth rows)."""
-    m = mrmc_frame(store, modality=modality)
+    m = mrmc_frame(store, modality=modality, by_generator=by_generator)
     truth = m.drop_duplicates("case").sort_values("case")
     rows = pd.concat([
         pd.DataFrame({"readerID": "truth", "caseID": truth["case"], "modalityID": "truth", "score": truth["truth"]}),
-        pd.DataFrame({"readerID": m["reader"], "caseID": m["case"], "modalityID": modality, "score": m["rating"]}),
+        pd.DataFrame({"readerID": m["reader"], "caseID": m["case"], "modalityID": m["test"], "score": m["rating"]}),
     ], ignore_index=True)
     return write_text(path, rows.to_csv(index=False))
 

@@ -13,12 +13,13 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..patches import load_patches
 from .design import ImageSet
 
-__all__ = ["load_real_set", "load_generated_set", "read_manifest"]
+__all__ = ["load_real_set", "load_generated_set", "read_manifest", "find_training_patches", "load_training_patches"]
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:
@@ -41,12 +42,54 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     return data
 
 
+def find_training_patches(folder: str | os.PathLike, manifest: dict) -> Path | None:
+    """Where the generator's training patches are, when the generated folder says so.
+
+    In order: the manifest's ``training_patches`` (a folder or ``.npy``, relative
+    to the generated folder), then ``patches.npy`` of the DCGAN run folder that
+    holds the manifest's checkpoint (``RUN/checkpoints/x.pt`` -> ``RUN/patches.npy``).
+    """
+    folder = Path(folder)
+    named = manifest.get("training_patches")
+    if named:
+        candidate = Path(str(named))
+        candidate = candidate if candidate.is_absolute() else folder / candidate
+        if candidate.exists():
+            return candidate
+    ckpt = manifest.get("checkpoint")
+    if ckpt:
+        for parent in list(Path(str(ckpt)).parents)[:2]:
+            if (parent / "patches.npy").is_file() and (parent / "config.json").is_file():
+                return parent / "patches.npy"
+    return None
+
+
+def load_training_patches(path: str | os.PathLike, *, size: int = 128) -> np.ndarray:
+    """A generator's training patches from a patch folder or a ``.npy`` (n, rows, cols) stack."""
+    path = Path(path)
+    if path.suffix == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: cannot read the training patches ({exc})") from exc
+        if arr.ndim != 3:
+            raise ValueError(f"{path}: expected an (n, rows, cols) stack, got shape {arr.shape}")
+        return arr
+    return load_patches(path, "lesion", size=size)[0]
+
+
 def _meta_from_index(index: pd.DataFrame) -> pd.DataFrame:
     meta = pd.DataFrame(index=range(len(index)))
     meta["origin"] = index["file"].astype(str).to_numpy() if "file" in index.columns else ""
-    for col, names in {"lesion_type": ("lesion_type", "type"), "status": ("status", "biopsy", "pathology")}.items():
-        src = next((n for n in names if n in index.columns), None)
-        meta[col] = index[src].fillna("").astype(str).to_numpy() if src else ""
+    def column(name: str) -> pd.Series:
+        if name not in index.columns:
+            return pd.Series([""] * len(index))
+        return index[name].fillna("").astype(str).reset_index(drop=True)
+
+    meta["lesion_type"] = column("lesion_type").to_numpy()
+    # Biopsy category (B1..B5) when the archive has one, else MIAS-style benign/malignant.
+    status, severity = column("status"), column("severity")
+    meta["status"] = status.where(status != "", severity).to_numpy()
     return meta
 
 
@@ -72,8 +115,8 @@ def load_generated_set(
         Label of this generator in the results; default: the manifest's
         checkpoint file stem, else the folder name.
     training_folder : path-like, optional
-        The generator's training patches; default: the manifest's
-        ``training_patches`` entry when it names an existing folder.
+        The generator's training patches (a patch folder or a ``.npy`` stack);
+        default: :func:`find_training_patches`.
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -83,13 +126,8 @@ def load_generated_set(
     if name is None:
         ckpt = manifest.get("checkpoint")
         name = Path(str(ckpt)).stem if ckpt else folder.name
-    if training_folder is None and manifest.get("training_patches"):
-        candidate = Path(str(manifest["training_patches"]))
-        if not candidate.is_absolute():
-            candidate = folder / candidate
-        training_folder = candidate if candidate.is_dir() else None
-    training = None
-    if training_folder is not None:
-        training, _ = load_patches(training_folder, "lesion", size=size)
+    if training_folder is None:
+        training_folder = find_training_patches(folder, manifest)
+    training = None if training_folder is None else load_training_patches(training_folder, size=size)
     meta = pd.DataFrame({"origin": [f"{folder.name}/{f}" for f in index["file"]]})
     return ImageSet(str(name), images, meta, training_images=training)

@@ -30,6 +30,7 @@ class QuizPanel(QtWidgets.QWidget):
         self.stack.addWidget(self._build_start())
         self.stack.addWidget(self.results)
         back = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
+        back.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only inside Quiz mode
         back.activated.connect(self.show_start)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -157,6 +157,7 @@ class ReadingWidget(QtWidgets.QWidget):
         self._limit.stop()
         self._tick.stop()
         fb = self.session.record(answer, confidence, rt_ms=self._rt_ms(), timed_out=timed_out)
+        self.progress_bar.setValue(self.session.answered)
         self.answered.emit(self.session.answered)
         if self.training and fb is not None:
             self._show_feedback(fb)
@@ -174,15 +175,15 @@ class ReadingWidget(QtWidgets.QWidget):
         else:
             head = "Correct." if fb.correct else "Not correct."
         if self.task == "2afc":
-            body = f"The generated image was on the {fb.truth} ({fb.source})."
-            real = "the other one"
+            body = f"The generated image ({fb.source}) was on the {fb.truth}."
+            real = "The real one"
         else:
-            body = f"This image was {'generated (' + fb.source + ')' if fb.truth == 'generated' else 'real'}."
-            real = "it"
+            body = f"This image was generated ({fb.source})." if fb.truth == "generated" else "This image was real."
+            real = "Lesion"
         if self.task == "2afc" or fb.truth == "real":
-            details = ", ".join(x for x in (fb.lesion_type, f"biopsy {fb.status}" if fb.status else "") if x)
+            details = "; ".join(x for x in (fb.lesion_type, f"biopsy: {fb.status}" if fb.status else "") if x)
             if details:
-                body += f" Real lesion ({real}): {details}."
+                body += f" {real}: {details}."
         self.feedback_label.setText(f"{head} {body}")
         self.feedback_label.setStyleSheet("font-size: 14pt; color: %s;" % ("#2a7" if fb.correct else "#c44"))
         self.prompt.setText(self._prompt_text())

@@ -3,8 +3,8 @@
 ``python -m mammostudio.gui.quiz.screenshots OUT_DIR [MIAS_DIR]`` builds a small
 study in a temporary folder (real lesion crops from mini-MIAS when its folder is
 given, else synthetic blobs; synthetic stand-ins for the generated images), has
-simulated readers answer it, and saves ``quiz_reading.png`` and
-``quiz_results.png``. Run with ``QT_QPA_PLATFORM=offscreen``.
+simulated readers answer it, and saves ``quiz_reading.png``,
+``quiz_results.png`` and ``quiz_training.png`` (feedback after an answer). Run with ``QT_QPA_PLATFORM=offscreen``.
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def mias_lesion_set(root: Path, *, size: int = 128):
 
 
 def make_screenshots(out_dir: Path, mias_dir: Path | None = None) -> list[Path]:
-    """Write quiz_reading.png and quiz_results.png into ``out_dir``; returns their paths."""
+    """Write quiz_reading.png, quiz_results.png and quiz_training.png into ``out_dir``; returns their paths."""
     from PySide6 import QtCore, QtWidgets
+    from PySide6.QtTest import QTest
 
     from ...core.quiz import QuizStore, ReaderProfile, StudyConfig, design_study
     from ...core.quiz.simulate import simulate_reader, synthetic_sets
@@ -70,8 +71,18 @@ def make_screenshots(out_dir: Path, mias_dir: Path | None = None) -> list[Path]:
             v.set_zoom(1.0)
         app.processEvents()
         QtCore.QCoreApplication.processEvents()
-        paths = [out_dir / "quiz_reading.png", out_dir / "quiz_results.png"]
+        paths = [out_dir / "quiz_reading.png", out_dir / "quiz_results.png", out_dir / "quiz_training.png"]
         panel.grab().save(str(paths[0]))
+        panel.show_start()
+        training = panel.start_reading("R05", "training", experience_years=2, subspecialty="general")
+        for _ in range(10):  # answer until a real lesion's feedback is on screen
+            QTest.keyClick(training, QtCore.Qt.Key.Key_R)
+            QTest.keyClick(training, QtCore.Qt.Key.Key_4)
+            app.processEvents()
+            if "was real" in training.feedback_label.text():
+                break
+            QTest.keyClick(training, QtCore.Qt.Key.Key_Return)
+        panel.grab().save(str(paths[2]))
         panel.show_start()
         panel.show_results()
         panel.resize(1200, 1000)
