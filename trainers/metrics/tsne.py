@@ -22,6 +22,7 @@ __all__ = ["tsne_map", "plot_tsne"]
 
 # Colour per label for the plot, in order of first appearance.
 PALETTE = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75)]
+ALPHA = 0.6  # matplotlib points are translucent: thousands of patches overlap
 
 
 def tsne_map(
@@ -110,7 +111,7 @@ def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = 
     for i, label in enumerate(labels):
         sel = df["label"] == label
         colour = tuple(c / 255 for c in PALETTE[i % len(PALETTE)])
-        ax.scatter(df.loc[sel, "x"], df.loc[sel, "y"], s=4, alpha=0.6, color=colour,
+        ax.scatter(df.loc[sel, "x"], df.loc[sel, "y"], s=4, alpha=ALPHA, color=colour,
                    label=f"{label} ({int(sel.sum())})")
     ax.set_title(title)
     ax.set_xticks([])
