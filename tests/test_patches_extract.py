@@ -72,11 +72,12 @@ def test_cancel_keeps_an_index_of_complete_files_and_resume_finishes_identically
     next(job)  # first image done
     job.close()
     index = read_index(tmp_path / "r")
-    assert set(index["image_id"]) == {IDS[0]}
+    finished = set(index["image_id"])
+    assert IDS[0] in finished and finished < set(IDS)  # what was written, not all
     assert all((tmp_path / "r" / f).is_file() for f in index["file"])
     assert not list((tmp_path / "r").rglob("*.part*"))
     summary = drive(extract_patches(mias3, tmp_path / "r", params, seed=2))
-    assert summary["skipped"] == 1 and summary["new"] == 2 and summary["done"] == 3
+    assert summary["skipped"] == len(finished) and summary["new"] == 3 - len(finished) and summary["done"] == 3
     drive(extract_patches(mias3, tmp_path / "fresh", params, seed=2))
     (ir, fr), (ifr, ff) = _index_files(tmp_path / "r"), _index_files(tmp_path / "fresh")
     pd.testing.assert_frame_equal(ir, ifr)

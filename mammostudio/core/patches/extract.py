@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ from ..catalog import Catalog, Problem
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, FatalWriteError, process_image
+from .worker import INDEX_COLUMNS, process_image, write_patches
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
@@ -158,7 +159,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
     t0, last_flush = time.perf_counter(), time.perf_counter()
     problems: list[Problem] = []
     finished = 0
-    pool = None
+    pool = writer = None
 
     def record(res: dict) -> None:
         nonlocal finished
@@ -171,12 +172,24 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                          "short": int(bool(res["short"])), "seconds": round(res["seconds"], 4)})
         finished += 1
 
-    pending: set = set()
+    pending: set = set()      # worker-process futures
+    inflight: deque = deque()  # (write future, result) of the in-process path
 
     def results():
         if workers == 1:
+            # Decode and sample here while a writer thread saves the previous
+            # image's PNGs; a result is released only once its files exist.
             for task in tasks:
-                yield process_image(task)
+                res = process_image(task, write=False)
+                inflight.append((writer.submit(write_patches, res.pop("writes")), res))
+                while len(inflight) > 1 or (inflight and inflight[0][0].done()):
+                    fut, res = inflight.popleft()
+                    fut.result()
+                    yield res
+            while inflight:
+                fut, res = inflight.popleft()
+                fut.result()
+                yield res
             return
         queue = iter(tasks)
         for task in queue:
@@ -198,6 +211,8 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         if workers > 1 and tasks:
             pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                        mp_context=multiprocessing.get_context("spawn"))
+        else:
+            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")
         for res in results():
             record(res)
@@ -215,6 +230,11 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
             for fut in pending:  # images that finished while we were stopping
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     record(fut.result())
+        if writer is not None:
+            writer.shutdown(wait=True)
+            for fut, res in inflight:  # written while we were stopping
+                if fut.exception() is None:
+                    record(res)
         try:
             _flush(out, rows, done)
         except OSError:

@@ -20,7 +20,7 @@ from .params import ExtractParams
 from .prepared import prepare
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "FatalWriteError"]
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "FatalWriteError"]
 
 INDEX_COLUMNS = [
     "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
@@ -52,14 +52,25 @@ def _write(path: Path, patch: np.ndarray) -> None:
         raise FatalWriteError(exc.errno, f"cannot write patch {path}: {reason}") from exc
 
 
-def process_image(task: dict) -> dict:
+def write_patches(writes) -> None:
+    """Write ``[(path, uint8 patch), ...]`` atomically, in order (raises FatalWriteError)."""
+    for path, patch in writes:
+        _write(path, patch)
+
+
+def process_image(task: dict, *, write: bool = True) -> dict:
     """Extract and save the lesion and tissue patches of one image.
+
+    With ``write=False`` the patches are not written but returned as
+    ``result['writes']`` ([(path, patch), ...]) for the caller to write (a
+    writer thread overlaps that with decoding the next image); the index rows
+    must not be recorded before those writes completed.
 
     Returns
     -------
     dict
         image_id, rows (index rows), problems (list of (path, message,
-        severity)), done (False when the image could not be read: retry on
+        severity)), writes, done (False when the image could not be read: retry on
         resume), low_variety (dropped tissue patches), short (fewer tissue
         patches than asked), seconds.
 
@@ -75,7 +86,7 @@ def process_image(task: dict) -> dict:
     seed, out = int(task["seed"]), Path(task["out"])
     image_id, src = str(image["image_id"]), str(image["path"])
     result = {"image_id": image_id, "rows": [], "problems": [], "done": False, "low_variety": 0, "short": False,
-              "seconds": 0.0}
+              "seconds": 0.0, "writes": []}
     try:
         prep = prepare(load_pixels(image), threshold=params.mask_threshold)
     except (OSError, ValueError) as exc:  # ImageReadError / DicomError are OSErrors
@@ -97,7 +108,7 @@ def process_image(task: dict) -> dict:
             result["problems"].append((src, f"lesion {les['lesion_id']}: {exc}", "warning"))
             continue
         rel = f"lesion/{stem}_lesion{k:02d}.png"
-        _write(out / rel, patch)
+        result["writes"].append((out / rel, patch))
         result["rows"].append({
             **base, "patch_id": Path(rel).stem, "kind": "lesion", "file": rel,
             "row": r, "col": c, "height": h, "width": w,
@@ -111,7 +122,7 @@ def process_image(task: dict) -> dict:
         mode = "exhaustive" if params.exhaustive else "random"
         for k, (patch, (r, c), nu) in enumerate(zip(res.patches, res.positions, res.uniques)):
             rel = f"tissue/{stem}_tissue{k:02d}.png"
-            _write(out / rel, patch)
+            result["writes"].append((out / rel, patch))
             result["rows"].append({
                 **base, "patch_id": Path(rel).stem, "kind": "tissue", "file": rel,
                 "row": r, "col": c, "height": params.patch_size, "width": params.patch_size,
@@ -122,6 +133,9 @@ def process_image(task: dict) -> dict:
         if res.note:  # a reason beyond chance (size, background, crowding)
             result["problems"].append((src, f"{len(res.patches)} of {params.n_tissue} tissue patches: {res.note}",
                                        "warning"))
+    if write:
+        write_patches(result["writes"])
+        result["writes"] = []
     result["done"] = True
     result["seconds"] = time.perf_counter() - t0
     return result
