@@ -359,3 +359,27 @@ def test_header_of_a_dicom_json_document_equals_the_file_header(tmp_path, pixels
     assert header_of(Dataset.from_json(doc)) == read_header(path)
     omidb_json = pytest.importorskip("mammostudio.core.readers.omidb_json")
     assert omidb_json.header_from_dicom_json(doc) == read_header(path)  # the OMI-DB reader agrees
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_uncompressed_fast_path_equals_pydicom_including_bits_above_bits_stored(tmp_path, implicit):
+    raw = np.array([[0, 4095, 4096 + 7], [65535, 100, 8192 + 4095]], np.uint16)  # garbage above bit 11
+    ds = _bare_dataset(BitsStored=12, HighBit=11)
+    ds.PixelData = raw.astype("<u2").tobytes()
+    if implicit:
+        ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    path = tmp_path / "garbage.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    reference = pydicom.dcmread(path).pixel_array
+    np.testing.assert_array_equal(read_pixels(path), reference)
+    np.testing.assert_array_equal(reference, raw & 4095)
+
+
+def test_eight_bit_uncompressed_file(tmp_path):
+    ds = _bare_dataset(BitsAllocated=8, BitsStored=8, HighBit=7)
+    ds.PixelData = bytes([0, 1, 2, 3, 4, 255])
+    path = tmp_path / "eight.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    out = read_pixels(path)
+    np.testing.assert_array_equal(out, [[0, 1, 2], [3, 4, 255]])
+    assert out.dtype == np.uint16

@@ -11,6 +11,7 @@ Import these names from :mod:`mammostudio.core.dicom`.
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,11 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
     DicomError
         Missing file, not a DICOM file, or a header that cannot be parsed.
     """
-    path = Path(path)
+    return _parse(Path(path), header_only)[0]
+
+
+def _parse(path: Path, header_only: bool) -> tuple[Dataset, int]:
+    """:func:`read_dataset`, plus the file offset where pydicom stopped reading."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(132)
@@ -73,7 +78,8 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
             # that fails to convert as missing, so one bad tag never loses the image.
             # pydicom stops silently at the end of the file: a header-only read that
             # reaches it without meeting (7FE0,0010) means the file was cut short.
-            at_end = fh.tell() >= os.fstat(fh.fileno()).st_size
+            stop = fh.tell()
+            at_end = stop >= os.fstat(fh.fileno()).st_size
     except DicomError:
         raise
     except FileNotFoundError:
@@ -89,7 +95,7 @@ def read_dataset(path: str | os.PathLike, *, header_only: bool = True) -> Datase
         raise DicomError(f"{path}: not a DICOM file (no 'DICM' marker and no image elements)")
     if header_only and at_end and "PixelData" not in ds:
         raise DicomError(f"{path}: truncated (the file ends inside the header, before any pixel data)")
-    return ds
+    return ds, stop
 
 
 def _safe(ds: Dataset, keyword: str, default: Any = None) -> Any:
@@ -173,6 +179,49 @@ def _decode(ds: Dataset, path: Path, frame: int | None) -> np.ndarray:
     return arr
 
 
+_NATIVE_LE = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit VR
+
+
+def _read_native(path: Path) -> tuple[Dataset, np.ndarray | None]:
+    """Uncompressed little-endian single-frame files: header with pydicom, then the
+    pixel bytes straight from the file into one array (about 5x faster than
+    pydicom's path for a 27 MB mammogram, which copies the bytes several times).
+    Returns ``(ds, None)`` when the file does not qualify."""
+    ds, stop = _parse(path, header_only=True)
+    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    allocated, stored = _number(ds, "BitsAllocated"), _number(ds, "BitsStored")
+    rows, cols = int(_number(ds, "Rows") or 0), int(_number(ds, "Columns") or 0)
+    if (
+        ts not in _NATIVE_LE
+        or allocated not in (8.0, 16.0)
+        or stored is None
+        or not 0 < stored <= allocated
+        or _number(ds, "SamplesPerPixel") not in (None, 1.0)
+        or (_number(ds, "NumberOfFrames") or 1) != 1
+        or (_number(ds, "PixelRepresentation") or 0) != 0
+        or rows * cols == 0
+    ):
+        return ds, None
+    implicit = _NATIVE_LE[ts]
+    dtype = np.dtype("u1" if allocated == 8 else "<u2")
+    with open(path, "rb") as fh:
+        fh.seek(stop)
+        want = 8 if implicit else 12  # tag, (VR, reserved,) length
+        head = fh.read(want)
+        if len(head) < want or head[:4] != b"\xe0\x7f\x10\x00":
+            return ds, None
+        length = struct.unpack("<I", head[4:8] if implicit else head[8:12])[0]
+        if length == 0xFFFFFFFF:
+            return ds, None  # encapsulated despite a native transfer syntax: let pydicom judge
+        arr = np.fromfile(fh, dtype=dtype, count=rows * cols)
+    if arr.size < rows * cols or length < rows * cols * dtype.itemsize:
+        got = min(arr.size * dtype.itemsize, length)
+        raise DicomError(f"{path}: corrupt or truncated pixel data ({got} of {rows * cols * dtype.itemsize} bytes)")
+    if stored < allocated:  # as pydicom does: bits above BitsStored are not part of the value
+        np.bitwise_and(arr, np.array((1 << int(stored)) - 1, dtype=dtype), out=arr)
+    return ds, arr.reshape(rows, cols)
+
+
 def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndarray:
     """Decode a DICOM image as (rows, cols), bright = dense, no VOI window.
 
@@ -202,8 +251,10 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
     from pydicom.pixels import apply_modality_lut
 
     path = Path(path)
-    ds = read_dataset(path, header_only=False)
-    arr = _decode(ds, path, frame)
+    ds, arr = _read_native(path)
+    if arr is None:
+        ds = read_dataset(path, header_only=False)
+        arr = _decode(ds, path, frame)
     lo, hi = modality_range(ds)
     slope, intercept = _number(ds, "RescaleSlope"), _number(ds, "RescaleIntercept")
     has_lut = bool(_safe(ds, "ModalityLUTSequence"))
@@ -217,7 +268,9 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
         if out.dtype != np.uint16 or not out.flags.writeable:
             out = np.clip(out, lo, hi).astype(np.uint16)
         if mono1:  # pydicom never inverts; the clip guards against garbage above BitsStored
-            np.clip(out, int(lo), int(hi), out=out)
+            if lo > 0:
+                np.maximum(out, np.uint16(lo), out=out)
+            np.minimum(out, np.uint16(hi), out=out)
             np.subtract(np.uint16(lo + hi), out, out=out)
         return out
     out = np.asarray(out, dtype=np.float32)
