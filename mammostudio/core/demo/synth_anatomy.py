@@ -50,12 +50,12 @@ def draw_outline(rng: np.random.Generator, view: str) -> Outline:
                        up=float(rng.uniform(0.40, 0.56)), down=float(rng.uniform(0.40, 0.56)),
                        p=float(rng.uniform(1.9, 2.5)), p_up=1.0, wobble=wob, pect=(0.0, 0.0, 0.0))
     depth = float(rng.uniform(0.58, 0.85))
-    top = float(rng.uniform(0.32, 0.5)) * depth
+    top = float(rng.uniform(0.3, 0.42)) * depth
     nipple = float(rng.uniform(0.52, 0.66))
     return Outline(view, depth=depth, nipple_row=nipple, up=top / depth,
                    down=float(rng.uniform(0.30, 0.45)), p=float(rng.uniform(1.8, 2.4)),
                    p_up=float(rng.uniform(1.5, 2.2)), wobble=wob,
-                   pect=(top * float(rng.uniform(0.75, 0.98)), float(rng.uniform(0.32, 0.58)),
+                   pect=(top * float(rng.uniform(0.85, 1.0)), float(rng.uniform(0.42, 0.72)),
                          float(rng.uniform(0.0, 0.2))))
 
 
@@ -126,12 +126,14 @@ def nipple(o: Outline, shape: tuple[int, int]) -> tuple[float, float]:
     return o.nipple_row * rows, float(edge_depth(o, np.array([o.nipple_row]))[0]) * cols
 
 
-def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Generator) -> np.ndarray:
+def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Generator, *,
+                 spread: float = 1.0) -> np.ndarray:
     """Where fibroglandular tissue may be (0..1): the cone from the chest wall to the nipple.
 
     Keeps a subcutaneous fat layer (a few mm under the skin) and retromammary fat
     near the chest wall free, and concentrates tissue about the nipple axis
-    (CC: horizontal; MLO: rising toward the axilla).
+    (CC: horizontal; MLO: rising toward the axilla). ``spread`` widens the cone
+    (denser breasts).
     """
     rows, cols = sd_mm.shape
     nip = np.array(nipple(o, sd_mm.shape))
@@ -148,7 +150,7 @@ def gland_weight(o: Outline, sd_mm: np.ndarray, px_mm: float, rng: np.random.Gen
     xx = np.arange(cols, dtype=np.float32)[None, :] - chest[1]
     s = np.clip((yy * d[0] + xx * d[1]) / length, 0, 1.2)
     q = yy * d[1] - xx * d[0]
-    width = width0 * (1 - 0.55 * s)
+    width = width0 * spread * (1 - 0.55 * s)
     w_axis = np.exp(-((q / width) ** 2))
     u_mm = (np.arange(cols, dtype=np.float32) + 0.5)[None, :] * px_mm
     w = w_axis * smoothstep(sd_mm, 3.0, 16.0) * (0.25 + 0.75 * smoothstep(u_mm, 2.0, 30.0))

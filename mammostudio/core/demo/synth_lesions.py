@@ -94,26 +94,26 @@ def _mass(rng: np.random.Generator, radius: float, shape: str, margin: str) -> n
     for k in ks:
         r_theta = r_theta + rng.uniform(0.4, 1.0) * amp * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
     t = rho / (radius * r_theta)
-    soft = {"circumscribed": rng.uniform(0.06, 0.12), "ill-defined": rng.uniform(0.25, 0.45)}.get(margin, 0.22)
+    soft = {"circumscribed": rng.uniform(0.06, 0.12), "ill-defined": rng.uniform(0.2, 0.35)}.get(margin, 0.3)
     inside = 1 - smoothstep(t, 1 - soft, 1 + soft)
     dome = np.sqrt(np.clip(1 - 0.75 * t * t, 0, 1))
     mass = inside * (0.45 + 0.55 * dome)
     if shape == "spiculated":
-        mass = np.maximum(mass, 0.6 * _spicules(rng, y, x, radius))
+        mass = np.maximum(mass, 0.5 * _spicules(rng, y, x, radius))
     return mass.astype(np.float32)
 
 
 def _spicules(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, radius: float) -> np.ndarray:
     """Thin tapering lines radiating from the core (a spiculated margin)."""
-    n = int(rng.integers(10, 22))
+    n = int(rng.integers(16, 36))
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
     half = y.shape[0] // 2
     out = np.zeros((y.shape[0], x.shape[1]), dtype=np.float32)
     for a in angles:
-        length = radius * rng.uniform(0.9, 1.9)
-        start = radius * 0.6
-        bend = rng.uniform(-0.25, 0.25)
-        w0, w1 = max(radius * rng.uniform(0.06, 0.12), 1.2), 0.7
+        length = radius * rng.uniform(0.7, 2.0)
+        start = radius * 0.5
+        bend = rng.uniform(-0.2, 0.2)
+        w0, w1 = max(radius * rng.uniform(0.04, 0.09), 1.0), 0.6
         # Only the spicule's own bounding box is evaluated.
         ends = np.array([start - w0, start + length])
         pad = 2 * w0 + abs(bend) * length
@@ -187,7 +187,7 @@ def render_lesion(rng: np.random.Generator, spec: LesionSpec, px_mm: float) -> t
             spec.margin or str(rng.choice(["circumscribed", "ill-defined"], p=[0.6, 0.4])))
         size_mm = spec.size_mm or float(rng.uniform(8.0, 30.0))
         radius = max(size_mm / 2 / px_mm, 3.0)
-        patch = _mass(rng, radius, shape, margin) * float(rng.uniform(0.12, 0.22))
+        patch = _mass(rng, radius, shape, margin) * float(rng.uniform(0.15, 0.28))
         if kind == "mass+calcification":
             half = patch.shape[0] // 2
             speck = max(0.7, rng.uniform(0.1, 0.25) / px_mm)

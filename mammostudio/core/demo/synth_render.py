@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from . import synth_anatomy as anat
 from .synth_fields import resize_bilinear, smoothstep
@@ -16,8 +17,11 @@ from .synth_texture import strand_curves, tissue_texture
 
 __all__ = ["Breast", "render_breast", "DENSITY_SHIFT"]
 
-#: Threshold shift of the gland sigmoid per BI-RADS density (more tissue for C, D).
-DENSITY_SHIFT = {"A": 1.3, "B": 0.7, "C": 0.1, "D": -0.5}
+#: Per BI-RADS density: threshold shift of the gland sigmoid (more tissue for C, D)
+#: and the smooth fibroglandular "disc" under the texture.
+DENSITY_SHIFT = {"A": 1.6, "B": 0.8, "C": 0.0, "D": -0.8}
+DENSITY_FLOOR = {"A": 0.05, "B": 0.2, "C": 0.4, "D": 0.6}
+DENSITY_SPREAD = {"A": 0.8, "B": 0.95, "C": 1.1, "D": 1.3}
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,24 +54,29 @@ def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows:
 
     # --- coarse grid ---
     sd_mm = anat.skin_distance(o, low) * np.float32(low_mm)
-    weight = anat.gland_weight(o, sd_mm, low_mm, rng)
+    weight = anat.gland_weight(o, sd_mm, low_mm, rng, spread=DENSITY_SPREAD[density])
     nip = anat.nipple(o, low)
     tex = tissue_texture(rng, nip, low, low_mm)
-    roll = float(rng.uniform(8.0, 20.0))
-    thick = np.sqrt(1 - (1 - np.clip(sd_mm / roll, 0, 1)) ** 2) ** 0.7
-    glands = weight * (1 / (1 + np.exp(-(tex + 2.4 * weight - 1.2 - DENSITY_SHIFT[density]) / 0.7)))
+    # Compressed-breast thickness falls to the skin over ``roll`` mm (a rounded
+    # edge); processed images flatten it partly (the exponent < 1).
+    roll = float(rng.uniform(12.0, 30.0))
+    thick = np.sqrt(1 - (1 - np.clip(sd_mm / roll, 0, 1)) ** 2) ** float(rng.uniform(0.7, 1.0))
+    floor = DENSITY_FLOOR[density]
+    lumps = 1 / (1 + np.exp(-(tex + 2.0 * weight - 1.0 - DENSITY_SHIFT[density]) / 0.8))
+    glands = weight ** 0.8 * (floor + (1 - floor) * lumps)
     fat = float(rng.uniform(0.27, 0.35))
     img = 0.1 + (fat - 0.1) * thick + 0.36 * glands * thick
     inside_low = sd_mm > 2.0
     vessels = strand_curves(rng, nip, inside_low, low_mm, n=int(rng.integers(8, 20)), length_mm=(40.0, 140.0),
                             radial=0.85)
     img += 0.05 * vessels * thick
-    lines_amp = (0.06 + 0.03 * glands) * thick * smoothstep(sd_mm, 1.0, 6.0)
+    lines_amp = (0.035 + 0.02 * glands) * thick * smoothstep(sd_mm, 1.0, 6.0)
     pect_low = anat.pectoral_distance(o, low)
     if pect_low is not None:
         pd_mm = pect_low * np.float32(low_mm)
-        pm = smoothstep(pd_mm, -1.2, 1.2)
-        muscle = float(rng.uniform(0.62, 0.78)) - 0.05 * smoothstep(pd_mm, 0, 60) + 0.03 * tex
+        pm = smoothstep(pd_mm, -2.0, 2.0)
+        # The muscle is thicker (brighter) toward the chest-wall corner.
+        muscle = float(rng.uniform(0.58, 0.72)) + 0.08 * smoothstep(pd_mm, 0, 50) + 0.03 * tex
         img = img * (1 - pm) + muscle * pm
         lines_amp = lines_amp * (1 - 0.8 * pm)
         weight = weight * (1 - pm)
@@ -78,7 +87,9 @@ def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows:
     area_mm2 = float(inside_low.sum()) * low_mm * low_mm
     inside_mid = np.repeat(np.repeat(inside_low, f // m, axis=0), f // m, axis=1)[: mid[0], : mid[1]]
     strands = strand_curves(rng, (nip[0] * f / m, nip[1] * f / m), inside_mid, mid_mm,
-                            n=int(area_mm2 / 110.0), length_mm=(12.0, 70.0), radial=0.75)
+                            n=int(area_mm2 / 90.0), length_mm=(10.0, 60.0), radial=0.7)
+    # Film and detector blur: strands are soft, about 0.3-0.6 mm wide.
+    strands = ndimage.gaussian_filter(strands, max(0.5, 0.15 / mid_mm), truncate=2.5)
     img += resize_bilinear(lines_amp, mid) * strands
     sd_mid = anat.skin_distance(o, mid)
     skin_w = max(0.7, 0.6 / mid_mm)

@@ -77,7 +77,7 @@ def strand_curves(rng: np.random.Generator, centre: tuple[float, float], inside:
 
     Each curve starts at a random point of the breast, heads toward the nipple
     (probability ``radial``) or around it, and bends slowly (curvature radius
-    5-25 cm plus a gentle wave). Its brightness tapers at both ends.
+    4-20 cm plus a gentle wave). Its brightness tapers at both ends.
 
     Parameters
     ----------
@@ -112,8 +112,8 @@ def strand_curves(rng: np.random.Generator, centre: tuple[float, float], inside:
     lengths = rng.uniform(*length_mm, n) / px_mm
     k = int(np.ceil(lengths.max() / step))
     s = np.arange(k, dtype=np.float64)[None, :] * step
-    curv = rng.choice([-1, 1], n)[:, None] / (rng.uniform(50, 250, n)[:, None] / px_mm)
-    wave = rng.uniform(0, 0.25, n)[:, None] * np.sin(2 * np.pi * s / (rng.uniform(15, 60, n)[:, None] / px_mm)
+    curv = rng.choice([-1, 1], n)[:, None] / (rng.uniform(40, 200, n)[:, None] / px_mm)
+    wave = rng.uniform(0, 0.4, n)[:, None] * np.sin(2 * np.pi * s / (rng.uniform(12, 50, n)[:, None] / px_mm)
                                                      + rng.uniform(0, 2 * np.pi, n)[:, None])
     heading = heading0[:, None] + curv * s + wave
     py = y0[:, None] + np.cumsum(step * np.sin(heading), axis=1)
