@@ -67,11 +67,11 @@ def main(argv=None) -> int:
     window.show()
     print(render(app, window, args.mias, args.mias_image, OUT / "browse-mias.png", audit=True))
     if args.demo:
-        from mammostudio.core.demo import ensure_demo_dataset
+        from mammostudio.core.demo.build import ensure_demo_dataset
         from mammostudio.core.progress import drive
 
-        demo = drive(ensure_demo_dataset())
-        print(render(app, window, str(Path(demo) / "workbook"), None, OUT / "browse-demo.png"))
+        demo = drive(ensure_demo_dataset())  # the user's demo data, built once
+        print(render(app, window, str(demo), None, OUT / "browse-demo.png"))
     window.close()
     return 0
 

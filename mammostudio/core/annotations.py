@@ -135,6 +135,12 @@ class Annotations:
         doc = {"format": FORMAT, "version": 1, "changes": [c.to_json() for c in self.changes]}
         return write_text(self.path, json.dumps(doc, indent=1))
 
+    def copy(self) -> "Annotations":
+        """A snapshot of the log (for work on another thread while editing goes on)."""
+        other = Annotations(self.path, who=self.who)
+        other.changes = list(self.changes)
+        return other
+
     def record(self, action: str, lesion_uid: str, image_id: str, **fields) -> Change:
         """Append one change (stamped with who/when) and save.
 

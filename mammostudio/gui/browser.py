@@ -23,6 +23,18 @@ class _Node:
         self.values = values
 
 
+def _aggregate(node: _Node, col: int):
+    """Sort key of a patient/study row: total lesions, else the smallest child value."""
+    leaves = [node] if node.kind == "image" else [n for c in node.children for n in _leaves(c)]
+    if col == 3:
+        return sum(int(n.values[3]) for n in leaves)
+    return min((str(n.values[col]) for n in leaves), default="")
+
+
+def _leaves(node: _Node) -> list[_Node]:
+    return [node] if node.kind == "image" else [n for c in node.children for n in _leaves(c)]
+
+
 class StudyModel(QAbstractItemModel):
     """Three-level tree: patients, their studies, their images (one row per image)."""
 
@@ -35,6 +47,7 @@ class StudyModel(QAbstractItemModel):
         self.image_nodes: dict[str, _Node] = {}
         state.catalogChanged.connect(self.reload)
         state.lesionsChanged.connect(lambda _id: self.reload())
+        self.reload()
 
     def reload(self) -> None:
         """Rebuild from the state's catalog."""
@@ -98,6 +111,8 @@ class StudyModel(QAbstractItemModel):
         if role == ID_ROLE:
             return node.key
         if node.kind != "image":
+            if role == SORT_ROLE and col != 0:
+                return _aggregate(node, col)
             if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) and col == 0:
                 n = len(node.children)
                 return f"{node.key}  ({n} {'studies' if node.kind == 'patient' else 'images'})" \
@@ -129,12 +144,20 @@ class StudyFilterProxy(QSortFilterProxyModel):
         self.text = ""
         self.setRecursiveFilteringEnabled(True)
         self.setSortRole(SORT_ROLE)
-        state.filterChanged.connect(self.invalidateFilter)
+        state.filterChanged.connect(self.refilter)
 
     def set_text(self, text: str) -> None:
         """Search text (case-insensitive substring)."""
         self.text = text.strip().lower()
-        self.invalidateFilter()
+        self.refilter()
+
+    def refilter(self) -> None:
+        """Apply the filters again (kept ids or search text changed)."""
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row, source_parent):  # noqa: D102
         parent = source_parent.internalPointer() if source_parent.isValid() else self.sourceModel().root

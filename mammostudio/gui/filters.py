@@ -6,8 +6,6 @@ panel only builds an editor from the dataclass's fields and shows its report.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QTimer
@@ -46,7 +44,10 @@ class FilterPanel(QWidget):
         self.acq_cls = self._acquisition_class()
         self.acq = self.acq_cls() if self.acq_cls else None
         self.editors: dict[str, QWidget] = {}
+        self._seen = None
         self.count_labels: dict[str, QLabel] = {}
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.recompute)
         self.total = QLabel("no dataset")
         self.total.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -54,8 +55,6 @@ class FilterPanel(QWidget):
         layout.addWidget(self._acq_box())
         layout.addWidget(self._lesion_box())
         layout.addStretch(1)
-        self._timer = QTimer(self, singleShot=True, interval=150)
-        self._timer.timeout.connect(self.recompute)
         state.catalogChanged.connect(self.recompute)
 
     @staticmethod
@@ -76,32 +75,40 @@ class FilterPanel(QWidget):
             form.addRow(QLabel("mammostudio.core.acquisition is not installed in this build"))
             self.acq_enabled.setEnabled(False)
             return box
-        self.acq_enabled.setChecked(False)
         self.acq_enabled.toggled.connect(self.schedule)
-        for f in dataclasses.fields(self.acq):
-            value = getattr(self.acq, f.name)
-            if isinstance(value, bool) or value is None and "bool" in str(f.type):
-                w = QCheckBox()
-                w.setChecked(bool(value))
-                w.toggled.connect(self.schedule)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                w = QDoubleSpinBox(decimals=3, minimum=-1e6, maximum=1e6)
-                w.setValue(float(value))
+        self.on_checks: dict[str, QCheckBox] = {}
+        for name in ("manufacturer", "model_name", "tube_current_ma", "magnification",
+                     "magnification_tolerance", "for_presentation"):
+            if name == "magnification_tolerance":
+                w = QDoubleSpinBox(decimals=3, minimum=0, maximum=5, singleStep=0.005)
                 w.valueChanged.connect(self.schedule)
+            elif name == "for_presentation":
+                w = QCheckBox("FOR PRESENTATION")
+                w.toggled.connect(self.schedule)
             else:
-                text = ", ".join(map(str, value)) if isinstance(value, (tuple, list)) else ("" if value is None else str(value))
-                w = QLineEdit(text)
+                w = QLineEdit()
+                w.setToolTip({"manufacturer": "any of these, comma-separated, case-insensitive substring",
+                              "model_name": "any of these, comma-separated, case-insensitive",
+                              "tube_current_ma": "a value (100) or an inclusive range (80-120)",
+                              "magnification": "factor; compared with the tolerance below"}[name])
                 w.editingFinished.connect(self.schedule)
-            self.editors[f.name] = w
-            count = QLabel("")
-            self.count_labels[f.name] = count
             row = QHBoxLayout()
+            if name != "magnification_tolerance":
+                on = QCheckBox()
+                on.setToolTip("criterion on/off")
+                on.toggled.connect(self.schedule)
+                self.on_checks[name] = on
+                row.addWidget(on)
             row.addWidget(w, 1)
+            count = QLabel("")
+            self.count_labels[name] = count
             row.addWidget(count)
-            form.addRow(f.name.replace("_", " "), row)
+            self.editors[name] = w
+            form.addRow(name.replace("_", " "), row)
         reset = QPushButton("Paper defaults")
         reset.clicked.connect(self.reset_defaults)
         form.addRow(reset)
+        self.reset_defaults()
         return box
 
     def _lesion_box(self) -> QGroupBox:
@@ -137,32 +144,40 @@ class FilterPanel(QWidget):
         self._timer.start()
 
     def current_acquisition(self):
-        """The AcquisitionFilter the editors describe (None when unavailable)."""
-        if self.acq is None:
-            return None
-        values = {}
-        for f in dataclasses.fields(self.acq):
-            w, old = self.editors[f.name], getattr(self.acq, f.name)
-            if isinstance(w, QCheckBox):
-                values[f.name] = w.isChecked()
-            elif isinstance(w, QDoubleSpinBox):
-                values[f.name] = type(old)(w.value()) if isinstance(old, (int, float)) else w.value()
-            else:
-                text = w.text().strip()
-                values[f.name] = tuple(p.strip() for p in text.split(",") if p.strip()) \
-                    if isinstance(old, (tuple, list)) else (text if text or old is not None else None)
-        return dataclasses.replace(self.acq, **values)
+        """The AcquisitionFilter the editors describe (ValueError for unreadable text)."""
+        e, on = self.editors, self.on_checks
+
+        def words(name):
+            return tuple(p.strip() for p in e[name].text().split(",") if p.strip()) or None
+
+        current = e["tube_current_ma"].text().replace(" ", "")
+        if "-" in current.strip("-"):
+            low, high = current.split("-", 1)
+            current = (float(low), float(high))
+        else:
+            current = float(current) if current else None
+        mag = e["magnification"].text().strip()
+        return self.acq_cls(
+            manufacturer=words("manufacturer") if on["manufacturer"].isChecked() else None,
+            model_name=words("model_name") if on["model_name"].isChecked() else None,
+            tube_current_ma=current if on["tube_current_ma"].isChecked() else None,
+            magnification=float(mag) if mag and on["magnification"].isChecked() else None,
+            magnification_tolerance=e["magnification_tolerance"].value(),
+            for_presentation=e["for_presentation"].isChecked() if on["for_presentation"].isChecked() else None)
 
     def reset_defaults(self) -> None:
         """Put the paper's defaults back in every editor."""
-        for f in dataclasses.fields(self.acq):
-            w, value = self.editors[f.name], getattr(self.acq_cls(), f.name)
-            if isinstance(w, QCheckBox):
-                w.setChecked(bool(value))
-            elif isinstance(w, QDoubleSpinBox):
-                w.setValue(float(value))
-            else:
-                w.setText(", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value or ""))
+        d = self.acq_cls()
+        for name, on in self.on_checks.items():
+            on.setChecked(getattr(d, name) is not None)
+        self.editors["manufacturer"].setText(", ".join(d.manufacturer or ()))
+        self.editors["model_name"].setText(", ".join(d.model_name or ()))
+        tc = d.tube_current_ma
+        self.editors["tube_current_ma"].setText(
+            "" if tc is None else f"{tc[0]:g}-{tc[1]:g}" if isinstance(tc, tuple) else f"{tc:g}")
+        self.editors["magnification"].setText("" if d.magnification is None else f"{d.magnification:g}")
+        self.editors["magnification_tolerance"].setValue(d.magnification_tolerance)
+        self.editors["for_presentation"].setChecked(bool(d.for_presentation))
         self.schedule()
 
     def recompute(self) -> None:
@@ -170,6 +185,12 @@ class FilterPanel(QWidget):
         cat = self.state.catalog
         if cat is None:
             return
+        if self.acq is not None and self.state.raw is not self._seen:
+            # A new dataset: filter by acquisition only when it records acquisitions.
+            self._seen = self.state.raw
+            self.acq_enabled.blockSignals(True)
+            self.acq_enabled.setChecked(bool((cat.images["manufacturer"] != "").any()))
+            self.acq_enabled.blockSignals(False)
         images = cat.images
         keep = np.ones(len(images), bool)
         for name, label in self.count_labels.items():
@@ -178,12 +199,15 @@ class FilterPanel(QWidget):
             try:
                 report = self.current_acquisition().apply(images)
             except (ValueError, TypeError) as exc:
-                self.state.message.emit(f"acquisition filter: {exc}")
+                self.state.message.emit(f"acquisition filter not applied: {exc}")
             else:
                 keep &= np.asarray(report.kept, bool)
-                for name, n in dict(report.removed).items():
-                    if name in self.count_labels:
-                        self.count_labels[name].setText(f"-{int(n)}")
+                for name, n in report.removed_alone.items():
+                    missing = int(report.missing.get(name, 0))
+                    self.count_labels[name].setText(f"-{int(n)}" + (f" ({missing} missing)" if missing else ""))
+                    self.count_labels[name].setToolTip(
+                        f"{int(n)} images fail this criterion alone; {report.removed_in_sequence.get(name, 0)} "
+                        f"removed by it after the criteria above; {missing} have no value")
         lesions = cat.lesions[~cat.lesions["lesion_uid"].isin(self.state.wrong_uids())]
         lmask = lesion_filter_mask(images, lesions, normals=self.normals.isChecked(),
                                    types={t for t, cb in self.type_checks.items() if cb.isChecked()},

@@ -139,11 +139,12 @@ class JobRunner(QObject):
         self._thread.quit()
         return self._thread.wait(ms)
 
-    def _end(self) -> None:
+    def _stop_thread(self) -> None:
+        # Not running any more before anyone hears of the end, so a slot may
+        # start the next job at once.
         self._running = False
         self._thread.quit()
         self._thread.wait()
-        self.done.emit()
 
     @Slot(object)
     def _on_progress(self, item: Progress) -> None:
@@ -152,18 +153,21 @@ class JobRunner(QObject):
 
     @Slot(object)
     def _on_finished(self, result: object) -> None:
+        self._stop_thread()
         self.finished.emit(result)
-        self._end()
+        self.done.emit()
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
+        self._stop_thread()
         self.failed.emit(message, details)
-        self._end()
+        self.done.emit()
 
     @Slot()
     def _on_cancelled(self) -> None:
+        self._stop_thread()
         self.cancelled.emit()
-        self._end()
+        self.done.emit()
 
 
 class PoolTask(QObject):

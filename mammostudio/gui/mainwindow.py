@@ -101,10 +101,12 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         self.status_label = QLabel("")
+        self.dataset_label = QLabel("no dataset")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.dataset_label)
         self.statusBar().addPermanentWidget(self.progress)
 
     def _action(self, menu, text, slot, key=None, *, checkable=False) -> QAction:
@@ -187,14 +189,19 @@ class MainWindow(QMainWindow):
         self._run(lambda: function_job(_open_catalog, str(folder), message=f"reading {folder}"),
                   self._on_catalog, f"Opening {folder} ...")
 
-    def open_demo(self) -> None:
-        """Build the demo dataset on first use (with progress), then open it."""
-        try:
-            from ..core.demo import ensure_demo_dataset
-        except ImportError:
-            self.show_error("The demo dataset builder (mammostudio.core.demo) is not available in this build.")
-            return
-        self._run(ensure_demo_dataset, lambda path: self.open_dataset(str(path)), "Preparing the demo dataset ...")
+    def open_demo(self, make_job=None) -> None:
+        """Build the demo dataset on first use (with progress), then open it.
+
+        ``make_job`` (tests: a tiny demo in a temporary folder) defaults to
+        :func:`mammostudio.core.demo.build.ensure_demo_dataset`.
+        """
+        if make_job is None:
+            try:
+                from ..core.demo.build import ensure_demo_dataset as make_job
+            except ImportError:
+                self.show_error("The demo dataset builder (mammostudio.core.demo) is not available in this build.")
+                return
+        self._run(make_job, lambda path: self.open_dataset(str(path)), "Preparing the demo dataset (first time only) ...")
 
     def _run(self, make_job, on_done, text: str) -> None:
         if self.runner is not None and self.runner.running:
@@ -204,12 +211,16 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(on_done)
         self.runner.failed.connect(lambda msg, _tb: self.show_error(msg))
-        self.runner.done.connect(self.progress.hide)
+        self.runner.done.connect(self._hide_progress)
         self.show_message(text)
         self.welcome.status.setText(text)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.runner.start()
+
+    def _hide_progress(self) -> None:
+        if self.runner is None or not self.runner.running:  # a follow-up job keeps the bar
+            self.progress.hide()
 
     @Slot(object)
     def _on_progress(self, item: Progress) -> None:
@@ -228,8 +239,9 @@ class MainWindow(QMainWindow):
         self.docks["Problems"].setVisible(bool(catalog.problems))
         self.setWindowTitle(f"mammostudio - {catalog.root}")
         s = catalog.summary()
-        self.show_message(f"{catalog.root}: {s['images']} images of {s['patients']} patients, "
-                          f"{s['lesions']} lesion boxes, {s['problems']} problems")
+        self.dataset_label.setText(f"{catalog.root.name}: {s['images']} images, {s['patients']} patients, "
+                                   f"{s['lesions']} boxes, {s['problems']} problems")
+        self.dataset_label.setToolTip(str(catalog.root))
         self.welcome.status.setText("")
         self.set_mode("Browse")
         ids = self.browser.visible_image_ids()

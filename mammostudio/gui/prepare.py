@@ -167,14 +167,17 @@ class PreparePage(QWidget):
             return
         if self.runner is not None and self.runner.running:
             return
-        catalog, out = self.state.edited_catalog(), self.out_edit.text().strip()
+        out = self.out_edit.text().strip()
         if not out:
             self.message.setText("Choose an output folder first.")
             return
+        # Snapshot now, build the edited + filtered catalog in the worker (pandas
+        # work of ~100 ms that must not stall the GUI thread).
+        raw, ann, kept = self.state.raw, self.state.annotations.copy(), set(self.state.kept_ids)
         self.problems.clear()
-        self.problems.addItems([str(p) for p in catalog.problems])
+        self.problems.addItems([str(p) for p in raw.problems])
         self.what, self.out, self.t0 = what, out, time.monotonic()
-        self.runner = JobRunner(lambda: make(catalog, out), self)
+        self.runner = JobRunner(lambda: make(ann.apply(raw).subset(kept), out), self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(lambda msg, _tb: self.message.setText(f"Error: {what} failed: {msg}"))
@@ -184,7 +187,7 @@ class PreparePage(QWidget):
         self.preprocess_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.message.setText(f"{what} of {catalog.n_images} images into {out} ...")
+        self.message.setText(f"{what} of {len(kept)} images into {out} ...")
         self.runner.start()
 
     def cancel(self) -> None:

@@ -1,0 +1,134 @@
+"""Study browser (model/view tree, search) and the filter panel's live counts."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from mammostudio.core.readers import open_dataset  # noqa: E402
+from mammostudio.gui.app import make_app  # noqa: E402
+from mammostudio.gui.navigation import neighbour_image, neighbour_study  # noqa: E402
+
+NAMES = ("mdb001", "mdb002", "mdb005", "mdb006")
+
+
+@pytest.fixture()
+def state(qtbot, mias_dir, tmp_path):
+    make_app()
+    from mammostudio.gui.state import AppState
+
+    dest = tmp_path / "mias"
+    dest.mkdir()
+    shutil.copy(mias_dir / "Info.txt", dest)
+    for name in NAMES:
+        if (mias_dir / f"{name}.pgm").exists():
+            shutil.copy(mias_dir / f"{name}.pgm", dest)
+    s = AppState()
+    s.set_dataset(open_dataset(dest))
+    return s
+
+
+@pytest.fixture()
+def browser(qtbot, state):
+    from mammostudio.gui.browser import StudyBrowser
+
+    b = StudyBrowser(state)
+    qtbot.addWidget(b)
+    return b
+
+
+def test_tree_groups_patient_study_image(browser, state):
+    m = browser.model
+    # MIAS pairs films by number: mdb001 and mdb002 share patient mias-001.
+    patients = {m.root.children[i].key: m.root.children[i] for i in range(len(m.root.children))}
+    assert len(patients["mias-001"].children[0].children) == 2
+    assert sorted(browser.visible_image_ids()) == sorted(state.catalog.images["image_id"])
+
+
+def test_search_matches_patient_and_type(browser, qtbot):
+    browser.search.setText("mias-005")  # the patient of the pair mdb005 / mdb006
+    assert browser.visible_image_ids() == ["mdb005", "mdb006"]
+    browser.search.setText("mdb006")
+    assert browser.visible_image_ids() == ["mdb006"]
+    browser.search.setText("MASS")
+    assert set(browser.visible_image_ids()) == {"mdb001", "mdb002", "mdb005"}
+    browser.search.clear()
+    assert len(browser.visible_image_ids()) == len(NAMES)
+
+
+def test_selecting_a_row_sets_the_current_image(browser, state):
+    node = browser.model.image_nodes["mdb002"]
+    idx = browser.proxy.mapFromSource(browser.model.createIndex(node.row, 0, node))
+    browser.tree.setCurrentIndex(idx)
+    assert state.current_image == "mdb002"
+
+
+def test_sorting_by_lesion_count(browser):
+    from PySide6.QtCore import Qt
+
+    # Patients sort by their total boxes (mias-005: 2 + 0, mias-001: 1 + 1), images by their own.
+    browser.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    assert browser.visible_image_ids()[:2] == ["mdb005", "mdb006"]
+    browser.tree.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    ids = browser.visible_image_ids()
+    assert ids[:2] in (["mdb001", "mdb002"], ["mdb002", "mdb001"]) and ids[2:] == ["mdb006", "mdb005"]
+
+
+def test_lesion_filter_counts_follow_edits(qtbot, state, browser):
+    from mammostudio.gui.filters import FilterPanel
+
+    panel = FilterPanel(state)
+    qtbot.addWidget(panel)
+    panel.recompute()
+    n = len(state.catalog.images)
+    assert panel.total.text().startswith(f"Kept {n} of {n}")
+    panel.normals.setChecked(False)
+    panel.recompute()
+    assert state.kept_ids == {"mdb001", "mdb002", "mdb005"}
+    assert set(browser.visible_image_ids()) == {"mdb001", "mdb002", "mdb005"}
+    panel.type_checks["mass"].setChecked(False)
+    panel.recompute()
+    assert state.kept_ids == set() and "-3 by lesion filters" in panel.lesion_count.text()
+
+
+def test_acquisition_counts_follow_criterion_edits(qtbot, state):
+    pytest.importorskip("mammostudio.core.acquisition")
+    from mammostudio.gui.filters import FilterPanel
+
+    images = state.raw.images.copy()
+    images["manufacturer"] = ["HOLOGIC, Inc.", "Lorad", "GE MEDICAL SYSTEMS", "HOLOGIC, Inc."][: len(images)]
+    images["model_name"] = "Lorad Selenia"
+    images["tube_current_ma"] = [100.0, 100.0, 100.0, 80.0][: len(images)]
+    images["magnification"] = 1.0
+    images["for_presentation"] = True
+    from mammostudio.core.catalog import Catalog
+
+    state.set_dataset(Catalog(images, state.raw.lesions, state.raw.root, "mias"))
+    panel = FilterPanel(state)
+    qtbot.addWidget(panel)
+    panel.recompute()
+    assert panel.acq_enabled.isChecked()  # the dataset records acquisitions
+    assert panel.count_labels["manufacturer"].text() == "-1"
+    assert panel.count_labels["tube_current_ma"].text() == "-1"
+    assert len(state.kept_ids) == len(images) - 2
+    panel.editors["tube_current_ma"].setText("80-100")
+    panel.recompute()
+    assert panel.count_labels["tube_current_ma"].text() == "-0"
+    assert len(state.kept_ids) == len(images) - 1
+    panel.on_checks["manufacturer"].setChecked(False)
+    panel.recompute()
+    assert len(state.kept_ids) == len(images)
+
+
+def test_next_and_previous_image_and_study():
+    import pandas as pd
+
+    ids = ["a1", "a2", "b1", "c1", "c2"]
+    images = pd.DataFrame({"image_id": ids, "study_id": ["A", "A", "B", "C", "C"]})
+    assert neighbour_image(ids, "a2", +1) == "b1"
+    assert neighbour_image(ids, "a1", -1) == "a1"
+    assert neighbour_study(ids, images, "a2", +1) == "b1"
+    assert neighbour_study(ids, images, "c2", -1) == "b1"
+    assert neighbour_study(ids, images, "c2", +1) == "c1"

@@ -1,0 +1,138 @@
+"""The job worker: progress, result, errors and cancel; extraction from Prepare mode
+runs in it without stalling the GUI thread."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from mammostudio.core.progress import Progress  # noqa: E402
+from mammostudio.core.readers import open_dataset  # noqa: E402
+from mammostudio.gui.app import make_app  # noqa: E402
+from mammostudio.gui.jobs import JobRunner  # noqa: E402
+
+MIAS_NAMES = ("mdb001", "mdb002", "mdb005", "mdb006", "mdb010", "mdb012")
+
+
+def _count(n, where, closed, delay=0.02):
+    try:
+        for i in range(n):
+            where.append(threading.get_ident())
+            time.sleep(delay)
+            yield Progress(i + 1, n, f"step {i + 1}")
+        return n * 10
+    finally:
+        closed.append(True)
+
+
+def test_job_runs_off_the_gui_thread_and_returns_its_result(qtbot):
+    make_app()
+    where, closed, items = [], [], []
+    runner = JobRunner(lambda: _count(5, where, closed))
+    runner.progress.connect(items.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000) as blocker:
+        runner.start()
+    assert blocker.args == [50]
+    assert where and all(t != threading.get_ident() for t in where)
+    assert items[-1].done == 5 and closed == [True]
+    qtbot.waitUntil(lambda: not runner.running)
+
+
+def test_progress_is_throttled_to_about_ten_per_second(qtbot):
+    make_app()
+    items = []
+    runner = JobRunner(lambda: _count(100, [], [], delay=0.002))
+    runner.progress.connect(items.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    assert 2 <= len(items) <= 10  # ~0.2 s of work, plus the last item
+    assert items[-1].done == 100
+
+
+def test_cancel_closes_the_generator_between_steps(qtbot):
+    make_app()
+    closed = []
+    runner = JobRunner(lambda: _count(1000, [], closed, delay=0.01))
+    runner.progress.connect(lambda _item: runner.cancel())
+    with qtbot.waitSignal(runner.cancelled, timeout=10000):
+        runner.start()
+    assert closed == [True]
+
+
+def test_a_failing_job_is_reported_as_a_message(qtbot):
+    make_app()
+
+    def broken():
+        yield Progress(0, 1)
+        raise ValueError("mdb999.pgm: truncated PGM")
+
+    runner = JobRunner(broken)
+    with qtbot.waitSignal(runner.failed, timeout=10000) as blocker:
+        runner.start()
+    assert blocker.args[0] == "ValueError: mdb999.pgm: truncated PGM"
+    assert "Traceback" in blocker.args[1]
+
+
+@pytest.fixture()
+def prepare_page(qtbot, mias_dir, tmp_path):
+    pytest.importorskip("mammostudio.core.patches.extract")
+    make_app()
+    from mammostudio.gui.prepare import PreparePage
+    from mammostudio.gui.state import AppState
+    from mammostudio.gui.viewer import ViewerWidget
+
+    dest = tmp_path / "mias"
+    dest.mkdir()
+    shutil.copy(mias_dir / "Info.txt", dest)
+    for name in MIAS_NAMES:
+        shutil.copy(mias_dir / f"{name}.pgm", dest)
+    state = AppState()
+    state.set_dataset(open_dataset(dest))
+    viewer = ViewerWidget(state)
+    page = PreparePage(state, viewer)
+    qtbot.addWidget(viewer)
+    qtbot.addWidget(page)
+    page.out_edit.setText(str(tmp_path / "patches"))
+    page.editors["patch_size"].setValue(64)
+    page.show()
+    return page
+
+
+def test_extraction_reports_progress_and_never_blocks_the_gui(qtbot, prepare_page):
+    from PySide6.QtCore import QTimer
+
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer()
+    probe.setInterval(10)
+    probe.timeout.connect(tick)
+    items = []
+    probe.start()
+    prepare_page.start_extraction()
+    prepare_page.runner.progress.connect(items.append)
+    with qtbot.waitSignal(prepare_page.runner.done, timeout=120000):
+        pass
+    probe.stop()
+    assert "done" in prepare_page.message.text(), prepare_page.message.text()
+    assert items and items[-1].total == len(MIAS_NAMES)
+    assert max(gaps) < 0.100, f"largest event-loop stall {max(gaps) * 1000:.0f} ms"
+    assert prepare_page.gallery.models["tissue"].rowCount() > 0
+    assert prepare_page.gallery.models["lesion"].rowCount() > 0
+
+
+def test_extraction_can_be_cancelled(qtbot, prepare_page):
+    prepare_page.start_extraction()
+    prepare_page.runner.progress.connect(lambda _i: prepare_page.cancel())
+    with qtbot.waitSignal(prepare_page.runner.cancelled, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: prepare_page.extract_button.isEnabled())
+    assert "cancelled" in prepare_page.message.text()

@@ -1,0 +1,150 @@
+"""The mammogram viewer: display pyramid, overlays, window/level, invert, zoom levels."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from mammostudio.core.readers import open_dataset  # noqa: E402
+from mammostudio.gui.app import make_app  # noqa: E402
+from mammostudio.gui.pyramid import build_display, reduce_block  # noqa: E402
+
+
+@pytest.fixture()
+def mias_copy(mias_dir, tmp_path):
+    dest = tmp_path / "mias"
+    dest.mkdir()
+    shutil.copy(mias_dir / "Info.txt", dest)
+    for name in ("mdb001", "mdb002", "mdb005"):
+        shutil.copy(mias_dir / f"{name}.pgm", dest)
+    return dest
+
+
+@pytest.fixture()
+def viewer(qtbot, mias_copy):
+    make_app()
+    from mammostudio.gui.state import AppState
+    from mammostudio.gui.viewer import ViewerWidget
+
+    state = AppState()
+    state.set_dataset(open_dataset(mias_copy))
+    w = ViewerWidget(state)
+    w.resize(900, 800)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _show(qtbot, viewer, image_id):
+    with qtbot.waitSignal(viewer.displayed, timeout=20000):
+        viewer.state.select(image_id)
+
+
+def test_reductions_match_scikit_image_block_reduce():
+    from skimage.measure import block_reduce
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 4096, size=(37, 50), dtype=np.uint16)
+    want_max = block_reduce(img, (4, 4), np.max, cval=0)
+    got_max = reduce_block(img, 4, how="max")
+    assert got_max.shape == want_max.shape == (10, 13)
+    # Edge blocks: we pad by edge values, block_reduce by cval=0; the max agrees
+    # wherever a block is whole.
+    np.testing.assert_array_equal(got_max[:9, :12], want_max[:9, :12])
+    want_mean = block_reduce(img.astype(np.float64), (4, 4), np.mean)
+    np.testing.assert_allclose(reduce_block(img, 4, how="mean")[:9, :12], want_mean[:9, :12], atol=1)
+
+
+def test_max_pooled_level_keeps_a_single_bright_pixel():
+    img = np.full((4096, 3328), 1000, np.uint16)
+    img[2001, 1501] = 4000  # one calcification-like pixel
+    d = build_display("x", img)
+    assert d.factor == 4
+    assert d.fit_max.max() == 4000
+    assert d.fit_mean.max() < 1200
+
+
+def test_selecting_an_image_shows_it_with_overlays(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    d = viewer.canvas.display
+    assert d.image_id == "mdb001" and d.shape == (1024, 1024)
+    assert viewer.canvas.image_item.image.shape == (1024, 1024)
+    # Ground truth (cyan) covers the box from Info.txt and nothing far from it.
+    gt = viewer.overlays.gt_item.image
+    assert gt.shape[:2] == (1024, 1024)
+    assert tuple(gt[600, 535, :3]) == (0, 230, 255) and gt[600, 535, 3] == 255
+    assert gt[100, 100, 3] == 0
+    # The box is drawn with its type.
+    qtbot.waitUntil(lambda: len(viewer.boxes.rois) == 1)
+    assert "mass" in viewer.boxes.labels[0].textItem.toPlainText()
+    assert viewer.overlays.has_mask == (d.mask is not None)
+
+
+def test_changing_window_updates_image_levels(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    viewer.canvas.set_window(100, 50)
+    assert tuple(viewer.canvas.image_item.levels) == (75, 125)
+    before = viewer.canvas.grab().toImage()
+    viewer.canvas.set_window(200, 20)
+    after = viewer.canvas.grab().toImage()
+    assert tuple(viewer.canvas.image_item.levels) == (190, 210)
+    assert before != after
+
+
+def test_right_drag_changes_window(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    c, w = viewer.canvas.center, viewer.canvas.width
+    viewer.canvas.view.windowDrag.emit(40.0, -20.0)
+    assert viewer.canvas.width > w and viewer.canvas.center > c
+
+
+def test_invert_flips_rendered_grey_levels(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    viewer.act_hide.setChecked(True)  # look at the image itself
+    viewer.canvas.set_window(128, 256)
+    viewer.canvas.fit()
+    # A point inside the breast (image centre-right) rendered before and after invert.
+    pos = viewer.canvas.view.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(700, 500))
+    x, y = int(pos.x()), int(pos.y())
+    grey = lambda: viewer.canvas.grab().toImage().pixelColor(x, y).red()  # noqa: E731
+    value = viewer.canvas.pixel_at(500, 700)
+    plain = grey()
+    viewer.act_invert.setChecked(True)
+    inverted = grey()
+    assert abs(plain - value) <= 3
+    assert abs(inverted - (255 - value)) <= 3
+
+
+def test_hide_key_hides_every_overlay(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    viewer.act_hide.trigger()
+    assert viewer.overlays.mask_item.opacity() == 0 and viewer.overlays.gt_item.opacity() == 0
+    assert all(not r.isVisible() for r in viewer.boxes.rois.values())
+    viewer.act_hide.trigger()
+    assert viewer.overlays.gt_item.opacity() == pytest.approx(0.35)
+    viewer.gt_slider.setValue(80)
+    assert viewer.overlays.gt_item.opacity() == pytest.approx(0.8)
+
+
+def test_fit_view_shows_reduced_copy_and_one_to_one_full_resolution(qtbot, viewer):
+    img = (np.arange(4096 * 3328, dtype=np.uint32) % 4096).astype(np.uint16).reshape(4096, 3328)
+    d = build_display("big", img)
+    viewer.canvas.set_display(d)
+    qtbot.wait(50)
+    assert viewer.canvas.level == "fit"
+    assert viewer.canvas.image_item.image.shape == d.fit_max.shape
+    viewer.canvas.one_to_one()
+    qtbot.wait(50)
+    assert viewer.canvas.level == "full"
+    assert viewer.canvas.image_item.image.shape == (4096, 3328)
+    assert viewer.canvas.image_pixels_per_screen_pixel() == pytest.approx(1.0, rel=0.05)
+
+
+def test_pixel_readout_gives_value_and_millimetres(qtbot, viewer):
+    _show(qtbot, viewer, "mdb001")
+    viewer._on_hover(500, 700, viewer.canvas.pixel_at(500, 700))
+    text = viewer.readout.text()
+    assert "row 500, col 700" in text and "100.0 mm down" in text and "140.0 mm across" in text
