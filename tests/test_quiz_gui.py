@@ -172,3 +172,30 @@ def test_offscreen_screenshots_are_written(qtbot, tmp_path):
 
     for p in make_screenshots(tmp_path / "shots"):
         assert p.stat().st_size > 10_000
+
+
+def test_design_dialog_builds_a_study_from_folders(qtbot, tmp_path):
+    from mammostudio.core.images import write_png
+    from mammostudio.gui.quiz import DesignDialog
+
+    real, gens = synthetic_sets(np.random.default_rng(3), n_real=20, n_generated=20, size=16)
+    for name, stack in (("real", real.images), ("gen", gens[0].images)):
+        for i, im in enumerate(stack):
+            write_png(tmp_path / name / f"{i:03d}.png", im)
+    dialog = DesignDialog()
+    qtbot.addWidget(dialog)
+    dialog.real.setText(str(tmp_path / "real"))
+    dialog.generated.addItem(str(tmp_path / "gen"))
+    dialog.out.setText(str(tmp_path / "new.sqlite"))
+    dialog.cases.setValue(8)
+    dialog.training_cases.setValue(2)
+    dialog.size.setValue(16)
+    dialog.task.setCurrentIndex(1)  # 2AFC
+    dialog.create_button.click()
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
+    with QuizStore.open(dialog.study_path) as store:
+        assert store.config.task == "2afc" and store.n_cases("assessment") == 8
+    dialog2 = DesignDialog()
+    qtbot.addWidget(dialog2)
+    dialog2.create_button.click()  # nothing chosen: an explanation, no crash
+    assert "choose the real patches" in dialog2.log.toPlainText()

@@ -4,13 +4,15 @@ A study is built once by the examiner from real lesion patches and one or more
 sets of generated images. Every image goes through :func:`display_pixels` (the
 same size, the same interpolation, the same 8-bit scaling) so that nothing but
 the content differs between a real and a generated case. Items get opaque random
-identifiers (drawn from the seeded generator, so a design is reproducible); their truth lives only in the study database (:mod:`.store`).
+identifiers (drawn from the seeded generator, so a design is reproducible); their
+truth lives only in the study database (:mod:`.store`).
 
 Two disjoint item pools are drawn: ``training`` (feedback after each answer) and
 ``assessment`` (no feedback). No image appears in both, so practice never leaks
 into a score. Generated candidates that are near-duplicates of the generator's
 training patches (memorisation) are flagged by nearest-neighbour distance and
-left out by default; real patches the generator was trained on are never used.
+left out by default; real patches the generator was trained on (or near copies
+of them, by the same distance) are never used.
 """
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ def display_pixels(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def _as_unit(stack: np.ndarray, size: int) -> np.ndarray:
-    return np.stack([display_pixels(im, size) for im in stack]).reshape(len(stack), -1).astype(np.float64) / 255.0
+    flat = np.stack([display_pixels(im, size) for im in stack]).reshape(len(stack), -1)
+    return flat.astype(np.float32) / np.float32(255.0)  # float32: half the memory, ~1e-4 RMS error
 
 
 def screen_memorisation(
