@@ -172,7 +172,8 @@ def _jpeg_lossless_sv1(image: np.ndarray, precision: int) -> bytes:
             data.append(0x00)
     rows, cols = image.shape
     dht = bytes([0xFF, 0xC4, 0, 36, 0x00]) + bytes([0, 0, 0, 0, 17] + [0] * 11) + bytes(range(17))
-    sof = bytes([0xFF, 0xC3, 0, 11, precision]) + rows.to_bytes(2, "big") + cols.to_bytes(2, "big") + bytes([1, 1, 0x11, 0])
+    size = rows.to_bytes(2, "big") + cols.to_bytes(2, "big")
+    sof = bytes([0xFF, 0xC3, 0, 11, precision]) + size + bytes([1, 1, 0x11, 0])
     sos = bytes([0xFF, 0xDA, 0, 8, 1, 1, 0x00, 1, 0, 0])
     return b"\xff\xd8" + dht + sof + sos + bytes(data) + b"\xff\xd9"
 
@@ -280,7 +281,7 @@ def test_file_truncated_inside_the_header_gives_dicom_error(tmp_path, pixels):
     data = write_dicom(tmp_path / "a.dcm", pixels, META).read_bytes()
     cut = tmp_path / "cut.dcm"
     cut.write_bytes(data[:600])
-    with pytest.raises(DicomError, match=r"cut\.dcm: truncated"):
+    with pytest.raises(DicomError, match=r"cut\.dcm: .*truncated"):
         read_header(cut)
     with pytest.raises(DicomError, match=r"cut\.dcm"):
         read_pixels(cut)
@@ -383,3 +384,21 @@ def test_eight_bit_uncompressed_file(tmp_path):
     out = read_pixels(path)
     np.testing.assert_array_equal(out, [[0, 1, 2], [3, 4, 255]])
     assert out.dtype == np.uint16
+
+
+def test_non_image_dicom_objects_are_named_as_such():
+    """A structured report and an RT plan (pydicom's test files) have no pixels."""
+    for name in ("test-SR.dcm", "rtplan.dcm"):
+        path = PYDICOM_FILES / name
+        if not path.is_file():
+            pytest.skip("pydicom test files not installed")
+        with pytest.raises(DicomError, match=rf"{name}: no pixel data \(a .* object\): not an image"):
+            read_header(path)
+
+
+def test_file_cut_just_before_the_pixels_says_truncated(tmp_path, pixels):
+    data = write_dicom(tmp_path / "a.dcm", pixels, META).read_bytes()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[: data.index(b"\xe0\x7f\x10\x00")])
+    with pytest.raises(DicomError, match=r"cut\.dcm: truncated \(the header describes a 40x32 image"):
+        read_header(cut)

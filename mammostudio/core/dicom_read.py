@@ -94,7 +94,14 @@ def _parse(path: Path, header_only: bool) -> tuple[Dataset, int]:
     if not has_marker and not any(_safe(ds, t) not in (None, "") for t in _SANITY_TAGS):
         raise DicomError(f"{path}: not a DICOM file (no 'DICM' marker and no image elements)")
     if header_only and at_end and "PixelData" not in ds:
-        raise DicomError(f"{path}: truncated (the file ends inside the header, before any pixel data)")
+        rows, cols = _safe(ds, "Rows"), _safe(ds, "Columns")
+        if rows and cols:
+            raise DicomError(
+                f"{path}: truncated (the header describes a {rows}x{cols} image, the file ends before its pixels)"
+            )
+        sop = _safe(ds, "SOPClassUID")
+        kind = f"a {getattr(sop, 'name', sop)} object" if sop else "no SOP class"
+        raise DicomError(f"{path}: no pixel data ({kind}): not an image, or truncated")
     return ds, stop
 
 
