@@ -1,0 +1,199 @@
+"""A DCGAN training as a job for the GUI and the CLI: progress items with plain numbers and grids.
+
+:class:`GANTrainer.fit` is a blocking, callback-driven loop, so the job runs it
+on a helper thread and yields what an :class:`_EventCallback` records (steps,
+epochs, sample grids, checkpoints, warnings) every ``poll_s`` seconds. Closing
+the job asks the trainer to stop, joins the thread and keeps the checkpoint the
+trainer writes on a stop, so nothing is lost.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mammostudio.core.progress import Job
+
+from ..dcgan import Callback, DivergenceError, GANConfig, GANTrainer
+from ..dcgan.run_folder import make_grid
+from .control import EventLog, RunControl
+from .runs import ACTIVE, read_status, write_status
+
+__all__ = ["gan_training_job"]
+
+
+class _EventCallback(Callback):
+    """Copies what the trainer reports into the job's event log; holds a paused run between epochs."""
+
+    def __init__(self, log: EventLog, control: RunControl) -> None:
+        self.log, self.control = log, control
+
+    def on_train_start(self, trainer):
+        self.log.add("start", epoch=trainer.epoch, step=trainer.step, epochs=trainer.config.epochs,
+                     steps_per_epoch=trainer.steps_per_epoch, n_images=len(trainer.data),
+                     device=str(trainer.device))
+
+    def on_step_end(self, trainer, step, metrics):
+        self.log.add("step", step=step, epoch=step / trainer.steps_per_epoch,
+                     **{k: float(v) for k, v in metrics.items()})
+
+    def on_sample(self, trainer, epoch, grid):
+        self.log.set_latest(grid=np.array(grid, copy=True), grid_epoch=epoch)
+        self.log.add("sample", epoch=epoch)
+
+    def on_epoch_end(self, trainer, epoch, metrics):
+        self.log.add("epoch", **{k: float(v) for k, v in metrics.items()})
+        if metrics.get("collapse"):
+            self.log.add("warning", epoch=epoch, text=(
+                f"epoch {epoch}: discriminator collapse? mean D(G(z)) below {trainer.config.collapse_threshold} "
+                f"for {trainer.config.collapse_epochs} epochs"))
+        if self.control.paused:  # the pause point: between epochs, before the row and checkpoint are written
+            self.log.add("paused", epoch=epoch)
+            self.control.wait_while_paused()
+            self.log.add("resumed", epoch=epoch)
+
+    def on_checkpoint(self, trainer, name, path):
+        self.log.add("checkpoint", name=name, path=str(path), epoch=trainer.epoch)
+
+
+def _fid_callback(real: np.ndarray, backbone, every: int, n: int, weights, cache_dir):
+    from ..metrics import FIDCallback
+    from ..metrics.features import tiny_backbone
+
+    if backbone == "tiny":  # the metrics' tiny stand-in extractor (tests, dry runs): not FID
+        backbone = tiny_backbone()
+    return FIDCallback(real, every=every, n=max(4, min(n, len(real))), backbone=backbone, weights=weights,
+                       cache_dir=cache_dir, batch_size=50)
+
+
+def _load(patches, kind: str, size: int) -> tuple[np.ndarray, str]:
+    if isinstance(patches, np.ndarray):
+        return patches, "array"
+    from mammostudio.core.patches import load_patches
+
+    images, _ = load_patches(patches, kind, size=size)
+    if len(images) == 0:
+        raise ValueError(f"{patches}: no {kind} patches to train on")
+    return np.asarray(images), str(patches)
+
+
+def _message(log: EventLog, epoch: int, epochs: int, paused: bool) -> str:
+    last = next((e for e in reversed(log.events) if e["kind"] == "step"), None)
+    text = f"epoch {epoch}/{epochs}"
+    if last is not None:
+        text += f", step {last['step']}: loss D {last['loss_d']:.3f}, G {last['loss_g']:.3f}"
+    return text + (" (paused)" if paused else "")
+
+
+def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | None = None, *,
+                     kind: str = "lesion", resume: bool = False, changes: dict | None = None,
+                     control: RunControl | None = None, fid_backbone: str | None = None, fid_every: int = 10,
+                     fid_n: int = 2000, fid_weights=None, real_grid_count: int = 16,
+                     poll_s: float = 0.1) -> Job[dict]:
+    """Train (or resume) a DCGAN, yielding live progress.
+
+    Parameters
+    ----------
+    patches : path-like or uint8 ndarray (n, rows, cols)
+        A patch dataset / PNG folder (its ``kind`` patches are used) or a stack.
+        Ignored on resume (the run folder holds its patches).
+    run_dir : path-like
+        A new run folder, or the run to resume.
+    config : GANConfig
+        Settings of a new run (default: the paper's).
+    resume : bool
+        Continue the run in ``run_dir`` from ``checkpoints/last.pt``; ``changes``
+        may extend ``epochs`` or change the device.
+    control : RunControl, optional
+        Pause (between epochs) and stop requests.
+    fid_backbone : {None, 'standard', 'authors', 'random', 'tiny'}
+        Compute FID/KID every ``fid_every`` epochs on ``fid_n`` images per side.
+    real_grid_count : int
+        Real patches shown beside the samples (``data['real_grid']``).
+
+    Yields
+    ------
+    Progress
+        ``done`` = epochs finished; ``data``: ``events`` / ``count`` (see
+        :mod:`trainers.jobs.control`; kinds start, step, epoch, sample,
+        checkpoint, warning, paused, resumed), ``grid`` / ``grid_epoch`` (the
+        latest fixed-noise grid), ``real_grid``, ``state``.
+
+    Returns
+    -------
+    dict
+        The trainer's summary (``status`` 'finished' or 'stopped', ...).
+
+    Raises
+    ------
+    DivergenceError
+        When a loss became NaN/inf (the last good checkpoint is kept).
+    """
+    control = control or RunControl()
+    log, run = EventLog(), Path(run_dir)
+    cb = _EventCallback(log, control)
+    if resume:
+        real = np.load(run / "patches.npy", mmap_mode="r")
+        dataset = read_status(run).get("dataset", "")
+    else:
+        config = config or GANConfig.paper()
+        real, dataset = _load(patches, kind, config.image_size)
+    callbacks = [cb]
+    if fid_backbone:
+        cache = patches if isinstance(patches, (str, os.PathLike)) and Path(patches).is_dir() else None
+        callbacks.insert(0, _fid_callback(np.asarray(real), fid_backbone, fid_every, fid_n, fid_weights, cache))
+    if resume:
+        trainer = GANTrainer.resume(run, callbacks, **(changes or {}))
+    else:
+        trainer = GANTrainer(config, real, run, callbacks)
+    cfg = trainer.config
+    pick = np.sort(np.random.default_rng(cfg.seed).choice(len(real), size=min(real_grid_count, len(real)),
+                                                          replace=False))
+    # the real patches as the model sees them (resized once by the trainer)
+    real_small = trainer.data.index_select(0, torch.as_tensor(pick, device=trainer.data.device))[:, 0].cpu().numpy()
+    log.set_latest(real_grid=make_grid(real_small))
+    before = float(read_status(run).get("seconds", 0.0))
+    write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
+                 dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"))
+    ACTIVE.add(str(run.resolve()))
+    box: dict = {}
+    ended = threading.Event()
+
+    def work() -> None:
+        try:
+            box["result"] = trainer.fit(control.stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the job's thread and re-raised there
+            box["error"] = exc
+        finally:
+            ended.set()
+
+    thread = threading.Thread(target=work, name=f"dcgan-{run.name}", daemon=True)
+    t0, status, error = time.monotonic(), "stopped", ""
+    thread.start()
+    try:
+        while not ended.wait(poll_s):
+            yield log.progress(trainer.epoch, cfg.epochs, _message(log, trainer.epoch, cfg.epochs, control.paused),
+                               state="paused" if control.paused else "running")
+        thread.join()
+        if "error" in box:
+            exc = box["error"]
+            status, error = ("diverged" if isinstance(exc, DivergenceError) else "failed"), str(exc)
+            if isinstance(exc, DivergenceError):
+                log.add("warning", epoch=trainer.epoch, text=f"NaN/inf loss: {exc}", nan=True)
+            raise exc
+        result = box["result"]
+        status = result["status"]
+        yield log.progress(trainer.epoch, cfg.epochs, f"{status} at epoch {trainer.epoch}/{cfg.epochs}",
+                           state=status)
+        return result
+    finally:
+        if thread.is_alive():  # closed early: stop cooperatively, the trainer saves 'last'
+            control.request_stop()
+            thread.join()
+        ACTIVE.discard(str(run.resolve()))
+        write_status(run, status=status, error=error, pid=None, epochs_done=trainer.epoch,
+                     seconds=before + time.monotonic() - t0)
