@@ -402,3 +402,20 @@ def test_file_cut_just_before_the_pixels_says_truncated(tmp_path, pixels):
     cut.write_bytes(data[: data.index(b"\xe0\x7f\x10\x00")])
     with pytest.raises(DicomError, match=r"cut\.dcm: truncated \(the header describes a 40x32 image"):
         read_header(cut)
+
+
+def test_modality_lut_sequence_agrees_with_pydicom(tmp_path):
+    from pydicom.pixels import apply_modality_lut
+
+    stored = np.arange(0, 4096, 64, dtype=np.uint16).reshape(8, 8)
+    path = write_dicom(tmp_path / "a.dcm", stored, META)
+    ds = pydicom.dcmread(path)
+    item = Dataset()
+    item.LUTDescriptor = [1024, 512, 16]  # 1024 entries from stored value 512, 16-bit output
+    item.ModalityLUTType = "US"
+    item.add_new(0x00283006, "US", [int(v) for v in np.linspace(60000, 100, 1024).round()])  # LUTData
+    ds.ModalityLUTSequence = [item]
+    ds.save_as(path)
+    out = read_pixels(path)
+    np.testing.assert_array_equal(out, apply_modality_lut(pydicom.dcmread(path).pixel_array, ds))
+    assert out.dtype == np.uint16 and out[0, 0] == 60000 and out[-1, -1] == 100

@@ -125,3 +125,13 @@ def test_user_invert_comes_last_and_composes_with_monochrome1(tmp_path):
     np.testing.assert_allclose(apply_voi(read_pixels(path), path, invert=True), 1 - shown, atol=1e-6)
     # bright = dense: with the window 900..1500 the densest pixel is white, the least dense black
     assert shown[-1, -1] == 1.0 and shown[0, 0] == 0.0
+
+
+def test_unusable_header_windows_are_skipped():
+    ds = Dataset()
+    ds.BitsStored, ds.PixelRepresentation, ds.PhotometricInterpretation = 12, 0, "MONOCHROME2"
+    ds.WindowCenter, ds.WindowWidth = [100.0, 2000.0], [0.0, 400.0]  # first: zero width
+    info = voi_info(ds)
+    assert (info.centers, info.widths) == ((2000.0,), (400.0,))
+    ds.WindowWidth = 400.0  # one width for two centres: only the first pair is usable
+    assert voi_info(ds).centers == (100.0,)

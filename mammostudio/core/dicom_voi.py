@@ -83,6 +83,14 @@ def _multi(ds: Dataset, keyword: str) -> list:
     return list(value)
 
 
+def _float(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
 def _lut_array(item: Dataset) -> tuple[int, int, np.ndarray]:
     n, first, bits = (int(v) for v in item.LUTDescriptor)
     n = n or 65536
@@ -103,11 +111,14 @@ def voi_info(source: str | os.PathLike | Dataset | VoiInfo) -> VoiInfo:
     if isinstance(source, VoiInfo):
         return source
     ds = source if isinstance(source, Dataset) else read_dataset(Path(source), header_only=True)
-    centers = [float(c) for c in _multi(ds, "WindowCenter")]
-    widths = [float(w) for w in _multi(ds, "WindowWidth")]
+    centers = [_float(c) for c in _multi(ds, "WindowCenter")]
+    widths = [_float(w) for w in _multi(ds, "WindowWidth")]
     n = min(len(centers), len(widths))
     expl = [str(e) for e in _multi(ds, "WindowCenterWidthExplanation")]
     expl = (expl + [""] * n)[:n]
+    # a window with an unreadable or non-positive value is skipped, not fatal
+    good = [i for i in range(n) if centers[i] is not None and widths[i] is not None and widths[i] > 0]
+    centers, widths, expl = [centers[i] for i in good], [widths[i] for i in good], [expl[i] for i in good]
     luts = []
     for item in _safe(ds, "VOILUTSequence") or []:
         try:
@@ -117,8 +128,8 @@ def voi_info(source: str | os.PathLike | Dataset | VoiInfo) -> VoiInfo:
     function = _text(ds, "VOILUTFunction").upper() or "LINEAR"
     return VoiInfo(
         photometric=_text(ds, "PhotometricInterpretation").upper() or "MONOCHROME2",
-        centers=tuple(centers[:n]),
-        widths=tuple(widths[:n]),
+        centers=tuple(centers),
+        widths=tuple(widths),
         explanations=tuple(expl),
         function=function if function in VOI_FUNCTIONS else "LINEAR",
         luts=tuple(luts),
