@@ -199,3 +199,31 @@ def test_design_dialog_builds_a_study_from_folders(qtbot, tmp_path):
     qtbot.addWidget(dialog2)
     dialog2.create_button.click()  # nothing chosen: an explanation, no crash
     assert "choose the real patches" in dialog2.log.toPlainText()
+
+
+def test_reading_keys_win_over_the_host_windows_shortcuts(qtbot, tmp_path):
+    from PySide6 import QtGui
+    from PySide6.QtTest import QTest
+
+    window = QtWidgets.QMainWindow()
+    qtbot.addWidget(window)
+    fired = []
+    for key in ("R", "1", "A", "H"):
+        act = QtGui.QAction(key, window)
+        act.setShortcut(QtGui.QKeySequence(key))
+        act.triggered.connect(lambda _=False, k=key: fired.append(k))
+        window.addAction(act)
+    panel = QuizPanel()
+    window.setCentralWidget(panel)
+    window.show()
+    window.activateWindow()
+    assert QTest.qWaitForWindowActive(window, 3000)
+    panel.open_study(_make(tmp_path))
+    reading = panel.start_reading("R1", "assessment")
+    reading.setFocus()
+    qtbot.keyClick(reading, K.Key_H)  # not a reading key: the host's shortcut is live
+    assert fired == ["H"]
+    qtbot.keyClick(reading, K.Key_R)
+    qtbot.keyClick(reading, K.Key_1)
+    assert fired == ["H"] and reading.session.answered == 1
+    panel.store.close()

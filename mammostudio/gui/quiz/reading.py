@@ -31,6 +31,9 @@ _CHOICE_KEYS = {
              K.Key_Right: "right", K.Key_2: "right", K.Key_L: "right"},
 }
 _DIGITS = {getattr(K, f"Key_{d}"): d for d in range(1, 10)}
+_READING_KEYS = (set(_CHOICE_KEYS["single"]) | set(_CHOICE_KEYS["2afc"]) | set(_DIGITS)
+                 | {K.Key_0, K.Key_Space, K.Key_Return, K.Key_Enter, K.Key_N, K.Key_Backspace, K.Key_Up, K.Key_Down,
+                    K.Key_Plus, K.Key_Equal, K.Key_Minus, K.Key_BracketLeft, K.Key_BracketRight})
 
 
 class ReadingWidget(QtWidgets.QWidget):
@@ -215,6 +218,14 @@ class ReadingWidget(QtWidgets.QWidget):
             self.prompt.setText(self._prompt_text())
 
     # --- keys ------------------------------------------------------------------------
+    def event(self, event: QtCore.QEvent) -> bool:  # noqa: D102 (Qt override)
+        # Claim the reading keys before any window shortcut of the host app sees them
+        # (e.g. a viewer toolbar's "1" or "A"): the reader's answer must reach us.
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in _READING_KEYS:
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
         key = event.key()
         if key == K.Key_Space:
