@@ -32,6 +32,14 @@ def test_same_generator_state_gives_the_same_image():
     assert not np.array_equal(a.pixels, c.pixels)
 
 
+@pytest.mark.parametrize("rows, cols", [(100, 90), (700, 500), (1100, 900), (600, 900)])
+def test_any_image_size_renders_with_mask_matching_pixels(rows, cols):
+    m = synthesize_mammogram(4, rows=rows, cols=cols, view="MLO", lesions=["mass"])
+    assert m.pixels.shape == m.breast_mask.shape == (rows, cols)
+    np.testing.assert_array_equal(m.breast_mask, m.pixels > 0)
+    assert m.breast_mask[:, 0].any() and not m.breast_mask[:, -1].any()
+
+
 def test_pixels_are_12_bit_with_air_exactly_zero():
     m = synthesize_mammogram(1, view="CC", laterality="L", **SMALL)
     assert m.pixels.dtype == np.uint16 and m.pixels.shape == (384, 312)
@@ -167,3 +175,15 @@ def test_full_size_image_is_fast_enough_for_the_demo_build():
         times.append(time.process_time() - start)
     assert m.pixels.shape == (2048, 1664)
     assert np.median(times) < 0.8, times  # about 0.25 s of CPU on an idle core
+
+
+def test_views_of_one_patient_share_density_and_breast_size():
+    widths, densities = [], set()
+    for seed, (view, lat) in enumerate([("CC", "L"), ("CC", "R"), ("MLO", "L"), ("MLO", "R")]):
+        m = synthesize_mammogram(seed, view=view, laterality=lat, patient=42, **SMALL)
+        cols = np.nonzero(m.breast_mask.any(axis=0))[0]
+        widths.append(cols.max() - cols.min() + 1)
+        densities.add(m.density)
+    assert len(densities) == 1
+    assert max(widths) - min(widths) <= 0.12 * max(widths)
+    assert synthesize_mammogram(0, patient=42, density="D", **SMALL).density == "D"

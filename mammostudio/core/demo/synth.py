@@ -39,6 +39,7 @@ DENSITIES = ("A", "B", "C", "D")
 #: Image edge holding the chest wall, by laterality.
 CHEST_WALL_SIDE = {"L": "left", "R": "right"}
 _MAX_VALUE = 4095
+_DENSITY_P = (0.1, 0.4, 0.4, 0.1)  # BI-RADS a-d in screening populations
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +158,7 @@ def synthesize_mammogram(
     laterality: str = "L",
     lesions=(),
     density: str | None = None,
+    patient: int | None = None,
 ) -> SyntheticMammogram:
     """Draw one synthetic mammogram.
 
@@ -176,6 +178,10 @@ def synthesize_mammogram(
         an int draws that many random lesions.
     density : {'A', 'B', 'C', 'D'}, optional
         BI-RADS density; random (screening proportions) when None.
+    patient : int, optional
+        Seed of the patient's own traits: the breast size (nipple depth) and,
+        unless ``density`` is given, the density. Pass the same value for the
+        four views of one patient so they look like one woman's breasts.
 
     Returns
     -------
@@ -191,14 +197,23 @@ def synthesize_mammogram(
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     specs = random_lesion_specs(rng, int(lesions)) if isinstance(lesions, (int, np.integer)) else [
         as_spec(x) for x in lesions]
-    dens = dens or str(rng.choice(DENSITIES, p=[0.1, 0.4, 0.4, 0.1]))
+    depth = None
+    if patient is not None:
+        traits = np.random.default_rng([int(patient), 0x6D616D6D])  # independent of ``rng``
+        patient_density = str(traits.choice(DENSITIES, p=_DENSITY_P))
+        depth = float(traits.uniform(0.55, 0.8))
+        dens = dens or patient_density
+    dens = dens or str(rng.choice(DENSITIES, p=_DENSITY_P))
     px_mm = DETECTOR_HEIGHT_MM / max(rows, cols)
-    outline = anat.draw_outline(rng, view)
+    outline = anat.draw_outline(rng, view, depth=depth)
     breast = render_breast(rng, outline, dens, rows, cols, px_mm)
     img, sd = breast.image, breast.skin
     mask = sd > 0
     found, taken = [], []
     for spec in specs:
+        if spec.size_mm is not None and spec.size_mm / px_mm > 0.6 * min(rows, cols):
+            raise ValueError(f"a {spec.kind} of {spec.size_mm} mm does not fit inside this {rows}x{cols} breast "
+                             f"({px_mm:.3f} mm pixels); use a smaller size_mm or a larger image")
         patch, info = render_lesion(rng, spec, px_mm)
         spot = _place(rng, info, spec, sd, 5.0 / px_mm, breast.pectoral_edge, breast.weight, taken)
         if spot is None:

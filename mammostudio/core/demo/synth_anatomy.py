@@ -28,7 +28,8 @@ class Outline:
     superellipse exponent of the lower (CC: both) contour; ``p_up``: MLO
     convexity of the upper contour; ``wobble``: (amplitude, frequency, phase)
     rows of a gentle irregularity; ``pect``: MLO pectoral (width at the top,
-    height at the chest wall, bulge), zeros for CC.
+    height at the chest wall, bulge), zeros for CC; ``nipple``: how far the
+    nipple stands out of the contour (fraction of cols; 0 = not in profile).
     """
 
     view: str
@@ -40,23 +41,31 @@ class Outline:
     p_up: float
     wobble: tuple[tuple[float, float, float], ...]
     pect: tuple[float, float, float]
+    nipple: float = 0.0
 
 
-def draw_outline(rng: np.random.Generator, view: str) -> Outline:
-    """Random but plausible outline parameters for a CC or MLO view."""
+def draw_outline(rng: np.random.Generator, view: str, *, depth: float | None = None) -> Outline:
+    """Random but plausible outline parameters for a CC or MLO view.
+
+    ``depth`` (fraction of cols) fixes the nipple's distance from the chest wall,
+    e.g. to keep one patient's views alike; the MLO then reaches about 5 % deeper
+    (its posterior nipple line is longer, as radiographers check).
+    """
+    nip = float(rng.uniform(0.004, 0.014)) if rng.random() < 0.8 else 0.0  # often in profile
     wob = tuple((float(rng.uniform(0.005, 0.02)), float(k), float(rng.uniform(0, 2 * np.pi))) for k in (1, 2, 3))
     if view == "CC":
-        return Outline(view, depth=float(rng.uniform(0.55, 0.82)), nipple_row=float(rng.uniform(0.45, 0.55)),
+        d = float(rng.uniform(0.55, 0.82)) if depth is None else depth * float(rng.uniform(0.97, 1.0))
+        return Outline(view, depth=d, nipple_row=float(rng.uniform(0.45, 0.55)),
                        up=float(rng.uniform(0.40, 0.56)), down=float(rng.uniform(0.40, 0.56)),
-                       p=float(rng.uniform(1.9, 2.5)), p_up=1.0, wobble=wob, pect=(0.0, 0.0, 0.0))
-    depth = float(rng.uniform(0.58, 0.85))
+                       p=float(rng.uniform(1.9, 2.5)), p_up=1.0, wobble=wob, pect=(0.0, 0.0, 0.0), nipple=nip)
+    depth = float(rng.uniform(0.58, 0.85)) if depth is None else min(0.9, depth * float(rng.uniform(1.02, 1.08)))
     top = float(rng.uniform(0.3, 0.42)) * depth
     nipple = float(rng.uniform(0.52, 0.66))
     return Outline(view, depth=depth, nipple_row=nipple, up=top / depth,
                    down=float(rng.uniform(0.30, 0.45)), p=float(rng.uniform(1.8, 2.4)),
-                   p_up=float(rng.uniform(1.5, 2.2)), wobble=wob,
+                   p_up=float(rng.uniform(1.1, 1.6)), wobble=wob,
                    pect=(top * float(rng.uniform(0.85, 1.0)), float(rng.uniform(0.42, 0.72)),
-                         float(rng.uniform(0.0, 0.2))))
+                         float(rng.uniform(0.0, 0.2))), nipple=nip)
 
 
 def edge_depth(o: Outline, v: np.ndarray) -> np.ndarray:
@@ -74,7 +83,8 @@ def edge_depth(o: Outline, v: np.ndarray) -> np.ndarray:
         lower = o.depth * np.clip(1 - t ** o.p, 0, None) ** (1 / o.p)
         g = np.where(v <= o.nipple_row, upper, lower)
     wob = sum(a * np.sin(2 * np.pi * k * v + ph) for a, k, ph in o.wobble)
-    return np.clip(g * (1 + wob), 0, 1)
+    bump = o.nipple * np.exp(-(((v - o.nipple_row) / 0.012) ** 2))
+    return np.clip(g * (1 + wob) + bump, 0, 1)
 
 
 def skin_distance(o: Outline, shape: tuple[int, int]) -> np.ndarray:

@@ -47,6 +47,7 @@ def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows:
                   px_mm: float) -> Breast:
     """Draw the breast (no lesions) for outline ``o`` at ``rows`` x ``cols``."""
     f = max(1, int(round(max(rows, cols) / 512)))
+    f += f % 2 if f > 1 else 0  # even, so the medium grid is exactly half-way (factor 2 each step)
     low = (-(-rows // f), -(-cols // f))
     m = max(1, f // 2)
     mid = (-(-rows // m), -(-cols // m))
