@@ -128,3 +128,16 @@ def test_2afc_perfect_and_random_readers(tmp_path):
     simulate_reader(store.start_session("Q", "assessment"), "random", np.random.default_rng(5))
     q = summarise(store.responses().query("reader == 'Q'"), margin=0.1).per_reader.set_index("reader").loc["Q"]
     assert abs(q["accuracy"] - 0.5) < 0.12 and q["p_vs_chance"] > 0.05
+
+
+def test_delong_standard_error_agrees_with_a_bootstrap_of_scikit_learn_auc():
+    rng = np.random.default_rng(11)
+    truth = np.r_[np.ones(80, int), np.zeros(120, int)]
+    rating = np.clip(np.rint(rng.normal(5 + 1.2 * truth, 2.0)), 1, 10)
+    _, se, _, _ = auc_delong(truth, rating)
+    pos, neg = np.flatnonzero(truth == 1), np.flatnonzero(truth == 0)
+    boots = []
+    for _ in range(1000):  # stratified bootstrap: resample positives and negatives separately
+        idx = np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]
+        boots.append(roc_auc_score(truth[idx], rating[idx]))
+    assert se == pytest.approx(np.std(boots, ddof=1), rel=0.12)
