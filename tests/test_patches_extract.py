@@ -61,6 +61,7 @@ def test_same_seed_gives_same_patches_with_one_and_two_workers(tmp_path, mias3):
     (i1, f1), (i2, f2) = _index_files(tmp_path / "w1"), _index_files(tmp_path / "w2")
     pd.testing.assert_frame_equal(i1, i2)
     assert f1 == f2
+    assert (tmp_path / "w1" / "index.csv").read_bytes() == (tmp_path / "w2" / "index.csv").read_bytes()
     drive(extract_patches(mias3, tmp_path / "s5", params, workers=1, seed=5))
     assert _index_files(tmp_path / "s5")[1] != f1
 
@@ -82,6 +83,7 @@ def test_cancel_keeps_an_index_of_complete_files_and_resume_finishes_identically
     (ir, fr), (ifr, ff) = _index_files(tmp_path / "r"), _index_files(tmp_path / "fresh")
     pd.testing.assert_frame_equal(ir, ifr)
     assert fr == ff
+    assert (tmp_path / "r" / "index.csv").read_bytes() == (tmp_path / "fresh" / "index.csv").read_bytes()
 
 
 def test_other_settings_in_the_same_output_folder_are_refused(tmp_path, mias3):
@@ -136,3 +138,11 @@ def test_full_disk_stops_cleanly_with_an_index_of_complete_files(tmp_path, mias3
     index = read_index(tmp_path)
     assert set(index["image_id"]) == {IDS[0]}  # the first image only, complete
     assert all((tmp_path / f).is_file() for f in index["file"])
+
+
+def test_index_text_does_not_depend_on_how_the_run_was_split(tmp_path, mias3):
+    params = ExtractParams(patch_size=64, n_tissue=3)
+    drive(extract_patches(mias3.subset(["mdb006"]), tmp_path / "split", params, seed=0))  # no lesion
+    drive(extract_patches(mias3, tmp_path / "split", params, seed=0))
+    drive(extract_patches(mias3, tmp_path / "whole", params, seed=0))
+    assert (tmp_path / "split" / "index.csv").read_bytes() == (tmp_path / "whole" / "index.csv").read_bytes()

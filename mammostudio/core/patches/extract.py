@@ -31,7 +31,7 @@ from ..catalog import Catalog, Problem
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, process_image, write_patches
+from .worker import INDEX_COLUMNS, ignore_interrupts, process_image, write_patches
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
@@ -210,7 +210,8 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
     try:
         if workers > 1 and tasks:
             pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                                       mp_context=multiprocessing.get_context("spawn"))
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=ignore_interrupts)
         else:
             writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .params import ExtractParams
 from .prepared import prepare
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "FatalWriteError"]
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "ignore_interrupts", "FatalWriteError"]
 
 INDEX_COLUMNS = [
     "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
@@ -32,6 +33,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 class FatalWriteError(OSError):
     """Writing a patch failed in a way every later image would too (disk full, no permission)."""
+
+
+def ignore_interrupts() -> None:
+    """Worker-process initializer: Ctrl-C is the parent's to handle (it cancels, then waits)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def safe_stem(image_id: str) -> str:
@@ -95,6 +101,10 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         return result
     stem = safe_stem(image_id)
     base = {k: image.get(k, "") for k in ("image_id", "patient_id", "study_id", "laterality", "view")}
+    # Lesion fields are blank on tissue rows (blank, not NaN: the CSV text must
+    # not depend on which rows share a flush, so resumed runs write the same index).
+    base.update({k: "" for k in ("lesion_uid", "lesion_id", "lesion_type", "status", "severity",
+                                 "box_row_min", "box_col_min", "box_row_max", "box_col_max")})
     base["source_path"], base["seed"] = src, seed
     boxes = []
     for k, les in enumerate(task["lesions"]):
