@@ -169,7 +169,7 @@ def preprocess(batch: np.ndarray, device: str = "cpu", *, channels_last: bool = 
     import torch
     import torch.nn.functional as F
 
-    x = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
+    x = torch.from_numpy(np.array(batch, dtype=np.uint8)).to(device)  # a copy: memmaps are read-only
     x = x.unsqueeze(1).expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
     # Contiguous NCHW with three channels, as pytorch-fid's loader hands it over:
     # torch's one-channel resize kernel rounds differently in the last bit.

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mammostudio.core.atomic import atomic_path
 
-__all__ = ["tsne_map", "plot_tsne"]
+__all__ = ["tsne_map", "plot_tsne", "save_tsne"]
 
 # Colour per label for the plot, in order of first appearance.
 PALETTE = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75)]
@@ -120,6 +120,25 @@ def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return path
+
+
+def save_tsne(df: pd.DataFrame, out_dir: str | os.PathLike, *, stem: str = "tsne") -> dict[str, Path]:
+    """Write the coordinates (``<stem>.csv``), settings and time (``<stem>.json``) and plot (``<stem>.png``).
+
+    Every file is written atomically. Returns the three paths by kind.
+    """
+    import json
+
+    out = Path(out_dir)
+    paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "png": out / f"{stem}.png"}
+    with atomic_path(paths["csv"]) as tmp:
+        df[["x", "y", "label"]].to_csv(tmp, index=False)
+    counts = {str(k): int(v) for k, v in df["label"].value_counts(sort=False).items()}
+    meta = {**{k: (v.item() if hasattr(v, "item") else v) for k, v in df.attrs.items()}, "counts": counts}
+    with atomic_path(paths["json"]) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    plot_tsne(df, paths["png"])
+    return paths
 
 
 def _plot_pil(df: pd.DataFrame, path: Path, labels: list, title: str, size: int) -> Path:
