@@ -130,7 +130,10 @@ def load_pixels(source) -> np.ndarray:
     if fmt == "png":
         return read_png(path)
     if fmt == "dicom":
-        from .dicom import read_pixels
+        from .dicom import DicomError, read_pixels
 
-        return read_pixels(path)
+        try:
+            return read_pixels(path)
+        except DicomError as exc:
+            raise ImageReadError(str(exc)) from exc
     raise ImageReadError(f"{path}: unknown image format {fmt!r}")
