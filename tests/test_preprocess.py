@@ -163,3 +163,26 @@ def test_prepare_command_on_mias_subset(mias_dir, tmp_path, capsys):
     assert {p.name for p in (tmp_path / "o2").iterdir()} == {"mdb001.png", "mdb001_msk.png", "mdb001_gt.png",
                                                             REPORT_NAME}
     assert main(["prepare", str(tmp_path / "missing"), str(tmp_path / "o3")]) == 2
+
+
+def test_prepare_demo_dataset_mask_and_ground_truth_match_the_catalog(tmp_path):
+    from mammostudio.core.demo.build import build_demo_dataset
+    from mammostudio.core.images import load_pixels
+
+    root = drive(build_demo_dataset(tmp_path / "demo", patients=1, size=(256, 208), seed=3))
+    cat = open_dataset(root / "workbook")
+    assert cat.n_lesions > 0
+    report = drive(prepare_dataset(cat, tmp_path / "out"))
+    assert report["written"] == cat.n_images and report["failed"] == 0
+    for _, row in cat.images.iterrows():
+        paths = output_paths(row["path"], cat.root, tmp_path / "out")
+        pixels = load_pixels(row)
+        mask = read_png(paths["mask"]) > 0
+        # The paper's mask (normalised > 0) is the synthetic breast: its air is the
+        # image minimum (exactly 0 after DICOM decoding).
+        np.testing.assert_array_equal(mask, pixels > pixels.min())
+        assert 0.3 < mask.mean() < 0.9
+        gt = read_png(paths["gt"]) > 0
+        boxes = cat.boxes_of(row["image_id"])
+        assert gt.sum() == sum((b[2] - b[0] + 1) * (b[3] - b[1] + 1) for b in boxes)
+        assert mask[gt].all()  # every lesion box lies on the breast
