@@ -163,3 +163,19 @@ def test_four_up_view_hangs_the_study_mirrored(qtbot, window, tmp_path):
         band = grey.shape[1] // 6
         left, right = grey[:, :band].mean(), grey[:, -band:].mean()
         assert (right > left) if side == "R" else (left > right), (side, left, right)
+
+
+def test_gui_command_refuses_a_missing_folder(tmp_path, capsys):
+    from mammostudio.cli import main
+
+    assert main(["gui", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_demo_command_without_gui_prints_the_summary(tmp_path, capsys):
+    pytest.importorskip("mammostudio.core.demo.build")
+    from mammostudio.cli import main
+
+    assert main(["demo", "--no-gui", "--data", str(tmp_path / "demo"), "--patients", "1",
+                 "--size", "256", "208"]) == 0
+    assert "demo data:" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 """``mammostudio demo``: make sure the built-in demo data exists, then show it.
 
-Until the desktop app lands this builds (once) or locates the demo dataset and
-prints its scan summary.
+Builds (once) or locates the demo dataset, then opens the desktop app on it;
+``--no-gui`` prints its scan summary instead.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--patients", type=int, default=16, metavar="N", help="patients in the demo data (default 16)")
     p.add_argument("--size", type=int, nargs=2, default=(2048, 1664), metavar=("ROWS", "COLS"),
                    help="image size (default 2048 1664)")
+    p.add_argument("--no-gui", action="store_true", help="print the dataset summary instead of opening the app")
     p.set_defaults(func=_demo)
 
 
@@ -37,6 +38,13 @@ def _demo(args: argparse.Namespace) -> int:
         folder = run_job(ensure_demo_dataset(args.data, config=config), "demo data")
     except ValueError as exc:
         return fail(str(exc))
+    if not args.no_gui:
+        try:
+            from ..gui.app import run_app
+        except ImportError as exc:
+            return fail(f"the desktop app needs PySide6 and pyqtgraph ({exc}); use --no-gui for the summary")
+        print(f"demo data: {folder}")
+        return run_app(str(folder))
     catalog = open_dataset(folder)
     print(f"demo data: {folder}")
     print(format_summary(scan_summary(catalog, AcquisitionFilter().apply(catalog.images),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from .state import AppState
@@ -10,6 +11,7 @@ from .thumbnails import ThumbnailCache
 __all__ = ["StudyModel", "StudyFilterProxy", "StudyBrowser", "COLUMNS"]
 
 COLUMNS = ("Name", "View", "Side", "Lesions", "Types", "Manufacturer", "Model", "mA", "Mag.", "Size")
+THUMB = 28
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -45,6 +47,10 @@ class StudyModel(QAbstractItemModel):
         self.thumbs.ready.connect(self._on_thumb)
         self.root = _Node("root", "", None, 0)
         self.image_nodes: dict[str, _Node] = {}
+        # Every row the same height (uniform rows keep big trees fast): rows
+        # without a thumbnail yet show a blank one.
+        self._blank = QPixmap(THUMB, THUMB)
+        self._blank.fill(Qt.GlobalColor.transparent)
         state.catalogChanged.connect(self.reload)
         state.lesionsChanged.connect(lambda _id: self.reload())
         self.reload()
@@ -111,6 +117,10 @@ class StudyModel(QAbstractItemModel):
         if role == ID_ROLE:
             return node.key
         if node.kind != "image":
+            if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+                return node.key
+            if role == Qt.ItemDataRole.DecorationRole and col == 0:
+                return self._blank
             if role == SORT_ROLE and col != 0:
                 return _aggregate(node, col)
             if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) and col == 0:
@@ -124,7 +134,9 @@ class StudyModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return "" if value is None or str(value) in ("<NA>", "nan") else str(value)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return self.thumbs.get(node.key, self.state.image_row(node.key))
+            return self.thumbs.get(node.key, self.state.image_row(node.key)) or self._blank
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return f"patient {node.parent.parent.key}\nstudy {node.parent.key}\nimage {node.key}"
         return None
 
     def _on_thumb(self, image_id) -> None:
@@ -188,7 +200,8 @@ class StudyBrowser(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.tree.setIconSize(QSize(28, 28))
+        self.tree.setIconSize(QSize(THUMB, THUMB))
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.selectionModel().currentChanged.connect(self._on_current)
@@ -200,9 +213,14 @@ class StudyBrowser(QWidget):
         state.currentImageChanged.connect(self._follow_state)
 
     def _after_reset(self) -> None:
-        self.tree.expandToDepth(1)
+        if len(self.model.image_nodes) <= 5000:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(0)
         for col in range(len(COLUMNS)):
             self.tree.resizeColumnToContents(col)
+        # Long DICOM UIDs are elided in the middle (full ids in the tooltip).
+        self.tree.setColumnWidth(0, max(160, min(self.tree.columnWidth(0), 300)))
 
     def _on_current(self, current, _previous) -> None:
         src = self.proxy.mapToSource(current)

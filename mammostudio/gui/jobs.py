@@ -9,7 +9,8 @@
 * :func:`submit` runs a short function (decode an image, make a thumbnail) on
   the global ``QThreadPool`` and delivers its result to a GUI-thread slot.
 
-Later issues add the trainers here (the only place the GUI may import them).
+* Thin wrappers over :mod:`trainers.jobs` (the only place the GUI reaches the
+  trainers and torch), imported lazily.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 
 from ..core.progress import Job, Progress
 
-__all__ = ["JobRunner", "function_job", "submit", "PoolTask"]
+__all__ = ["JobRunner", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
+           "experiment_job", "fid_job", "tsne_job", "generate_job", "run_control", "list_runs", "read_run",
+           "weights_status"]
 
 THROTTLE_S = 0.1
 
@@ -186,9 +189,15 @@ class _Runnable(QRunnable):
         try:
             value = self.fn(*self.args)
         except Exception as exc:  # noqa: BLE001 - reported in the GUI
-            self.task.error.emit(self.key, _describe(exc))
+            self._emit(self.task.error, _describe(exc))
             return
-        self.task.result.emit(self.key, value)
+        self._emit(self.task.result, value)
+
+    def _emit(self, signal, value) -> None:
+        try:
+            signal.emit(self.key, value)
+        except RuntimeError:  # the widget that asked was closed meanwhile: nobody to tell
+            pass
 
 
 def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0) -> None:
@@ -197,3 +206,70 @@ def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0
     ``task`` must live in the GUI thread and be connected to GUI-thread slots.
     """
     QThreadPool.globalInstance().start(_Runnable(task, key, fn, args), priority)
+
+
+# -- trainers ------------------------------------------------------------------------
+# The GUI's only road to the trainers and torch. Each wrapper imports
+# ``trainers.jobs`` when called: job factories run inside a JobRunner's worker
+# (so the first, slow torch import never blocks the GUI thread); the plain
+# helpers are called once ``presets`` has loaded the trainers in a worker.
+def _trainer_jobs():
+    import trainers.jobs
+
+    return trainers.jobs
+
+
+def trainer_presets() -> Job:
+    """Job returning the config presets of every run kind and the CUDA devices."""
+    yield Progress(0, None, "loading the trainers (torch)")
+    return _trainer_jobs().presets()
+
+
+def gan_training_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.gan_training_job`."""
+    return _trainer_jobs().gan_training_job(*args, **kwargs)
+
+
+def classifier_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.classifier_job`."""
+    return _trainer_jobs().classifier_job(*args, **kwargs)
+
+
+def experiment_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.experiment_job`."""
+    return _trainer_jobs().experiment_job(*args, **kwargs)
+
+
+def fid_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.fid_job`."""
+    return _trainer_jobs().fid_job(*args, **kwargs)
+
+
+def tsne_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.tsne_job`."""
+    return _trainer_jobs().tsne_job(*args, **kwargs)
+
+
+def generate_job(*args, **kwargs) -> Job:
+    """:func:`trainers.jobs.generate_job`."""
+    return _trainer_jobs().generate_job(*args, **kwargs)
+
+
+def run_control():
+    """A new :class:`trainers.jobs.RunControl` (pause / resume / stop a training)."""
+    return _trainer_jobs().RunControl()
+
+
+def list_runs(workspace) -> list[dict]:
+    """:func:`trainers.jobs.list_runs`: the run folders of a workspace as plain dicts."""
+    return _trainer_jobs().list_runs(workspace)
+
+
+def read_run(run_dir) -> dict:
+    """:func:`trainers.jobs.read_run`: one run folder as plain values."""
+    return _trainer_jobs().read_run(run_dir)
+
+
+def weights_status(kind: str, weights=None) -> tuple[bool, str]:
+    """:func:`trainers.jobs.weights_status`: (found, path or the missing-weights guidance)."""
+    return _trainer_jobs().weights_status(kind, weights)

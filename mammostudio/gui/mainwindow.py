@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.docks["Problems"].setVisible(bool(catalog.problems))
         self.setWindowTitle(f"mammostudio - {catalog.root}")
         s = catalog.summary()
-        self.dataset_label.setText(f"{catalog.root.name}: {s['images']} images, {s['patients']} patients, "
+        self.dataset_label.setText(f"{catalog.root.parent.name}/{catalog.root.name}: {s['images']} images, {s['patients']} patients, "
                                    f"{s['lesions']} boxes, {s['problems']} problems")
         self.dataset_label.setToolTip(str(catalog.root))
         self.welcome.status.setText("")

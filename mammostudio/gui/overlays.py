@@ -61,7 +61,7 @@ class OverlayLayer:
         for z, item in ((5, self.mask_item), (6, self.gt_item)):
             item.setZValue(z)
             view.addItem(item)
-        self.mask_opacity, self.gt_opacity = 0.25, 0.35
+        self.mask_opacity, self.gt_opacity = 0.15, 0.35
         self.hidden = False
         self.audit_items: list = []
         self.has_mask = False

@@ -44,10 +44,19 @@ def reduce_block(image: np.ndarray, factor: int, *, how: str = "mean") -> np.nda
     pr, pc = (-rows) % factor, (-cols) % factor
     if pr or pc:
         image = np.pad(image, ((0, pr), (0, pc)), mode="edge")
-    blocks = image.reshape(image.shape[0] // factor, factor, image.shape[1] // factor, factor)
+    # Strided slices, combined pairwise: several times faster than a reduction
+    # over a 4-D reshaped view (whose inner axes are not contiguous).
+    rows_of = [image[i::factor] for i in range(factor)]
     if how == "max":
-        return blocks.max(axis=(1, 3))
-    return blocks.mean(axis=(1, 3), dtype=np.float32).astype(image.dtype)
+        band = np.maximum.reduce(rows_of)
+        return np.maximum.reduce([band[:, j::factor] for j in range(factor)])
+    total = np.add.reduce([r.astype(np.uint32) for r in rows_of]) if image.dtype.kind in "ub" and \
+        image.dtype.itemsize <= 2 else np.add.reduce([r.astype(np.float64) for r in rows_of])
+    total = np.add.reduce([total[:, j::factor] for j in range(factor)])
+    mean = total / float(factor * factor)
+    if image.dtype.kind in "ui":
+        mean = np.rint(mean)
+    return mean.astype(image.dtype)
 
 
 @dataclass

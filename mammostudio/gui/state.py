@@ -35,6 +35,8 @@ class AppState(QObject):
         The image shown in the viewer ('' for none).
     message(str)
         A status-bar message for the user.
+    generatedOffered(str)
+        Train mode offers a folder of generated images to the Quiz mode.
     """
 
     catalogChanged = Signal()
@@ -42,6 +44,7 @@ class AppState(QObject):
     filterChanged = Signal()
     currentImageChanged = Signal(str)
     message = Signal(str)
+    generatedOffered = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +54,7 @@ class AppState(QObject):
         self.kept_ids: set[str] = set()
         self.current_image = ""
         self.undo = QUndoStack(self)
+        self.generated_folders: list[str] = []  # offered by Train mode, newest last
 
     # -- dataset ---------------------------------------------------------------
     def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None) -> None:
@@ -76,6 +80,12 @@ class AppState(QObject):
         """Record the images the filter panel keeps."""
         self.kept_ids = set(image_ids)
         self.filterChanged.emit()
+
+    def offer_generated(self, folder: str) -> None:
+        """Hand a folder of generated images to the Quiz mode ("send to quiz")."""
+        folder = str(folder)
+        self.generated_folders = [f for f in self.generated_folders if f != folder] + [folder]
+        self.generatedOffered.emit(folder)
 
     def select(self, image_id: str) -> None:
         """Make ``image_id`` the current image."""

@@ -19,21 +19,23 @@ __all__ = ["ViewerWidget", "window_choices"]
 
 
 def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float, str]]:
-    """Window presets: those stored in the file (DICOM), then full range and a robust auto window."""
-    out = []
+    """Window presets, the default first: the file's own windows (DICOM), else an
+    automatic window over the breast; then the nominal and the data full ranges."""
+    header, nominal = [], []
     if str(row.get("format", "")) == "dicom":
         try:
             from ..core.dicom import window_presets
 
-            out += [(float(c), float(w), str(e)) for c, w, e in window_presets(row["path"])]
+            for c, w, e in window_presets(row["path"]):
+                (nominal if str(e) == "full range" else header).append((float(c), float(w), str(e)))
         except (ImportError, OSError, ValueError, KeyError):
             pass
     lo, hi = display.data_range
-    out.append(((lo + hi) / 2, hi - lo, "Full range"))
-    p1, p99 = np.percentile(display.fit_mean[display.fit_mean > lo] if (display.fit_mean > lo).any()
-                            else display.fit_mean, [1, 99.5])
-    out.append(((p1 + p99) / 2, max(p99 - p1, 1.0), "Auto (breast 1-99.5%)"))
-    return out
+    inside = display.fit_mean[display.fit_mean > lo]
+    p1, p99 = np.percentile(inside if inside.size else display.fit_mean, [1, 99.5])
+    auto = ((p1 + p99) / 2, max(p99 - p1, 1.0), "auto (breast 1-99.5%)")
+    nominal = [(c, w, "full nominal range") for c, w, _ in nominal]
+    return [*header, auto, *nominal, ((lo + hi) / 2, hi - lo, "full data range")]
 
 
 def _slider(value: int) -> QSlider:
@@ -97,7 +99,7 @@ class ViewerWidget(QWidget):
                                      tip="Reduced view keeps the brightest pixel of each block (calcifications stay visible)")
         tb.addSeparator()
         tb.addWidget(QLabel(" Mask "))
-        self.mask_slider = _slider(25)
+        self.mask_slider = _slider(15)
         self.mask_slider.setToolTip("Breast mask opacity (yellow)")
         self.mask_slider.valueChanged.connect(lambda v: self.overlays.set_opacity(mask=v / 100))
         tb.addWidget(self.mask_slider)

@@ -1,0 +1,176 @@
+"""Train mode from the GUI: tiny DCGAN and classifier runs fill the monitors, stop/resume,
+errors in dialogs, close-during-run, and an event loop that never stalls."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+pytest.importorskip("torch")
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from mammostudio.gui.app import make_app  # noqa: E402
+from mammostudio.gui.train import TrainPanel  # noqa: E402
+from test_trainer_jobs import make_patch_folder  # noqa: E402
+
+
+class StallProbe:
+    """A 10 ms QTimer; ``worst`` is the longest gap between two of its ticks (event-loop stall)."""
+
+    def __init__(self) -> None:
+        self.timer, self.last, self.worst = QTimer(), None, 0.0
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last is not None:
+            self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+    def start(self):
+        self.timer.start()
+        return self
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst
+
+
+@pytest.fixture()
+def errors(monkeypatch):
+    seen = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: seen.append((title, text)))
+    return seen
+
+
+@pytest.fixture()
+def panel(qtbot, tmp_path, errors):
+    make_app()
+    p = TrainPanel(workspace=tmp_path / "runs")
+    qtbot.addWidget(p)
+    p.resize(1300, 800)
+    p.show()
+    qtbot.waitUntil(lambda: p.ready, timeout=90000)
+    p.setup.patches.setText(str(make_patch_folder(tmp_path / "patches")))
+    return p
+
+
+def _configure(panel, kind, name, **fields):
+    panel.setup.set_kind(kind)
+    panel.setup.set_preset("tiny")
+    for key, value in fields.items():
+        panel.setup.form.set_field(key, value)
+    panel.setup.name.setText(name)
+
+
+def _wait_end(qtbot, panel, timeout=90000):
+    qtbot.waitUntil(lambda: not panel.running, timeout=timeout)
+
+
+def test_dcgan_run_fills_curves_and_sample_grid_without_stalling_the_event_loop(qtbot, panel, errors):
+    _configure(panel, "gan", "g1", epochs=3)
+    probe = StallProbe().start()
+    session = panel.start()
+    grids = []
+    session.grid.connect(lambda g, e: grids.append(e))
+    _wait_end(qtbot, panel)
+    worst = probe.stop()
+    mon = panel.gan_monitor
+    assert errors == []
+    assert len(mon.steps["loss_d"]) == 3 * 3 and [r["epoch"] for r in mon.rows] == [1, 2, 3]
+    assert len(mon.c_loss_g.getData()[0]) == 9 and len(mon.c_dgz.getData()[0]) == 9
+    assert len(mon.c_lr_g.getData()[0]) == 3 and len(mon.c_speed.getData()[0]) == 3
+    assert grids and grids[-1] == 3 and mon.sample_view.image is not None and mon.real_view.image is not None
+    assert "epoch 3/3" in mon.header.text()
+    assert worst < 0.100, f"event loop stalled {worst * 1000:.0f} ms"
+
+
+def test_stop_keeps_the_checkpoint_and_resume_continues_the_run(qtbot, panel, errors):
+    _configure(panel, "gan", "g2", epochs=200)
+    panel.start()
+    qtbot.waitUntil(lambda: len(panel.gan_monitor.rows) >= 1, timeout=60000)
+    panel.stop()
+    _wait_end(qtbot, panel)
+    run_dir = panel.history.workspace / "g2"
+    assert (run_dir / "checkpoints" / "last.pt").is_file()
+    row = next(r for r in panel.history.model.runs if r["name"] == "g2")
+    assert row["status"] == "stopped" and row["epochs"] < 200
+    done = row["epochs"]
+    panel.resume_run(str(run_dir), epochs=done + 1)
+    _wait_end(qtbot, panel)
+    assert errors == []
+    row = next(r for r in panel.history.model.runs if r["name"] == "g2")
+    assert row["status"] == "finished" and row["epochs"] == done + 1
+    assert [r["epoch"] for r in panel.gan_monitor.rows] == [done + 1]
+
+
+def test_classifier_run_marks_the_best_epoch_and_shows_roc_and_confusion(qtbot, panel, errors):
+    _configure(panel, "classifier", "c1", epochs=3)
+    panel.start()
+    _wait_end(qtbot, panel)
+    mon = panel.clf_monitor
+    assert errors == []
+    assert [r["epoch"] for r in mon.rows] == [1, 2, 3] and len(mon.c_f1.getData()[0]) == 3
+    assert mon.best_line.scene() is not None and mon.best_line.value() == mon.rows[-1]["best_epoch"]
+    assert mon.test is not None and len(mon.c_roc.getData()[0]) >= 2
+    total = sum(int(mon.confusion.item(r, c).text()) for r in range(2) for c in range(2))
+    assert total == sum(mon.test["confusion"][0]) + sum(mon.test["confusion"][1]) > 0
+
+
+def test_a_crash_in_the_job_shows_an_error_dialog_and_the_gui_stays_usable(qtbot, panel, errors, tmp_path):
+    bad = make_patch_folder(tmp_path / "bad", n_lesion=4, n_tissue=4)
+    (bad / "lesion" / "lesion002.png").write_bytes(b"\x89PNG broken")
+    panel.setup.patches.setText(str(bad))
+    _configure(panel, "gan", "broken")
+    panel.start()
+    _wait_end(qtbot, panel)
+    qtbot.waitUntil(lambda: errors, timeout=10000)
+    assert "lesion002.png" in errors[0][1] and panel.start_button.isEnabled()
+    panel.setup.patches.setText(str(tmp_path / "patches"))
+    _configure(panel, "classifier", "after-crash", epochs=1)
+    panel.start()
+    _wait_end(qtbot, panel)
+    assert len(errors) == 1 and [r["epoch"] for r in panel.clf_monitor.rows] == [1]
+
+
+def test_closing_during_a_run_asks_then_stops_and_keeps_the_checkpoint(qtbot, panel, monkeypatch):
+    _configure(panel, "gan", "g3", epochs=500)
+    panel.start()
+    qtbot.waitUntil(lambda: len(panel.gan_monitor.rows) >= 1, timeout=60000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
+    assert panel.confirm_close() is False and panel.running
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    assert panel.confirm_close() is True and not panel.session.runner._thread.isRunning()
+    assert len(asked) == 2
+    assert (panel.history.workspace / "g3" / "checkpoints" / "last.pt").is_file()
+    status = (panel.history.workspace / "g3" / "status.json").read_text()
+    assert '"stopped"' in status
+
+
+def test_history_opens_compares_generates_and_sends_to_quiz(qtbot, panel, tmp_path):
+    from mammostudio.gui.state import AppState
+
+    for name in ("h1", "h2"):
+        _configure(panel, "gan", name, epochs=1 if name == "h1" else 2)
+        panel.start()
+        _wait_end(qtbot, panel)
+    runs = {r["name"]: r for r in panel.history.model.runs}
+    panel.show_run(runs["h2"])
+    assert [r["epoch"] for r in panel.gan_monitor.rows] == [1, 2] and panel.gan_monitor.sample_view.image is not None
+    dialog = panel.history.compare(runs["h1"], runs["h2"])
+    assert [len(c.getData()[0]) for c in dialog.items["D loss"]] == [1, 2]
+    state = AppState()
+    panel.state = state
+    offered = []
+    state.generatedOffered.connect(offered.append)
+    runner = panel.history.generate(runs["h2"]["checkpoints"][0], str(tmp_path / "gen"), 5)
+    qtbot.waitUntil(lambda: not runner.running, timeout=60000)
+    assert len(list((tmp_path / "gen").glob("*.png"))) == 5
+    panel.history.buttons["Send to quiz"].click()
+    assert offered == [str(tmp_path / "gen")] and state.generated_folders == offered
