@@ -26,7 +26,7 @@ class Outline:
     above the nipple (fraction of rows) or MLO width at the top edge (fraction of
     cols); ``down``: half-height below the nipple (fraction of rows); ``p``:
     superellipse exponent of the lower (CC: both) contour; ``p_up``: MLO
-    convexity of the upper contour; ``wobble``: (amplitude, frequency, phase)
+    shape of the upper contour (1: convex, larger: hollow below the axilla); ``wobble``: (amplitude, frequency, phase)
     rows of a gentle irregularity; ``pect``: MLO pectoral (width at the top,
     height at the chest wall, bulge), zeros for CC; ``nipple``: how far the
     nipple stands out of the contour (fraction of cols; 0 = not in profile).
@@ -60,10 +60,10 @@ def draw_outline(rng: np.random.Generator, view: str, *, depth: float | None = N
                        p=float(rng.uniform(1.9, 2.5)), p_up=1.0, wobble=wob, pect=(0.0, 0.0, 0.0), nipple=nip)
     depth = float(rng.uniform(0.58, 0.85)) if depth is None else min(0.9, depth * float(rng.uniform(1.02, 1.08)))
     top = float(rng.uniform(0.3, 0.42)) * depth
-    nipple = float(rng.uniform(0.52, 0.66))
+    nipple = float(rng.uniform(0.56, 0.7))
     return Outline(view, depth=depth, nipple_row=nipple, up=top / depth,
-                   down=float(rng.uniform(0.30, 0.45)), p=float(rng.uniform(1.8, 2.4)),
-                   p_up=float(rng.uniform(1.1, 1.6)), wobble=wob,
+                   down=float(rng.uniform(0.26, 0.4)), p=float(rng.uniform(1.8, 2.4)),
+                   p_up=float(rng.uniform(1.0, 1.6)), wobble=wob,
                    pect=(top * float(rng.uniform(0.85, 1.0)), float(rng.uniform(0.42, 0.72)),
                          float(rng.uniform(0.0, 0.2))), nipple=nip)
 
@@ -78,7 +78,9 @@ def edge_depth(o: Outline, v: np.ndarray) -> np.ndarray:
     else:
         x = np.clip(v / o.nipple_row, 0, 1)
         top = o.depth * o.up
-        upper = top + (o.depth - top) * (1 - (1 - x) ** o.p_up)
+        # sin(pi x / 2) ** p_up meets the lower contour without a corner; p_up > 1
+        # adds the slight hollow below the axilla.
+        upper = top + (o.depth - top) * np.sin(0.5 * np.pi * x) ** o.p_up
         t = np.clip((v - o.nipple_row) / o.down, 0, None)
         lower = o.depth * np.clip(1 - t ** o.p, 0, None) ** (1 / o.p)
         g = np.where(v <= o.nipple_row, upper, lower)
