@@ -153,3 +153,16 @@ def test_the_same_seed_gives_the_same_design():
     assert all(np.array_equal(x.pixels, y.pixels) for x, y in zip(a.items, b.items))
     c = design_study(real, gens, StudyConfig(**{**StudyConfig.tiny().__dict__, "seed": 1}))
     assert {i.pixels.tobytes() for i in c.items} != {i.pixels.tobytes() for i in a.items}
+
+
+def test_after_close_the_study_file_alone_holds_every_answer(study, tmp_path):
+    import shutil
+
+    study.add_reader(ReaderProfile("R1"))
+    simulate_reader(study.start_session("R1", "assessment"), "random", np.random.default_rng(0), max_cases=4)
+    study.close()
+    copy = tmp_path / "copy" / "study.sqlite"
+    copy.parent.mkdir()
+    shutil.copy(study.path, copy)  # the file only, without its -wal / -shm companions
+    with QuizStore.open(copy) as again:
+        assert len(again.responses()) == 4

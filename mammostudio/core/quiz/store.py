@@ -76,6 +76,7 @@ class QuizStore:
     def __init__(self, path: str | os.PathLike, conn: sqlite3.Connection) -> None:
         self.path = Path(path)
         self._conn = conn
+        self._closed = False
         self.config = StudyConfig.from_json(self._meta("config"))
 
     # --- opening -----------------------------------------------------------
@@ -145,7 +146,18 @@ class QuizStore:
         return cls(path, conn)
 
     def close(self) -> None:
-        """Close the connection (answers are already committed)."""
+        """Fold the write-ahead log into the study file and close (answers are already committed).
+
+        After close the ``.sqlite`` file alone holds everything and can be copied.
+        Closing twice is harmless.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass  # another connection is reading: the log is folded in when the last one closes
         self._conn.close()
 
     def __enter__(self) -> "QuizStore":
