@@ -48,6 +48,20 @@ def test_tissue_patch_lies_inside_saved_mask_and_outside_every_saved_box(tmp_pat
         np.testing.assert_array_equal(patch, norm[r : r + s, c : c + s])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32])
+def test_prepared_image_matches_preprocessing_for_every_dtype(dtype):
+    rng = np.random.default_rng(11)
+    raw = rng.integers(-300 if dtype == np.int16 else 3, 250 if dtype == np.uint8 else 4000, size=(40, 50))
+    raw = raw.astype(dtype) * (dtype(1.37) if dtype == np.float32 else 1)
+    norm = preprocess.normalise_uint8(raw)
+    for threshold in (0, 40):
+        prep = prepare(raw, threshold=threshold)
+        np.testing.assert_array_equal(prep.normalised(0, 40, 0, 50), norm)
+        np.testing.assert_array_equal(prep.full_mask(), preprocess.breast_mask(norm, threshold=threshold))
+        np.testing.assert_array_equal(prep.normalised(5, 20, 7, 31), norm[5:20, 7:31])
+        assert prep.inside(3, 4, 10) == bool(preprocess.breast_mask(norm, threshold=threshold)[3:13, 4:14].all())
+
+
 def test_valid_positions_equal_brute_force_on_saved_images(tmp_path):
     rng = np.random.default_rng(1)
     raw = _phantom(rng, (96, 80), radius=70)

@@ -31,7 +31,7 @@ class Prepared:
     lut : ndarray of uint8 or None
         ``normalised = lut[raw - offset]``; None when ``raw`` is normalised.
     offset : int
-        Smallest raw value (LUT origin).
+        Raw value of ``lut[0]`` (0 for unsigned images; the minimum for signed ones).
     threshold : int or None
         Inside the breast mask iff ``raw > threshold`` (None when ``mask`` is given).
     mask : ndarray of bool or None
@@ -68,15 +68,13 @@ class Prepared:
         """The whole breast mask (bool, rows x cols)."""
         if self.mask is not None:
             return self.mask
-        if self.threshold < 0:
-            return np.ones(self.shape, bool)
-        return self.raw > self.threshold
+        return self.raw > self.threshold  # numpy >= 2 compares with any Python int exactly
 
     def any_inside(self) -> bool:
         """True when at least one pixel is inside the breast mask."""
         if self.mask is not None:
             return bool(self.mask.any())
-        return self.offset + len(self.lut) - 1 > self.threshold
+        return self.offset + len(self.lut) - 1 > self.threshold  # the maximum is inside
 
 
 def from_normalised(image: np.ndarray, mask: np.ndarray | None = None, *, threshold: int = 0) -> Prepared:
@@ -119,7 +117,11 @@ def prepare(raw: np.ndarray, *, threshold: int = 0) -> Prepared:
     lut = np.ascontiguousarray(normalise_uint8(strip).reshape(-1), dtype=np.uint8)
     inside = np.asarray(breast_mask(lut.reshape(1, -1), threshold=threshold)).reshape(-1).astype(bool)
     first = int(np.argmax(inside)) if inside.any() else len(inside)
+    offset = lo
+    if raw.dtype.kind == "u":  # index the table by the raw value itself: no subtraction per look-up
+        lut = np.concatenate([np.zeros(lo, np.uint8), lut])
+        offset = 0
     if inside[first:].all():  # monotone: mask == raw > threshold
-        return Prepared(raw=raw, lut=lut, offset=lo, threshold=lo + first - 1)
+        return Prepared(raw=raw, lut=lut, offset=offset, threshold=lo + first - 1)
     full = inside[raw.astype(np.int64) - lo]
-    return Prepared(raw=raw, lut=lut, offset=lo, mask=full)
+    return Prepared(raw=raw, lut=lut, offset=offset, mask=full)
