@@ -52,7 +52,7 @@ def draw_outline(rng: np.random.Generator, view: str, *, depth: float | None = N
     (its posterior nipple line is longer, as radiographers check).
     """
     nip = float(rng.uniform(0.004, 0.014)) if rng.random() < 0.8 else 0.0  # often in profile
-    wob = tuple((float(rng.uniform(0.005, 0.02)), float(k), float(rng.uniform(0, 2 * np.pi))) for k in (1, 2, 3))
+    wob = tuple((float(rng.uniform(0.003, 0.012)), float(k), float(rng.uniform(0, 2 * np.pi))) for k in (1, 2, 3))
     if view == "CC":
         d = float(rng.uniform(0.55, 0.82)) if depth is None else depth * float(rng.uniform(0.97, 1.0))
         return Outline(view, depth=d, nipple_row=float(rng.uniform(0.45, 0.55)),

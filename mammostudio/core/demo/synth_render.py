@@ -77,7 +77,7 @@ def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows:
         pd_mm = pect_low * np.float32(low_mm)
         pm = smoothstep(pd_mm, -2.0, 2.0)
         # The muscle is thicker (brighter) toward the chest-wall corner.
-        muscle = float(rng.uniform(0.58, 0.72)) + 0.08 * smoothstep(pd_mm, 0, 50) + 0.03 * tex
+        muscle = float(rng.uniform(0.52, 0.68)) + 0.08 * smoothstep(pd_mm, 0, 50) + 0.04 * tex
         img = img * (1 - pm) + muscle * pm
         lines_amp = lines_amp * (1 - 0.8 * pm)
         weight = weight * (1 - pm)
