@@ -111,13 +111,13 @@ def _visibility_gain(img, mask, patch, centre, box) -> float:
     core = float(img[cy - 2:cy + 3, cx - 2:cx + 3].mean())
     r0, c0, r1, c1 = box
     w = max(4, (r1 - r0) // 4)
-    frame = np.zeros(mask.shape, bool)
-    frame[max(r0 - w, 0):r1 + w + 1, max(c0 - w, 0):c1 + w + 1] = True
-    frame[r0:r1 + 1, c0:c1 + 1] = False
-    frame &= mask
+    y0, x0 = max(r0 - w, 0), max(c0 - w, 0)
+    window = (slice(y0, r1 + w + 1), slice(x0, c1 + w + 1))
+    frame = mask[window].copy()  # the frame: the window minus the box, on the breast
+    frame[r0 - y0:r1 - y0 + 1, c0 - x0:c1 - x0 + 1] = False
     if peak <= 0 or not frame.any():
         return 1.0
-    need = float(np.percentile(img[frame], 75)) + 0.5 * peak - core
+    need = float(np.percentile(img[window][frame], 75)) + 0.5 * peak - core
     return float(np.clip(need / peak, 1.0, 3.0))
 
 
@@ -236,8 +236,9 @@ def synthesize_mammogram(
     noise *= img * np.float32(0.008) + np.float32(0.004)
     img += noise
     img *= np.float32(_MAX_VALUE)
-    pixels = np.clip(img, 1, _MAX_VALUE, out=img).astype(np.uint16)
-    pixels[~mask] = 0
+    np.clip(img, 1, _MAX_VALUE, out=img)
+    img *= mask  # air exactly 0
+    pixels = img.astype(np.uint16)
     pect_mask = None
     if breast.pectoral_edge is not None:
         pect_mask = (np.arange(cols, dtype=np.float32)[None, :] < breast.pectoral_edge[:, None]) & mask

@@ -61,6 +61,21 @@ def _upsample_axis0(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _upsample_axis1(a: np.ndarray, k: int) -> np.ndarray:
+    """As :func:`_upsample_axis0` along axis 1 (strided writes, no transposes)."""
+    if k == 1:
+        return a
+    prev = np.concatenate([a[:, :1], a[:, :-1]], axis=1)
+    nxt = np.concatenate([a[:, 1:], a[:, -1:]], axis=1)
+    out = np.empty((a.shape[0], a.shape[1] * k), dtype=np.float32)
+    for j in range(k):
+        d = (j + 0.5) / k - 0.5
+        other = prev if d < 0 else nxt
+        np.multiply(a, np.float32(1 - abs(d)), out=out[:, j::k])
+        out[:, j::k] += other * np.float32(abs(d))
+    return out
+
+
 def resize_bilinear(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Upsample a 2-D array bilinearly to ``shape`` (pixel centres aligned).
 
@@ -75,9 +90,9 @@ def resize_bilinear(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         if -(-n_out // k) != n_in:
             raise ValueError(f"cannot resize {a.shape} to {tuple(shape)}: not an integer upsampling")
         ks.append(k)
-    # Columns first while the array is small (the transposes are cheap), then rows.
-    out = np.ascontiguousarray(_upsample_axis0(np.ascontiguousarray(a.T), ks[1])[: shape[1]].T)
-    return _upsample_axis0(out, ks[0])[: shape[0]]
+    # Columns first while the array is small, then rows.
+    out = _upsample_axis1(a, ks[1])[:, : shape[1]]
+    return _upsample_axis0(np.ascontiguousarray(out), ks[0])[: shape[0]]
 
 
 def smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -80,27 +80,32 @@ def _grid(half: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mass(rng: np.random.Generator, radius: float, shape: str, margin: str) -> np.ndarray:
-    reach = 3.0 if shape == "spiculated" else 1.5
-    y, x = _grid(int(np.ceil(radius * reach)) + 4)
     ratio = {"round": rng.uniform(0.85, 1.0), "oval": rng.uniform(0.55, 0.8)}.get(shape, rng.uniform(0.7, 1.0))
     phi = rng.uniform(0, np.pi)
+    # Outline radius R(theta): a few harmonics (lobes) on a circle.
+    ks, amp = {"lobulated": ((2, 3, 4, 5), 0.13), "spiculated": ((3, 5, 7, 9), 0.07)}.get(shape, ((2, 3), 0.025))
+    lobes = [(k, rng.uniform(0.4, 1.0) * amp, rng.uniform(0, 2 * np.pi)) for k in ks]
+    soft = {"circumscribed": rng.uniform(0.06, 0.12), "ill-defined": rng.uniform(0.2, 0.35)}.get(margin, 0.3)
+    # The core is drawn on the smallest window that holds it; spicules reach farther.
+    core_half = int(np.ceil(radius * (1 + sum(a for _, a, _ in lobes)) * (1 + soft) / ratio)) + 3
+    half = max(core_half, int(np.ceil(radius * 3.0)) + 4) if shape == "spiculated" else core_half
+    y, x = _grid(core_half)
     xr = x * np.cos(phi) + y * np.sin(phi)
     yr = -x * np.sin(phi) + y * np.cos(phi)
     rho = np.hypot(xr, yr / ratio)
     theta = np.arctan2(yr, xr)
-    # Outline radius R(theta): a few harmonics (lobes) on a circle.
-    ks, amp = {"lobulated": ((2, 3, 4, 5), 0.13), "spiculated": ((3, 5, 7, 9), 0.07)}.get(shape, ((2, 3), 0.025))
     r_theta = np.ones_like(theta)
-    for k in ks:
-        r_theta = r_theta + rng.uniform(0.4, 1.0) * amp * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    for k, a, ph in lobes:
+        r_theta = r_theta + a * np.cos(k * theta + ph)
     t = rho / (radius * r_theta)
-    soft = {"circumscribed": rng.uniform(0.06, 0.12), "ill-defined": rng.uniform(0.2, 0.35)}.get(margin, 0.3)
     inside = 1 - smoothstep(t, 1 - soft, 1 + soft)
     dome = np.sqrt(np.clip(1 - 0.75 * t * t, 0, 1))
-    mass = inside * (0.45 + 0.55 * dome)
+    mass = np.zeros((2 * half + 1, 2 * half + 1), dtype=np.float32)
+    mass[half - core_half:half + core_half + 1, half - core_half:half + core_half + 1] = inside * (0.45 + 0.55 * dome)
     if shape == "spiculated":
+        y, x = _grid(half)
         mass = np.maximum(mass, 0.5 * _spicules(rng, y, x, radius))
-    return mass.astype(np.float32)
+    return mass
 
 
 def _spicules(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, radius: float) -> np.ndarray:
