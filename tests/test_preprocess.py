@@ -186,3 +186,17 @@ def test_prepare_demo_dataset_mask_and_ground_truth_match_the_catalog(tmp_path):
         boxes = cat.boxes_of(row["image_id"])
         assert gt.sum() == sum((b[2] - b[0] + 1) * (b[3] - b[1] + 1) for b in boxes)
         assert mask[gt].all()  # every lesion box lies on the breast
+
+
+def test_prepare_reports_output_name_clash_instead_of_overwriting(tmp_path):
+    cat = _tiny_catalog(tmp_path / "in")
+    src = Path(cat.images.loc[0, "path"])
+    twin = src.with_suffix(".pgm")
+    twin.write_bytes(b"P5 24 32 255\n" + bytes(range(24)) * 32)
+    rows = pd.concat([cat.images, cat.images.iloc[[0]].assign(image_id="twin", path=str(twin), format="pgm")])
+    cat2 = Catalog(images=rows, lesions=cat.lesions, root=cat.root, source_format="png")
+    report = drive(prepare_dataset(cat2, tmp_path / "out"))
+    assert (report["written"], report["failed"]) == (3, 1)
+    assert "same output name" in report["problems"][0]["message"]
+    np.testing.assert_array_equal(read_png(tmp_path / "out" / "a" / "b" / "img 0.png"),
+                                  normalise_uint8(read_png(src)))

@@ -255,8 +255,8 @@ def prepare_dataset(
     Yields
     ------
     Progress
-        One per image; ``data`` has 'image_id' and 'status' ('written',
-        'skipped' or 'failed').
+        One per image; ``data`` has 'image_id', 'status' ('written',
+        'skipped' or 'failed') and, when written, 'mask_fraction'.
 
     Returns
     -------
@@ -268,7 +268,8 @@ def prepare_dataset(
     Notes
     -----
     A file that cannot be read or decoded becomes a :class:`Problem` and the
-    run goes on; a box lying wholly outside its image is a warning.
+    run goes on; so does a second image that would get the same output names
+    (``a.dcm`` beside ``a.png``). A box lying wholly outside its image is a warning.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -277,16 +278,23 @@ def prepare_dataset(
     started = time.perf_counter()
     counts = {"written": 0, "skipped": 0, "failed": 0}
     problems: list[Problem] = []
+    claimed: dict[Path, str] = {}
     for done, (_, row) in enumerate(images.iterrows(), start=1):
         image_id = str(row["image_id"])
         paths = output_paths(row["path"], catalog.root, out)
-        if not overwrite and _done(paths, write_normalised):
+        data: dict = {"image_id": image_id}
+        if paths["gt"] in claimed:
+            status = "failed"
+            problems.append(Problem(str(row["path"]), f"same output name as {claimed[paths['gt']]} "
+                                    f"({paths['gt'].name}); not prepared"))
+        elif not overwrite and _done(paths, write_normalised):
             status = "skipped"
         else:
             try:
                 info = _prepare_one(row, catalog.boxes_of(image_id), paths,
                                     write_normalised=write_normalised, mask_threshold=mask_threshold)
                 status = "written"
+                data["mask_fraction"] = info["mask_fraction"]
                 for box in info["boxes_outside"]:
                     problems.append(Problem(str(row["path"]), f"lesion box {box} lies outside the "
                                             f"{info['rows']}x{info['cols']} image; ground truth left empty there",
@@ -295,9 +303,10 @@ def prepare_dataset(
                 status = "failed"
                 msg = str(exc)
                 problems.append(Problem(str(row["path"]), msg if str(row["path"]) in msg else f"cannot prepare: {msg}"))
+        claimed.setdefault(paths["gt"], str(row["path"]))
         counts[status] += 1
-        yield Progress(done, total, f"{paths['gt'].parent.name}/{paths['image'].stem}: {status}",
-                       {"image_id": image_id, "status": status})
+        data["status"] = status
+        yield Progress(done, total, f"{paths['gt'].parent.name}/{paths['image'].stem}: {status}", data)
     report = {
         "dataset": str(catalog.root),
         "format": catalog.source_format,
