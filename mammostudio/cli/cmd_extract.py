@@ -80,6 +80,8 @@ def _extract(args: argparse.Namespace) -> int:
     except FatalWriteError as exc:
         return fail(f"{exc.strerror or exc}; patches written so far are complete and indexed, "
                     "re-run the same command to resume")
+    except OSError as exc:  # e.g. the index itself could not be written
+        return fail(f"{args.out}: {exc}; re-run the same command to resume")
     for line in summary["problems"][:20]:
         print(line)
     if len(summary["problems"]) > 20:
