@@ -158,6 +158,7 @@ def test_lesions_given_in_several_forms_and_bad_input_is_named():
                                                            ("mass", "spiculated")]
     assert all(x["status"] in {"B2", "B3", "B4", "B5"} for x in m.lesions)
     assert len(synthesize_mammogram(2, lesions=2, **SMALL).lesions) == 2
+    assert [x["type"] for x in synthesize_mammogram(2, lesions="calcification", **SMALL).lesions] == ["calcification"]
     with pytest.raises(ValueError, match="view"):
         synthesize_mammogram(0, view="ML", **SMALL)
     with pytest.raises(ValueError, match="lesion kind"):

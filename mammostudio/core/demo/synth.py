@@ -195,6 +195,8 @@ def synthesize_mammogram(
     dens = _check(rows, cols, view, laterality, density)
     rows, cols = int(rows), int(cols)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(lesions, (str, dict, LesionSpec)):
+        lesions = [lesions]  # one lesion given bare
     specs = random_lesion_specs(rng, int(lesions)) if isinstance(lesions, (int, np.integer)) else [
         as_spec(x) for x in lesions]
     depth = None
