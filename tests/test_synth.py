@@ -188,3 +188,21 @@ def test_views_of_one_patient_share_density_and_breast_size():
     assert len(densities) == 1
     assert max(widths) - min(widths) <= 0.12 * max(widths)
     assert synthesize_mammogram(0, patient=42, density="D", **SMALL).density == "D"
+
+
+def test_distortion_and_asymmetry_on_request_use_catalog_vocabulary():
+    from mammostudio.core.catalog import normalise_lesion_type
+
+    m = synthesize_mammogram(6, rows=768, cols=624, lesions=["architectural distortion", "asymmetry"], density="B")
+    assert [x["type"] for x in m.lesions] == ["architectural distortion", "focal asymmetry"]
+    for les in m.lesions:
+        assert normalise_lesion_type(les["type"]) == les["type"]
+        r0, c0, r1, c1 = les["box"]
+        assert m.breast_mask[r0:r1 + 1, c0:c1 + 1].all()
+        ring = _ring(m.pixels.shape, les["box"], 12) & m.breast_mask
+        cy, cx = les["center"]
+        assert m.pixels[cy - 3:cy + 4, cx - 3:cx + 4].mean() > np.percentile(m.pixels[ring], 25)
+    # Random draws stay masses and calcifications.
+    rng = np.random.default_rng(0)
+    from mammostudio.core.demo.synth import random_lesion_specs
+    assert {s.kind for s in random_lesion_specs(rng, 200)} == {"mass", "calcification", "mass+calcification"}

@@ -54,8 +54,10 @@ class SyntheticMammogram:
         bool (rows, cols), True on the breast (equals ``pixels > 0``).
     lesions : list of dict
         One per lesion: 'box' (row_min, col_min, row_max, col_max), inclusive;
-        'type' ('mass', 'calcification', 'mass+calcification'); 'shape'
-        ('round', 'oval', 'lobulated', 'spiculated', 'cluster'); 'margin';
+        'type' ('mass', 'calcification', 'mass+calcification', or on request
+        'architectural distortion', 'focal asymmetry'); 'shape' ('round',
+        'oval', 'lobulated', 'spiculated', 'cluster', 'distortion',
+        'asymmetry'); 'margin';
         'size_mm'; 'center' (row, col); 'status' (a biopsy category 'B2'..'B5'
         consistent with the appearance); 'severity' ('benign'/'malignant').
     view, laterality, density : str
@@ -90,7 +92,8 @@ def _check(rows: int, cols: int, view: str, laterality: str, density) -> str:
 
 def _status(rng: np.random.Generator, info: dict) -> tuple[str, str]:
     """A biopsy category that fits the look: spiculated and linear calcs lean malignant."""
-    p_malignant = {"spiculated": 0.85, "lobulated": 0.45, "cluster": 0.4, "oval": 0.2, "round": 0.15}[info["shape"]]
+    p_malignant = {"spiculated": 0.85, "lobulated": 0.45, "cluster": 0.4, "oval": 0.2, "round": 0.15,
+                   "distortion": 0.6, "asymmetry": 0.15}[info["shape"]]
     if info["margin"] == "ill-defined":
         p_malignant = min(0.9, p_malignant + 0.25)
     if rng.random() < p_malignant:

@@ -1,4 +1,5 @@
-"""Lesions of a synthetic mammogram: masses of several shapes and margins, calcifications.
+"""Lesions of a synthetic mammogram: masses of several shapes and margins, calcifications,
+and (on request) architectural distortions and focal asymmetries.
 
 Each renderer returns a small float32 patch (the brightness added to the image,
 in display units 0..1) centred on the lesion, and the lesion's box relative to
@@ -10,12 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .synth_fields import smoothstep
+from .synth_fields import powerlaw_field, smoothstep
 
 __all__ = ["LesionSpec", "MASS_SHAPES", "LESION_KINDS", "as_spec", "random_lesion_specs", "render_lesion"]
 
 MASS_SHAPES = ("round", "oval", "lobulated", "spiculated")
-LESION_KINDS = ("mass", "calcification", "mass+calcification")
+#: Kinds drawn at random; the last two only when asked for (catalog vocabulary).
+LESION_KINDS = ("mass", "calcification", "mass+calcification", "architectural distortion", "focal asymmetry")
+_OTHER_SHAPES = {"calcification": "cluster", "architectural distortion": "distortion", "focal asymmetry": "asymmetry"}
 
 
 @dataclass(frozen=True)
@@ -25,11 +28,13 @@ class LesionSpec:
     Parameters
     ----------
     kind : str
-        'mass', 'calcification' or 'mass+calcification'.
+        'mass', 'calcification', 'mass+calcification', 'architectural
+        distortion' or 'focal asymmetry'.
     shape : str, optional
-        Masses: 'round', 'oval', 'lobulated', 'spiculated'; calcifications: 'cluster'.
+        Masses: 'round', 'oval', 'lobulated', 'spiculated' (the others have one
+        shape each: 'cluster', 'distortion', 'asymmetry').
     size_mm : float, optional
-        Mass diameter, or calcification cluster diameter, in millimetres.
+        Diameter of the mass, calcification cluster, distortion or asymmetry, in millimetres.
     margin : str, optional
         'circumscribed' or 'ill-defined' (spiculated masses are always 'spiculated').
     center : (row, col), optional
@@ -46,8 +51,9 @@ class LesionSpec:
     def __post_init__(self) -> None:
         if self.kind not in LESION_KINDS:
             raise ValueError(f"lesion kind must be one of {LESION_KINDS}, got {self.kind!r}")
-        if self.shape is not None and self.shape not in MASS_SHAPES + ("cluster",):
-            raise ValueError(f"lesion shape must be one of {MASS_SHAPES + ('cluster',)}, got {self.shape!r}")
+        shapes = MASS_SHAPES + tuple(_OTHER_SHAPES.values())
+        if self.shape is not None and self.shape not in shapes:
+            raise ValueError(f"lesion shape must be one of {shapes}, got {self.shape!r}")
         if self.size_mm is not None and not self.size_mm > 0:
             raise ValueError(f"lesion size_mm must be > 0, got {self.size_mm!r}")
 
@@ -61,8 +67,10 @@ def as_spec(item) -> LesionSpec:
         if key in MASS_SHAPES:
             return LesionSpec("mass", shape=key)
         aliases = {"calc": "calcification", "calcifications": "calcification", "cluster": "calcification",
-                   "calcification+mass": "mass+calcification"}
-        return LesionSpec(aliases.get(key, key))
+                   "calcification+mass": "mass+calcification", "distortion": "architectural distortion",
+                   "architecturaldistortion": "architectural distortion", "asymmetry": "focal asymmetry",
+                   "focalasymmetry": "focal asymmetry"}
+        return LesionSpec(aliases.get(key, item.strip().lower()))
     if isinstance(item, dict):
         return LesionSpec(**item)
     raise TypeError(f"a lesion must be a LesionSpec, a name or a dict, got {type(item).__name__}")
@@ -70,7 +78,7 @@ def as_spec(item) -> LesionSpec:
 
 def random_lesion_specs(rng: np.random.Generator, n: int) -> list[LesionSpec]:
     """``n`` lesion specs in screening-like proportions (masses most often)."""
-    kinds = rng.choice(LESION_KINDS, size=n, p=[0.55, 0.3, 0.15])
+    kinds = rng.choice(LESION_KINDS[:3], size=n, p=[0.55, 0.3, 0.15])
     return [LesionSpec(str(k)) for k in kinds]
 
 
@@ -108,15 +116,20 @@ def _mass(rng: np.random.Generator, radius: float, shape: str, margin: str) -> n
     return mass
 
 
-def _spicules(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, radius: float) -> np.ndarray:
-    """Thin tapering lines radiating from the core (a spiculated margin)."""
+def _spicules(rng: np.random.Generator, y: np.ndarray, x: np.ndarray, radius: float,
+              start_frac: float = 0.5) -> np.ndarray:
+    """Thin tapering lines radiating from the core (a spiculated margin).
+
+    They start ``start_frac * radius`` from the centre (inside a mass core, or
+    near the point where a distortion's strands converge).
+    """
     n = int(rng.integers(16, 36))
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
     half = y.shape[0] // 2
     out = np.zeros((y.shape[0], x.shape[1]), dtype=np.float32)
     for a in angles:
         length = radius * rng.uniform(0.7, 2.0)
-        start = radius * 0.5
+        start = radius * start_frac * rng.uniform(0.6, 1.0)
         bend = rng.uniform(-0.2, 0.2)
         w0, w1 = max(radius * rng.uniform(0.04, 0.09), 1.0), 0.6
         # Only the spicule's own bounding box is evaluated.
@@ -168,6 +181,16 @@ def _calcifications(rng: np.random.Generator, radius: float, speck_px: float, n:
     return out
 
 
+def _asymmetry(rng: np.random.Generator, radius: float) -> np.ndarray:
+    """A broad, faint density with no convex border: a blob frayed by a power-law field."""
+    half = int(np.ceil(radius * 1.6)) + 3
+    y, x = _grid(half)
+    ratio, phi = rng.uniform(0.45, 0.8), rng.uniform(0, np.pi)
+    rho = np.hypot(x * np.cos(phi) + y * np.sin(phi), (-x * np.sin(phi) + y * np.cos(phi)) / ratio) / radius
+    fray = powerlaw_field(rng, (2 * half + 1, 2 * half + 1), 3.5, f_low=1.0 / max(radius, 4.0))
+    return (1 - smoothstep(rho + 0.15 * fray, 0.3, 1.2)).astype(np.float32)
+
+
 def render_lesion(rng: np.random.Generator, spec: LesionSpec, px_mm: float) -> tuple[np.ndarray, dict]:
     """Draw one lesion.
 
@@ -180,7 +203,16 @@ def render_lesion(rng: np.random.Generator, spec: LesionSpec, px_mm: float) -> t
         row_max, col_max relative to the patch centre, inclusive).
     """
     kind = spec.kind
-    if kind == "calcification":
+    if kind in ("architectural distortion", "focal asymmetry"):
+        shape, margin = _OTHER_SHAPES[kind], "ill-defined"
+        size_mm = spec.size_mm or float(rng.uniform(15.0, 40.0))
+        radius = max(size_mm / 2 / px_mm, 3.0)
+        if kind == "focal asymmetry":
+            patch = _asymmetry(rng, radius) * float(rng.uniform(0.07, 0.12))
+        else:  # spicules that converge on a point, with no central mass
+            y, x = _grid(int(np.ceil(radius * 1.2)) + 4)
+            patch = _spicules(rng, y, x, radius * 0.55, start_frac=0.15) * float(rng.uniform(0.1, 0.16))
+    elif kind == "calcification":
         shape, margin = "cluster", ""
         size_mm = spec.size_mm or float(rng.uniform(5.0, 16.0))
         radius = size_mm / 2 / px_mm
