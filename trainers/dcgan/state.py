@@ -8,18 +8,26 @@ ones for callbacks that use them).
 """
 from __future__ import annotations
 
+import os
 import random
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import torch
 
-from .checkpoint import FORMAT, VERSION, CheckpointError
+from .checkpoint import FORMAT, VERSION, CheckpointError, load_state
+from .config import GANConfig
+from .run_folder import RunFolder
 
 if TYPE_CHECKING:  # pragma: no cover
     from .train import GANTrainer
 
-__all__ = ["capture", "restore", "process_rng_state"]
+__all__ = ["capture", "restore", "process_rng_state", "resume_trainer", "RESUMABLE_CHANGES"]
+
+# Settings a resume may change: they do not alter the maths of the next step.
+RESUMABLE_CHANGES = {"epochs", "device", "num_threads", "log_every", "sample_every", "tensorboard",
+                     "collapse_threshold", "collapse_epochs"}
 
 
 def process_rng_state(trainer: "GANTrainer") -> dict:
@@ -95,3 +103,31 @@ def restore(t: "GANTrainer", state: dict, *, source: str) -> None:
             raise
         detail = " ".join(str(exc).split())[:300]
         raise CheckpointError(f"{source}: cannot resume from this checkpoint ({type(exc).__name__}: {detail})") from exc
+
+
+def resume_trainer(cls, run_dir: str | os.PathLike, callbacks: Iterable = (), *, checkpoint: str = "last",
+                   dist=None, **changes) -> "GANTrainer":
+    """Build ``cls`` from a run folder's checkpoint and its ``patches.npy`` (see GANTrainer.resume)."""
+    folder = RunFolder(run_dir)
+    path = folder.checkpoint_path(checkpoint)
+    state = load_state(path)
+    if state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a mammostudio DCGAN training checkpoint")
+    bad = sorted(set(changes) - RESUMABLE_CHANGES)
+    if bad:
+        raise ValueError(f"resume: {bad} cannot change mid-run (allowed: {sorted(RESUMABLE_CHANGES)})")
+    try:
+        config = replace(GANConfig.from_dict(state["config"], source=str(path)), **changes)
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint config ({exc})") from exc
+    patches_path = folder.path / "patches.npy"
+    try:
+        patches = np.load(patches_path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{patches_path}: cannot read the run's patches ({exc})") from exc
+    trainer = cls(config, patches, run_dir, callbacks, dist=dist, _resuming=True)
+    restore(trainer, state, source=str(path))
+    trainer._history = [r for r in folder.read_metrics() if r.get("epoch", 0) <= trainer.epoch]
+    if trainer.dist.is_main:
+        config.to_json(folder.config_path)
+    return trainer

@@ -27,19 +27,16 @@ from ..common import select_device, set_threads_once
 from . import state as _state
 from .bookkeeping import STEP_METRICS, DivergenceError, check_finite, finish_epoch, finish_stop, summary
 from .callbacks import Callback, CallbackList, TensorBoardCallback, tensorboard_available
-from .checkpoint import CheckpointError, load_state, save_state
+from .checkpoint import save_state
 from .config import GANConfig
 from .distributed import DistInfo, any_true, current
-from .generate import sample_generator, to_uint8
+from .generate import sample_generator
 from .models import Discriminator, Generator, init_weights
-from .run_folder import RunFolder, make_grid
+from .run_folder import RunFolder
 
 __all__ = ["GANTrainer", "DivergenceError", "STEP_METRICS"]
 
 log = logging.getLogger(__name__)
-# Settings a resume may change: they do not alter the maths of the next step.
-_RESUMABLE_CHANGES = {"epochs", "device", "num_threads", "log_every", "sample_every", "tensorboard",
-                      "collapse_threshold", "collapse_epochs"}
 
 
 def bce(p: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -85,6 +82,8 @@ class GANTrainer:
             raise ValueError(f"{self.run_dir}: already holds a run; resume it or choose another folder")
         set_threads_once(config.num_threads)
         self.device = select_device(config.device, local_rank=self.dist.local_rank)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once
         self.data = self._to_device(patches)
         self._build(config)
         self.callbacks = CallbackList(callbacks)
@@ -116,8 +115,9 @@ class GANTrainer:
         fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.G.to(dev, memory_format=fmt)
         self.D.to(dev, memory_format=fmt)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        fused = dev.type == "cuda"  # one kernel per optimiser step on a GPU
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=fused)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=fused)
         self.sched_g = torch.optim.lr_scheduler.StepLR(self.opt_g, cfg.decay_every_g, cfg.decay_gamma)
         self.sched_d = torch.optim.lr_scheduler.StepLR(self.opt_d, cfg.decay_every_d, cfg.decay_gamma)
         if self.dist.enabled:
@@ -161,27 +161,7 @@ class GANTrainer:
         CheckpointError
             If the checkpoint is missing, corrupt or not ours.
         """
-        folder = RunFolder(run_dir)
-        path = folder.checkpoint_path(checkpoint)
-        state = load_state(path)
-        if state.get("format") != _state.FORMAT:
-            raise CheckpointError(f"{path}: not a mammostudio DCGAN training checkpoint")
-        bad = sorted(set(changes) - _RESUMABLE_CHANGES)
-        if bad:
-            raise ValueError(f"resume: {bad} cannot change mid-run (allowed: {sorted(_RESUMABLE_CHANGES)})")
-        from dataclasses import replace
-        config = replace(GANConfig.from_dict(state["config"], source=str(path)), **changes)
-        patches_path = folder.path / "patches.npy"
-        try:
-            patches = np.load(patches_path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{patches_path}: cannot read the run's patches ({exc})") from exc
-        trainer = cls(config, patches, run_dir, callbacks, dist=dist, _resuming=True)
-        _state.restore(trainer, state, source=str(path))
-        trainer._history = [r for r in folder.read_metrics() if r.get("epoch", 0) <= trainer.epoch]
-        if trainer.dist.is_main:
-            config.to_json(folder.config_path)
-        return trainer
+        return _state.resume_trainer(cls, run_dir, callbacks, checkpoint=checkpoint, dist=dist, **changes)
 
     # -- public helpers ----------------------------------------------------
     @property
