@@ -67,6 +67,15 @@ def test_best_value_survives_a_resume(tmp_path, patches):
     assert cb.best == first and cb.best_epoch == 1
 
 
+def test_missing_weights_fail_when_the_callback_is_made(patches, tmp_path, monkeypatch):
+    from trainers.metrics import MissingWeightsError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
+    with pytest.raises(MissingWeightsError, match="pt_inception-2015-12-05-6726825d.pth"):
+        FIDCallback(patches, backbone="standard")
+
+
 def test_callback_checks_its_arguments(patches):
     with pytest.raises(ValueError, match="real_images"):
         FIDCallback(patches.astype(np.float32))

@@ -44,7 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=int, default=None, help="use a fixed random subset of N images per side")
     p.add_argument("--seed", type=int, default=0, help="subset and KID seed")
     p.add_argument("--batch-size", type=int, default=50)
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--no-verify", action="store_true", help="skip the weight file's SHA-256 check")
     p.add_argument("--no-cache", action="store_true", help="do not read or write REAL/fid_stats/")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the numbers as JSON")
@@ -101,8 +101,11 @@ def _fid(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if args.n is not None and args.n < 4:
         return fail(f"--n must be at least 4, got {args.n}")
+    from trainers.common import select_device
+
     try:
-        backbone = load_backbone(args.backbone, args.weights, device=args.device, verify=not args.no_verify)
+        device = str(select_device(args.device))
+        backbone = load_backbone(args.backbone, args.weights, device=device, verify=not args.no_verify)
     except (MissingWeightsError, WeightsMismatchError, ValueError) as exc:
         return fail(str(exc))
     ref = run_job(real_reference(real, backbone, n=args.n, seed=args.seed, batch_size=args.batch_size,

@@ -35,6 +35,7 @@ from .features import Backbone, extract_features, load_backbone
 from .fid import frechet_distance_features
 from .kid import kid as kid_fn
 from .stats_cache import RealReference, real_reference
+from .weights import find_weights
 
 __all__ = ["FIDCallback", "METRIC_KEYS"]
 
@@ -85,6 +86,8 @@ class FIDCallback(Callback):
         self.cache_dir = cache_dir
         self._backbone_arg, self._weights = backbone, weights
         self.backbone: Backbone | None = backbone if isinstance(backbone, Backbone) else None
+        if self.backbone is None and backbone != "random":
+            find_weights(backbone, weights)  # a missing file fails now, not after the first epoch
         self.reference: RealReference | None = None
         self.best: float = float("inf")
         self.best_epoch: int | None = None

@@ -256,7 +256,7 @@ def random_state_dict(layout: str = "fid", *, seed: int = 0, random_bn: bool = F
     """A fixed, seeded random initialisation with the published key names and shapes.
 
     Convolution and linear weights are He-normal (std sqrt(2 / fan_in)), so the
-    activations keep their scale through the 94 ReLU layers; batch norms start
+    activations keep their scale through the stacked ReLU layers; batch norms start
     as the identity (weight 1, bias 0, mean 0, var 1), or, with ``random_bn``,
     get random affine parameters and running statistics (to test that every
     tensor of a file reaches the right place). Drawn with numpy's PCG64 so the
