@@ -49,11 +49,26 @@ def render(app, window, folder: str, image_id: str | None, out: Path, *, audit: 
     return out
 
 
+def render_prepare(app, window, out: Path) -> Path:
+    """Extract patches from the first 12 images of the open dataset, show the gallery, save a PNG."""
+    ids = list(window.state.catalog.images["image_id"][:12])
+    window.state.set_kept(ids)
+    window.set_mode("Prepare")
+    window.prepare.out_edit.setText(tempfile.mkdtemp(prefix="mammostudio-shot-patches-"))
+    window.prepare.start_extraction()
+    _wait(app, lambda: window.prepare.runner is not None and not window.prepare.runner.running, 300)
+    _wait(app, lambda: False, 2.0)  # gallery thumbnails
+    window.grab().save(str(out))
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mias", default=str(HERE.parent.parent / "shared" / "data" / "mias"))
     parser.add_argument("--mias-image", default="mdb028")
     parser.add_argument("--demo", action="store_true", help="also build/open the demo dataset")
+    parser.add_argument("--prepare", action="store_true",
+                        help="also extract patches from 12 MIAS images and show Prepare mode")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["MAMMOSTUDIO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mammostudio-shots-")
@@ -66,6 +81,8 @@ def main(argv=None) -> int:
     window.resize(1600, 1000)
     window.show()
     print(render(app, window, args.mias, args.mias_image, OUT / "browse-mias.png", audit=True))
+    if args.prepare:
+        print(render_prepare(app, window, OUT / "prepare-mias.png"))
     if args.demo:
         from mammostudio.core.demo.build import ensure_demo_dataset
         from mammostudio.core.progress import drive

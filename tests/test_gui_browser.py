@@ -133,3 +133,14 @@ def test_next_and_previous_image_and_study():
     assert neighbour_study(ids, images, "a2", +1) == "b1"
     assert neighbour_study(ids, images, "c2", -1) == "b1"
     assert neighbour_study(ids, images, "c2", +1) == "c1"
+
+
+def test_a_box_edit_updates_the_row_without_resetting_the_tree(qtbot, state, browser):
+    resets = []
+    browser.model.modelReset.connect(lambda: resets.append(1))
+    state.add_box("mdb006", (10, 10, 60, 60), lesion_type="calcification")
+    node = browser.model.image_nodes["mdb006"]
+    assert node.values[3] == 1 and node.values[4] == "calcification"
+    assert resets == []
+    browser.search.setText("calcification")
+    assert browser.visible_image_ids() == ["mdb006"]

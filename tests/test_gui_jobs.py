@@ -136,3 +136,13 @@ def test_extraction_can_be_cancelled(qtbot, prepare_page):
         pass
     qtbot.waitUntil(lambda: prepare_page.extract_button.isEnabled())
     assert "cancelled" in prepare_page.message.text()
+
+
+def test_eta_and_summary_are_put_in_words():
+    from mammostudio.gui.prepare import describe_summary, format_eta, problems_in
+
+    assert format_eta(10.0, 10, 40) == "ETA 0:30"
+    assert format_eta(10.0, 0, 40) == "" and format_eta(5.0, 3, None) == ""
+    text = describe_summary({"out": "/x", "images": 12, "lesion_patches": 11, "problems": ["a", "b"], "seconds": 1.2})
+    assert text == "images 12, lesion patches 11, problems 2"
+    assert problems_in({"problems": ["mdb999.pgm: truncated"]}) == ["mdb999.pgm: truncated"]

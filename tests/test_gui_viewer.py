@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -148,3 +149,70 @@ def test_pixel_readout_gives_value_and_millimetres(qtbot, viewer):
     viewer._on_hover(500, 700, viewer.canvas.pixel_at(500, 700))
     text = viewer.readout.text()
     assert "row 500, col 700" in text and "100.0 mm down" in text and "140.0 mm across" in text
+
+
+def _mouse_drag(canvas, a, b, button):
+    """Press at view point ``a`` (x, y), move in steps, release at ``b``: real Qt mouse events."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    vp = canvas.viewport()
+
+    def at(p):
+        return QPointF(canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(*p))))
+
+    def send(kind, pos, btn, btns):
+        time.sleep(0.015)  # pyqtgraph drops mouse moves closer than 10 ms apart
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, vp.mapToGlobal(pos), btn, btns,
+                                               Qt.KeyboardModifier.NoModifier))
+
+    # Screen positions fixed before the drag (a pan moves the view under the mouse).
+    path = [at((a[0] + (b[0] - a[0]) * i / 10, a[1] + (b[1] - a[1]) * i / 10)) for i in range(11)]
+    # The pointer arrives first (hover: pyqtgraph picks the item a drag goes to).
+    send(QEvent.Type.MouseMove, path[0], Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    send(QEvent.Type.MouseButtonPress, path[0], button, button)
+    for pos in path[1:]:
+        send(QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, button)
+    send(QEvent.Type.MouseButtonRelease, path[-1], button, Qt.MouseButton.NoButton)
+
+
+def test_mouse_drag_in_draw_mode_adds_a_box(qtbot, viewer):
+    from PySide6.QtCore import Qt
+
+    _show(qtbot, viewer, "mdb002")
+    viewer.act_draw.setChecked(True)
+    _mouse_drag(viewer.canvas, (200, 300), (320, 380), Qt.MouseButton.LeftButton)
+    uid = viewer.boxes.selected
+    assert uid.startswith("mdb002:edit")
+    s = viewer.state.box_state(uid)
+    assert abs(s["col_min"] - 200) <= 6 and abs(s["row_min"] - 300) <= 6
+    assert abs(s["col_max"] - 319) <= 6 and abs(s["row_max"] - 379) <= 6
+
+
+def test_right_mouse_drag_adjusts_window_and_left_drag_pans(qtbot, viewer):
+    from PySide6.QtCore import Qt
+
+    _show(qtbot, viewer, "mdb002")
+    width = viewer.canvas.width
+    _mouse_drag(viewer.canvas, (500, 500), (700, 500), Qt.MouseButton.RightButton)
+    assert viewer.canvas.width > width
+    qtbot.wait(600)  # past the double-click interval: a new gesture
+    before = viewer.canvas.view.viewRect().center()
+    _mouse_drag(viewer.canvas, (500, 500), (600, 500), Qt.MouseButton.LeftButton)
+    assert viewer.canvas.view.viewRect().center().x() < before.x() - 50
+
+
+def test_mouse_drag_moves_a_box_in_edit_mode_and_undo_puts_it_back(qtbot, viewer):
+    from PySide6.QtCore import Qt
+
+    _show(qtbot, viewer, "mdb002")
+    viewer.act_edit.setChecked(True)
+    qtbot.waitUntil(lambda: "mdb002:1" in viewer.boxes.rois and viewer.boxes.rois["mdb002:1"].translatable)
+    before = viewer.state.box_state("mdb002:1")
+    _mouse_drag(viewer.canvas, (522, 744), (572, 744), Qt.MouseButton.LeftButton)
+    after = viewer.state.box_state("mdb002:1")
+    assert abs(after["col_min"] - (before["col_min"] + 50)) <= 4
+    assert after["row_max"] - after["row_min"] == before["row_max"] - before["row_min"]
+    viewer.state.undo.undo()
+    assert viewer.state.box_state("mdb002:1") == before

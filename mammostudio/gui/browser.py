@@ -52,8 +52,18 @@ class StudyModel(QAbstractItemModel):
         self._blank = QPixmap(THUMB, THUMB)
         self._blank.fill(Qt.GlobalColor.transparent)
         state.catalogChanged.connect(self.reload)
-        state.lesionsChanged.connect(lambda _id: self.reload())
+        state.lesionsChanged.connect(self.update_image)
         self.reload()
+
+    def update_image(self, image_id: str) -> None:
+        """Refresh the lesion columns of one image row (a box edit), keeping the tree as it is."""
+        node = self.image_nodes.get(image_id)
+        if node is None:
+            return
+        les = self.state.lesions_of(image_id)
+        types = ", ".join(sorted(set(les["lesion_type"]) - {""}))
+        node.values = (*node.values[:3], len(les), types, *node.values[5:])
+        self.dataChanged.emit(self.createIndex(node.row, 3, node), self.createIndex(node.row, 4, node))
 
     def reload(self) -> None:
         """Rebuild from the state's catalog."""

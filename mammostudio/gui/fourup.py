@@ -9,7 +9,6 @@ column band); the pane's x axis is inverted when it is on the wrong side.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from .canvas import ImageCanvas

@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QProgressBar,
                                QStackedWidget, QTabWidget)
 
@@ -15,6 +14,7 @@ from .browser import StudyBrowser
 from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner, function_job
+from .menus import MODES, build_menus
 from .navigation import neighbour_image, neighbour_study
 from .pages import LaterPage, WelcomePage
 from .prepare import PreparePage
@@ -23,7 +23,6 @@ from .viewer import ViewerWidget
 
 __all__ = ["MainWindow", "settings_file", "MODES"]
 
-MODES = ("Browse", "Prepare", "Train", "Quiz")
 MAX_RECENT = 8
 
 
@@ -86,7 +85,7 @@ class MainWindow(QMainWindow):
         self.docks["Studies"].raise_()
         self.docks["Problems"].hide()
         self._build_status()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self.set_mode("Welcome")
         self._restore()
@@ -109,53 +108,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.dataset_label)
         self.statusBar().addPermanentWidget(self.progress)
 
-    def _action(self, menu, text, slot, key=None, *, checkable=False) -> QAction:
-        act = QAction(text, self)
-        if key is not None:
-            act.setShortcut(QKeySequence(key))
-        act.setCheckable(checkable)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        f = bar.addMenu("&File")
-        self._action(f, "&Open dataset...", self.choose_dataset, QKeySequence.StandardKey.Open)
-        self._action(f, "Open &demo dataset", self.open_demo)
-        self.recent_menu = f.addMenu("&Recent datasets")
-        f.addSeparator()
-        self._action(f, "&Export annotations as workbook...", self.export_annotations)
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        e = bar.addMenu("&Edit")
-        undo = self.state.undo.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.state.undo.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        e.addActions([undo, redo])
-        m = bar.addMenu("&Mode")
-        self.mode_group = QActionGroup(self)
-        self.mode_actions = {}
-        tb = self.addToolBar("Modes")
-        tb.setObjectName("toolbar-modes")
-        for i, mode in enumerate(MODES, start=1):
-            act = self._action(m, mode, lambda _c=False, mode=mode: self.set_mode(mode), f"Ctrl+{i}", checkable=True)
-            self.mode_group.addAction(act)
-            tb.addAction(act)
-            self.mode_actions[mode] = act
-        g = bar.addMenu("&Go")
-        self._action(g, "&Next image", lambda: self.step_image(+1), "PgDown")
-        self._action(g, "&Previous image", lambda: self.step_image(-1), "PgUp")
-        self._action(g, "Next &study", lambda: self.step_study(+1), "Ctrl+PgDown")
-        self._action(g, "Previous s&tudy", lambda: self.step_study(-1), "Ctrl+PgUp")
-        v = bar.addMenu("&View")
-        for dock in self.docks.values():
-            v.addAction(dock.toggleViewAction())
-        h = bar.addMenu("&Help")
-        self._action(h, "&About mammostudio", lambda: QMessageBox.about(
-            self, "About mammostudio", "mammostudio: a desktop workbench for mammography research."))
-
     def _connect(self) -> None:
         self.welcome.openRequested.connect(self.choose_dataset)
         self.welcome.demoRequested.connect(self.open_demo)
@@ -163,6 +115,7 @@ class MainWindow(QMainWindow):
         self.state.message.connect(self.show_message)
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
+        self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.viewer.displayed.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer)
                                       if self.browse_tabs.currentWidget() is not self.fourup else None)
 

@@ -17,7 +17,7 @@ from .gallery import PatchGallery
 from .jobs import JobRunner
 from .state import AppState
 
-__all__ = ["PreparePage", "format_eta", "problems_in"]
+__all__ = ["PreparePage", "format_eta", "problems_in", "describe_summary"]
 
 
 def format_eta(elapsed_s: float, done: int, total: int | None) -> str:
@@ -36,6 +36,20 @@ def problems_in(data) -> list[str]:
         if value:
             out += [str(p) for p in (value if isinstance(value, (list, tuple)) else [value])]
     return out
+
+
+def describe_summary(summary) -> str:
+    """A job summary dict in words ('images 12, lesion patches 11, ...'); other values as text."""
+    if not isinstance(summary, dict):
+        return str(summary)
+    parts = []
+    for key, value in summary.items():
+        if key in ("out", "seconds"):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = len(value)
+        parts.append(f"{key.replace('_', ' ')} {value}")
+    return ", ".join(parts)
 
 
 def _extract_job(catalog, out, params, seed):
@@ -207,7 +221,7 @@ class PreparePage(QWidget):
     def _on_finished(self, summary) -> None:
         self.progress.setValue(self.progress.maximum())
         self.problems.addItems(problems_in(summary if isinstance(summary, dict) else {}))
-        self.message.setText(f"{self.what} done in {time.monotonic() - self.t0:.1f} s: {summary}")
+        self.message.setText(f"{self.what} done in {time.monotonic() - self.t0:.1f} s: {describe_summary(summary)}")
         if self.what == "extraction":
             try:
                 self.gallery.open_folder(self.out)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QLabel, QSlider, QToolBar, QVBoxLayout, QWidget)
 
 from .annotate import BoxLayer
 from .canvas import ImageCanvas
