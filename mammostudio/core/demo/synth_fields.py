@@ -10,7 +10,8 @@ import numpy as np
 __all__ = ["powerlaw_field", "resize_bilinear", "smoothstep", "radial_power_spectrum", "spectrum_slope"]
 
 
-def powerlaw_field(rng: np.random.Generator, shape: tuple[int, int], beta: float, *, f_low: float = 0.0) -> np.ndarray:
+def powerlaw_field(rng: np.random.Generator, shape: tuple[int, int], beta: float, *, f_low: float = 0.0,
+                   stretch: float = 1.0, angle: float = 0.0) -> np.ndarray:
     """A Gaussian random field whose power spectrum falls as ``1 / f**beta``.
 
     Mammographic "anatomical noise" has this form with beta near 3 (Burgess et
@@ -26,6 +27,9 @@ def powerlaw_field(rng: np.random.Generator, shape: tuple[int, int], beta: float
     f_low : float
         Frequency (cycles per pixel) below which the spectrum flattens, so that
         the few largest modes do not dominate the field.
+    stretch, angle : float
+        Features ``stretch`` times longer along the direction ``angle``
+        (radians from the row axis toward the column axis) than across it.
 
     Returns
     -------
@@ -35,7 +39,12 @@ def powerlaw_field(rng: np.random.Generator, shape: tuple[int, int], beta: float
     rows, cols = shape
     fy = np.fft.fftfreq(rows).astype(np.float32)[:, None]
     fx = np.fft.rfftfreq(cols).astype(np.float32)[None, :]
-    f2 = fy * fy + fx * fx + np.float32(f_low * f_low)
+    if stretch != 1.0:
+        along = fy * np.float32(np.cos(angle)) + fx * np.float32(np.sin(angle))
+        across = fx * np.float32(np.cos(angle)) - fy * np.float32(np.sin(angle))
+        f2 = (along * np.float32(stretch)) ** 2 + across * across + np.float32(f_low * f_low)
+    else:
+        f2 = fy * fy + fx * fx + np.float32(f_low * f_low)
     f2[0, 0] = 1.0
     amp = f2 ** np.float32(-beta / 4.0)
     amp[0, 0] = 0.0

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import synth_anatomy as anat
-from .synth_fields import resize_bilinear, smoothstep
+from .synth_fields import powerlaw_field, resize_bilinear, smoothstep
 from .synth_texture import strand_curves, tissue_texture
 
 __all__ = ["Breast", "render_breast", "DENSITY_SHIFT"]
@@ -77,7 +77,11 @@ def render_breast(rng: np.random.Generator, o: anat.Outline, density: str, rows:
         pd_mm = pect_low * np.float32(low_mm)
         pm = smoothstep(pd_mm, -2.0, 2.0)
         # The muscle is thicker (brighter) toward the chest-wall corner.
-        muscle = float(rng.uniform(0.52, 0.68)) + 0.08 * smoothstep(pd_mm, 0, 50) + 0.04 * tex
+        # Muscle fibres run along the pectoral's edge (from the axilla down to the chest wall).
+        width, height, _ = o.pect
+        fibres = powerlaw_field(rng, low, 3.0, f_low=1.0 / (20.0 / low_mm), stretch=6.0,
+                                angle=float(np.arctan2(-width * low[1], height * low[0])))
+        muscle = float(rng.uniform(0.52, 0.68)) + 0.08 * smoothstep(pd_mm, 0, 50) + 0.025 * tex + 0.03 * fibres
         img = img * (1 - pm) + muscle * pm
         lines_amp = lines_amp * (1 - 0.8 * pm)
         weight = weight * (1 - pm)
