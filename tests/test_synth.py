@@ -143,6 +143,10 @@ def test_powerlaw_field_has_the_requested_slope():
     assert abs(spectrum_slope(field, f_min=1 / 64, f_max=1 / 4) - 3.0) < 0.3
     white = np.random.default_rng(1).standard_normal((256, 256))
     assert abs(spectrum_slope(white)) < 0.3
+    # stretch: features long along the requested direction (here the row axis).
+    fibres = powerlaw_field(np.random.default_rng(2), (256, 256), 3.0, stretch=6.0, angle=0.0)
+    along, across = np.diff(fibres, axis=0).std(), np.diff(fibres, axis=1).std()
+    assert along < 0.5 * across
 
 
 def test_resize_bilinear_matches_scipy_zoom():
