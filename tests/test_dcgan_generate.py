@@ -110,3 +110,12 @@ def test_train_gan_command_refuses_empty_and_unreadable_patch_folders(tmp_path, 
     err = capsys.readouterr().err
     assert "broken.png" in err and "Traceback" not in err
     assert not (tmp_path / "r2").exists()
+
+
+def test_train_gan_command_names_a_config_file_with_an_unknown_setting(tmp_path, capsys):
+    pngs = _png_folder(tmp_path / "pngs", n=4)
+    cfg = tmp_path / "gan.json"
+    cfg.write_text(json.dumps({"image_size": 16, "epochz": 3}))
+    assert main(["train-gan", str(pngs), str(tmp_path / "run"), "--config", str(cfg), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "gan.json" in err and "epochz" in err

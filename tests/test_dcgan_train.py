@@ -199,3 +199,60 @@ def test_bad_inputs_are_refused_before_anything_is_written(tmp_path, patches):
     GANTrainer(GANConfig.tiny(epochs=1), patches, tmp_path / "run").fit()
     with pytest.raises(ValueError, match="already holds a run"):
         GANTrainer(GANConfig.tiny(), patches, tmp_path / "run")
+
+
+def _variants(img: np.ndarray) -> list[np.ndarray]:
+    return [img, img[:, ::-1], img[::-1, :], img[::-1, ::-1]]
+
+
+@pytest.mark.parametrize("jitter", [0.0, 5.0])
+def test_augmentation_only_flips_and_shifts_intensities_within_the_jitter(tmp_path, patches, jitter):
+    trainer = GANTrainer(GANConfig.tiny(jitter=jitter, batch_size=20), patches, tmp_path / "run")
+    trainer._begin_epoch()
+    seen = set()
+    for _ in range(5):
+        idx = trainer._batch_indices(0)
+        batch = ((trainer._batch(idx)[:, 0] + 1) * 127.5).numpy()
+        for src, out in zip(patches[idx.numpy()], batch):
+            # brightness moves every pixel by <= jitter; contrast a pixel by <= jitter * |x - mean| / 127.5
+            errors = [np.abs(out - v.astype(float)).max() for v in _variants(src)]
+            best = int(np.argmin(errors))
+            assert errors[best] <= (3 * jitter if jitter else 1e-3)
+            seen.add(best)
+    assert seen == {0, 1, 2, 3}
+
+
+def test_training_works_in_both_memory_layouts(tmp_path, patches):
+    a = GANTrainer(GANConfig.tiny(epochs=1, channels_last=False), patches, tmp_path / "a")
+    b = GANTrainer(GANConfig.tiny(epochs=1, channels_last=True), patches, tmp_path / "b")
+    a.fit(), b.fit()
+    wa, wb = weights(a), weights(b)
+    for k in wa:  # same maths, different kernels: equal up to float rounding
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-3, atol=1e-4)
+
+
+def test_a_failed_checkpoint_write_leaves_the_previous_one_intact(tmp_path, patches, monkeypatch):
+    trainer = GANTrainer(GANConfig.tiny(epochs=1), patches, tmp_path / "run")
+    trainer.fit()
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    before = last.read_bytes()
+
+    def disk_full(obj, fh, *args, **kwargs):
+        fh.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("trainers.dcgan.checkpoint.torch.save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        trainer.save_checkpoint("last")
+    assert last.read_bytes() == before
+    assert [p.name for p in last.parent.iterdir()] == ["last.pt"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_two_steps_on_cuda_with_bf16_and_channels_last(tmp_path, patches):
+    cfg = GANConfig.tiny(epochs=1, batch_size=10, device="cuda", bf16=True, channels_last=True)
+    trainer = GANTrainer(cfg, patches, tmp_path / "run")
+    result = trainer.fit()
+    assert result["step"] == 2 and math.isfinite(result["final"]["loss_g"])
+    assert trainer.sample(3).dtype == np.uint8
