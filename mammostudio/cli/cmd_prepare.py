@@ -49,7 +49,7 @@ def _prepare(args: argparse.Namespace) -> int:
         try:
             filt = AcquisitionFilter.from_json(args.filter) if args.filter else AcquisitionFilter()
         except (OSError, ValueError) as exc:
-            msg = str(exc)
+            msg = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return fail(msg if str(args.filter) in msg else f"{args.filter}: cannot read the acquisition filter ({msg})")
         report = filt.apply(catalog.images)
         kept = catalog.images.loc[report.kept.to_numpy(), "image_id"]
