@@ -51,3 +51,12 @@ def test_empty_folder_is_a_clear_error(tmp_path):
         assert "empty" in str(exc) and str(tmp_path) in str(exc)
     else:
         raise AssertionError
+
+
+def test_png_round_trip_keeps_16_bit_values(tmp_path):
+    from mammostudio.core.images import read_png, write_png
+
+    img = (np.arange(64 * 32).reshape(64, 32) * 31).astype(np.uint16)
+    write_png(tmp_path / "x.png", img)
+    back = read_png(tmp_path / "x.png")
+    assert back.dtype == np.uint16 and np.array_equal(back, img)

@@ -91,7 +91,7 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     if image.dtype == np.uint8:
         pil = Image.fromarray(image, mode="L")
     elif image.dtype == np.uint16:
-        pil = Image.fromarray(image.astype("<u2"), mode="I;16")
+        pil = Image.fromarray(image.astype("<u2"))  # mode "I;16" from the dtype (Pillow >= 10)
     else:
         raise ValueError(f"image dtype must be uint8 or uint16, got {image.dtype}")
     with atomic_path(path) as tmp:
