@@ -3,9 +3,11 @@
 Prints, in milliseconds (median of repeats):
 
 * decode: reading the DICOM file (off the GUI thread in the app);
-* pyramid: building the fit copies (mean and max-pooled; off the GUI thread);
-* first display: from a decoded, prepared image to its first painted frame
-  (GUI thread: set the image, fit the view, paint) - the issue asks < 250 ms;
+* pyramid + mask: the fit copies (mean and max-pooled) and the reduced breast
+  mask (off the GUI thread);
+* first display: from a prepared image to its first painted frame (GUI
+  thread: set the image, fit the view, paint); with the line above this is the
+  time from decode to picture, which the issue asks to keep under 250 ms;
 * window/level redraw at fit (what a right-drag does; the issue asks < 16 ms)
   and, for honesty, at 1:1 where the full-resolution array is shown.
 
@@ -47,6 +49,7 @@ def main(argv=None) -> int:
     from mammostudio.core.dicom import read_pixels, write_dicom
     from mammostudio.gui.app import make_app
     from mammostudio.gui.canvas import ImageCanvas
+    from mammostudio.gui.loader import breast_mask_of
     from mammostudio.gui.pyramid import build_display
 
     app = make_app()
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
     pyramid = []
     for _ in range(max(3, args.repeats // 4)):
         t0 = time.perf_counter()
-        display = build_display("big", decoded)
+        display = build_display("big", decoded, **breast_mask_of(decoded))
         pyramid.append(time.perf_counter() - t0)
 
     canvas = ImageCanvas()
@@ -99,8 +102,9 @@ def main(argv=None) -> int:
     print(f"image {ROWS}x{COLS} uint16 (12 bits), fit copy {display.fit_max.shape} (factor {display.factor}), "
           f"view 1000x900")
     print(f"decode (DICOM, off GUI thread)      {_ms(decode)}")
-    print(f"pyramid (mean+max, off GUI thread)  {_ms(pyramid)}")
-    print(f"first display after decode (GUI)    {_ms(first)}")
+    print(f"pyramid + breast mask (off GUI)     {_ms(pyramid)}")
+    print(f"first display (GUI thread)          {_ms(first)}")
+    print(f"after decode, in all (median sum)   {(statistics.median(pyramid) + statistics.median(first)) * 1000:7.1f} ms")
     print(f"window/level redraw at fit [{fit_level}]   {_ms(wl_fit)}")
     print(f"window/level redraw at 1:1 [{full_level}]  {_ms(wl_full)}")
     canvas.close()

@@ -57,6 +57,7 @@ def render_prepare(app, window, out: Path) -> Path:
     window.prepare.out_edit.setText(tempfile.mkdtemp(prefix="mammostudio-shot-patches-"))
     window.prepare.start_extraction()
     _wait(app, lambda: window.prepare.runner is not None and not window.prepare.runner.running, 300)
+    _wait(app, lambda: bool(window.prepare.gallery.models), 60)
     _wait(app, lambda: False, 2.0)  # gallery thumbnails
     window.grab().save(str(out))
     return out

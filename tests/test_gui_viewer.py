@@ -216,3 +216,16 @@ def test_mouse_drag_moves_a_box_in_edit_mode_and_undo_puts_it_back(qtbot, viewer
     assert after["row_max"] - after["row_min"] == before["row_max"] - before["row_min"]
     viewer.state.undo.undo()
     assert viewer.state.box_state("mdb002:1") == before
+
+
+def test_reduced_breast_mask_equals_the_reduced_full_mask(mias_dir):
+    pytest.importorskip("mammostudio.core.patches.prepared")
+    from mammostudio.core.images import load_pixels
+    from mammostudio.core.preprocess import breast_mask, normalise_uint8
+    from mammostudio.gui.loader import breast_mask_of
+
+    pixels = load_pixels(mias_dir / "mdb001.pgm")
+    d = build_display("mdb001", pixels, target=256, **breast_mask_of(pixels))
+    full = np.asarray(breast_mask(normalise_uint8(pixels))).astype(bool)  # spec 1.5, the long way
+    np.testing.assert_array_equal(d.mask, reduce_block(full.astype(np.uint8), d.factor, how="max").astype(bool))
+    assert 0 < d.mask.mean() < 1

@@ -61,7 +61,7 @@ class _Pane(QWidget):
         if d.image_id != self.image_id:
             return
         want = "right" if self.side == "R" else "left"  # chest walls meet in the middle
-        self.canvas.view.invertX(chest_wall_side(d.fit_mean) != want)
+        self.canvas.view.invertX(chest_wall_side(d.fit_max) != want)
         self.canvas.set_display(d)
         les = self.state.lesions_of(d.image_id)
         self.overlays.set_image(d.shape, d.factor, None, les[["row_min", "col_min", "row_max", "col_max"]].to_numpy())

@@ -11,6 +11,7 @@ import pandas as pd
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import QLabel, QListView, QTabWidget, QVBoxLayout, QWidget
 
+from .jobs import PoolTask, submit
 from .thumbnails import ThumbnailCache
 
 __all__ = ["PatchListModel", "PatchGallery"]
@@ -23,7 +24,7 @@ class PatchListModel(QAbstractListModel):
 
     def __init__(self, folder: Path, index: pd.DataFrame, thumbs: ThumbnailCache, parent=None) -> None:
         super().__init__(parent)
-        self.folder, self.index_df, self.thumbs = Path(folder), index.reset_index(drop=True), thumbs
+        self.folder, self.index_df, self.thumbs = Path(folder), index, thumbs  # rows read by position
         self.files = [str(self.folder / f) for f in self.index_df["file"]]
         self.row_of = {f: i for i, f in enumerate(self.files)}
         thumbs.ready.connect(self._on_thumb)
@@ -71,13 +72,22 @@ class PatchGallery(QWidget):
     -------
     patchActivated(dict)
         The index row of a clicked patch (image_id, row, col, height, width, ...).
+    loaded(str)
+        The folder's patches are shown.
+    failed(str)
+        The folder could not be read (message names it).
     """
 
     patchActivated = Signal(dict)
+    loaded = Signal(str)
+    failed = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.thumbs = ThumbnailCache(self, size=64)
+        self._task = PoolTask(self)
+        self._task.result.connect(self._on_index)
+        self._task.error.connect(self._on_error)
         self.tabs = QTabWidget()
         self.info = QLabel("No patch dataset yet: run an extraction.")
         self.models: dict[str, PatchListModel] = {}
@@ -88,20 +98,37 @@ class PatchGallery(QWidget):
         layout.addWidget(self.tabs, 1)
 
     def open_folder(self, folder: str | Path) -> None:
-        """Show the patches of ``folder`` (a patch dataset with index.csv)."""
-        from ..core.patches import read_index
+        """Show the patches of ``folder`` (a patch dataset with index.csv).
 
-        folder = Path(folder)
-        index = read_index(folder)
+        The index is read and split on the thread pool (150,000 rows take a
+        while); ``loaded`` fires when the tabs are filled, ``failed`` on error.
+        """
+        self.info.setText(f"reading {folder} ...")
+        submit(self._task, str(folder), _read_split, Path(folder))
+
+    def _on_index(self, folder, parts: dict) -> None:
         self.tabs.clear()
         self.thumbs.clear()
         self.models, self.views = {}, {}
-        for kind in ("lesion", "tissue"):
-            part = index[index["kind"] == kind]
-            model = PatchListModel(folder, part, self.thumbs, self)
+        for kind, part in parts.items():
+            model = PatchListModel(Path(folder), part, self.thumbs, self)
             view = _list_view()
             view.setModel(model)
             view.clicked.connect(lambda idx, m=model: self.patchActivated.emit(m.data(idx, ROW_ROLE)))
             self.models[kind], self.views[kind] = model, view
             self.tabs.addTab(view, f"{kind.capitalize()} ({len(part)})")
-        self.info.setText(f"{folder}: {len(index)} patches. Click a patch to see it on its source image.")
+        n = sum(len(p) for p in parts.values())
+        self.info.setText(f"{folder}: {n} patches. Click a patch to see it on its source image.")
+        self.loaded.emit(str(folder))
+
+    def _on_error(self, folder, message: str) -> None:
+        self.info.setText(f"Error: cannot open the patch gallery of {folder}: {message}")
+        self.failed.emit(message)
+
+
+def _read_split(folder: Path) -> dict:
+    """The patch index of ``folder`` split by kind (runs on the thread pool)."""
+    from ..core.patches import read_index
+
+    index = read_index(folder)
+    return {kind: index[index["kind"] == kind].reset_index(drop=True) for kind in ("lesion", "tissue")}

@@ -13,20 +13,25 @@ from .pyramid import DisplayImage, build_display
 __all__ = ["ImageLoader", "decode_for_display", "breast_mask_of"]
 
 
-def breast_mask_of(pixels: np.ndarray) -> np.ndarray | None:
-    """The breast mask of the preprocessing step (spec 1.5), or None when unavailable."""
+def breast_mask_of(pixels: np.ndarray) -> dict:
+    """The breast mask of the preprocessing step (spec 1.5) as :func:`build_display`
+    keywords: ``{'threshold': t}`` when the mask is ``pixels > t`` (integer images),
+    ``{'mask': full_mask}`` otherwise, ``{}`` when preprocessing is unavailable."""
     try:
         from ..core.patches.prepared import prepare
 
-        return np.asarray(prepare(pixels).full_mask(), dtype=bool)
+        prep = prepare(pixels)
     except (ImportError, ValueError):  # preprocessing not installed, or an image it refuses
-        return None
+        return {}
+    if prep.threshold is not None and prep.raw is pixels:
+        return {"threshold": prep.threshold}
+    return {"mask": np.asarray(prep.full_mask(), dtype=bool)}
 
 
 def decode_for_display(image_id: str, row: dict) -> DisplayImage:
     """Load one catalog image and prepare it for display (runs in a pool thread)."""
     pixels = load_pixels(row)
-    return build_display(image_id, pixels, mask=breast_mask_of(pixels))
+    return build_display(image_id, pixels, **breast_mask_of(pixels))
 
 
 class ImageLoader(QObject):

@@ -223,10 +223,7 @@ class PreparePage(QWidget):
         self.problems.addItems(problems_in(summary if isinstance(summary, dict) else {}))
         self.message.setText(f"{self.what} done in {time.monotonic() - self.t0:.1f} s: {describe_summary(summary)}")
         if self.what == "extraction":
-            try:
-                self.gallery.open_folder(self.out)
-            except ValueError as exc:
-                self.message.setText(f"Error: cannot open the patch gallery: {exc}")
+            self.gallery.open_folder(self.out)
 
     def _on_done(self) -> None:
         self.extract_button.setEnabled(True)

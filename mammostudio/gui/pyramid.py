@@ -9,7 +9,7 @@ switches to the full-resolution array.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -68,31 +68,43 @@ class DisplayImage:
     image_id : str
     full : ndarray (rows, cols)
         Presentation-sense pixels (bright = dense), no VOI.
-    fit_mean, fit_max : ndarray
-        ``full`` reduced by ``factor`` (block mean / block max).
+    fit_max : ndarray
+        ``full`` reduced by ``factor``, keeping each block's maximum (the
+        default fit view: small bright details survive).
     factor : int
         Reduction of the fit copies.
     data_range : (float, float)
         Minimum and maximum pixel value (default window = the full range).
     mask : ndarray of bool or None
-        Breast mask at the fit copies' size (None when unavailable).
+        Breast mask at the fit copy's size: True where any pixel of the block
+        is in the breast (None when unavailable).
+
+    ``fit_mean`` (the block mean) is made on first use: only the mean view needs it.
     """
 
     image_id: str
     full: np.ndarray
-    fit_mean: np.ndarray
     fit_max: np.ndarray
     factor: int
     data_range: tuple[float, float]
     mask: np.ndarray | None = None
+    _fit_mean: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols) of the full image."""
         return self.full.shape
 
+    @property
+    def fit_mean(self) -> np.ndarray:
+        """``full`` reduced by ``factor`` with the block mean (computed once)."""
+        if self._fit_mean is None:
+            self._fit_mean = reduce_block(self.full, self.factor, how="mean")
+        return self._fit_mean
 
-def build_display(image_id: str, pixels: np.ndarray, *, target: int = FIT_TARGET, mask=None) -> DisplayImage:
+
+def build_display(image_id: str, pixels: np.ndarray, *, target: int = FIT_TARGET, mask=None,
+                  threshold: float | None = None) -> DisplayImage:
     """Prepare the display copies of ``pixels``.
 
     Parameters
@@ -102,14 +114,20 @@ def build_display(image_id: str, pixels: np.ndarray, *, target: int = FIT_TARGET
     target : int
         Longest side of the fit copy; the factor is ``ceil(max(shape) / target)``.
     mask : ndarray of bool (rows, cols), optional
-        Full-resolution breast mask; stored reduced (block max) with the copies.
+        Full-resolution breast mask; stored reduced (block max).
+    threshold : float, optional
+        The breast mask is ``pixels > threshold``: then the reduced mask is
+        ``fit_max > threshold`` exactly (a block holds a breast pixel iff its
+        maximum does), and no full-size mask is ever made.
     """
     if pixels.ndim != 2:
         raise ValueError(f"{image_id}: pixels must be 2-D (rows, cols), got shape {pixels.shape}")
     factor = max(1, int(np.ceil(max(pixels.shape) / target)))
-    lo, hi = float(pixels.min()), float(pixels.max())
+    fit_max = reduce_block(pixels, factor, how="max")
+    lo, hi = float(pixels.min()), float(fit_max.max())
     small_mask = None
     if mask is not None:
-        small_mask = reduce_block(mask.astype(np.uint8), factor, how="max").astype(bool)
-    return DisplayImage(image_id, pixels, reduce_block(pixels, factor, how="mean"),
-                        reduce_block(pixels, factor, how="max"), factor, (lo, hi if hi > lo else lo + 1), small_mask)
+        small_mask = reduce_block(np.asarray(mask, dtype=np.uint8), factor, how="max").astype(bool)
+    elif threshold is not None:
+        small_mask = fit_max > threshold
+    return DisplayImage(image_id, pixels, fit_max, factor, (lo, hi if hi > lo else lo + 1), small_mask)

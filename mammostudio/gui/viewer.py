@@ -31,8 +31,9 @@ def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float,
         except (ImportError, OSError, ValueError, KeyError):
             pass
     lo, hi = display.data_range
-    inside = display.fit_mean[display.fit_mean > lo]
-    p1, p99 = np.percentile(inside if inside.size else display.fit_mean, [1, 99.5])
+    small = display.fit_max
+    inside = small[display.mask] if display.mask is not None and display.mask.any() else small[small > lo]
+    p1, p99 = np.percentile(inside if inside.size else small, [1, 99.5])
     auto = ((p1 + p99) / 2, max(p99 - p1, 1.0), "auto (breast 1-99.5%)")
     nominal = [(c, w, "full nominal range") for c, w, _ in nominal]
     return [*header, auto, *nominal, ((lo + hi) / 2, hi - lo, "full data range")]
