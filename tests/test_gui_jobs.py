@@ -147,3 +147,47 @@ def test_eta_and_summary_are_put_in_words():
     text = describe_summary({"out": "/x", "images": 12, "lesion_patches": 11, "problems": ["a", "b"], "seconds": 1.2})
     assert text == "images 12, lesion patches 11, problems 2"
     assert problems_in({"problems": ["mdb999.pgm: truncated"]}) == ["mdb999.pgm: truncated"]
+
+
+def test_gallery_of_150000_patches_scrolls_without_loading_them(qtbot, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from mammostudio.core.images import write_png
+    from mammostudio.gui.gallery import PatchListModel, _list_view, patch_paths
+    from mammostudio.gui.thumbnails import ThumbnailCache
+
+    make_app()
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(3):
+        write_png(tmp_path / "tissue" / f"p{i}.png", rng.integers(0, 255, (128, 128), dtype=np.uint8))
+        files.append(f"tissue/p{i}.png")
+    n = 150_000
+    index = pd.DataFrame({"kind": "tissue", "file": [files[i % 3] for i in range(n)],
+                          "image_id": [f"img{i // 10}" for i in range(n)]})
+    thumbs = ThumbnailCache(size=64)
+    paths = patch_paths(tmp_path, index)  # made on the thread pool in the app
+    assert paths[4] == str(tmp_path / "tissue" / "p1.png")
+    t0 = time.perf_counter()
+    model = PatchListModel(tmp_path, index, thumbs, files=paths)
+    view = _list_view()
+    view.setModel(model)
+    view.resize(800, 600)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.model().rowCount() == n)
+    view.scrollToBottom()
+    view.viewport().repaint()
+    took = time.perf_counter() - t0
+    qtbot.wait(200)  # let the batched layout finish
+    t1 = time.perf_counter()
+    for _ in range(10):
+        view.verticalScrollBar().setValue(view.verticalScrollBar().maximum() // 2)
+        view.viewport().repaint()
+        view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+        view.viewport().repaint()
+    per_scroll = (time.perf_counter() - t1) / 20
+    print(f"150k gallery: model + first paint (GUI thread) {took * 1000:.0f} ms, one scroll + repaint {per_scroll * 1000:.1f} ms")
+    assert per_scroll < 0.05
+    assert len(thumbs._pixmaps) + len(thumbs._pending) <= 3  # only the files on screen were asked for

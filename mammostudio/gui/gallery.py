@@ -5,6 +5,7 @@ cost one index table in memory plus the thumbnails that were on screen.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,19 +15,25 @@ from PySide6.QtWidgets import QLabel, QListView, QTabWidget, QVBoxLayout, QWidge
 from .jobs import PoolTask, submit
 from .thumbnails import ThumbnailCache
 
-__all__ = ["PatchListModel", "PatchGallery"]
+__all__ = ["PatchListModel", "PatchGallery", "patch_paths"]
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def patch_paths(folder: Path, index: pd.DataFrame) -> list[str]:
+    """Absolute paths of the index's files (vectorised: 150,000 Path joins take seconds)."""
+    return (str(folder) + os.sep + index["file"].astype(str).str.replace("/", os.sep)).tolist()
 
 
 class PatchListModel(QAbstractListModel):
     """Rows of a patch index (one kind); the decoration is the patch PNG, made lazily."""
 
-    def __init__(self, folder: Path, index: pd.DataFrame, thumbs: ThumbnailCache, parent=None) -> None:
+    def __init__(self, folder: Path, index: pd.DataFrame, thumbs: ThumbnailCache, parent=None, *,
+                 files: list[str] | None = None) -> None:
         super().__init__(parent)
         self.folder, self.index_df, self.thumbs = Path(folder), index, thumbs  # rows read by position
-        self.files = [str(self.folder / f) for f in self.index_df["file"]]
-        self.row_of = {f: i for i, f in enumerate(self.files)}
+        self.files = files if files is not None else patch_paths(self.folder, index)
+        self.row_of = dict(zip(self.files, range(len(self.files))))
         thumbs.ready.connect(self._on_thumb)
 
     def rowCount(self, parent=QModelIndex()):  # noqa: D102
@@ -110,14 +117,14 @@ class PatchGallery(QWidget):
         self.tabs.clear()
         self.thumbs.clear()
         self.models, self.views = {}, {}
-        for kind, part in parts.items():
-            model = PatchListModel(Path(folder), part, self.thumbs, self)
+        for kind, (part, files) in parts.items():
+            model = PatchListModel(Path(folder), part, self.thumbs, self, files=files)
             view = _list_view()
             view.setModel(model)
             view.clicked.connect(lambda idx, m=model: self.patchActivated.emit(m.data(idx, ROW_ROLE)))
             self.models[kind], self.views[kind] = model, view
             self.tabs.addTab(view, f"{kind.capitalize()} ({len(part)})")
-        n = sum(len(p) for p in parts.values())
+        n = sum(len(p) for p, _ in parts.values())
         self.info.setText(f"{folder}: {n} patches. Click a patch to see it on its source image.")
         self.loaded.emit(str(folder))
 
@@ -131,4 +138,5 @@ def _read_split(folder: Path) -> dict:
     from ..core.patches import read_index
 
     index = read_index(folder)
-    return {kind: index[index["kind"] == kind].reset_index(drop=True) for kind in ("lesion", "tissue")}
+    parts = {kind: index[index["kind"] == kind].reset_index(drop=True) for kind in ("lesion", "tissue")}
+    return {kind: (part, patch_paths(folder, part)) for kind, part in parts.items()}
