@@ -55,8 +55,8 @@ class ClassifierConfig:
 
     @classmethod
     def tiny(cls, **changes) -> "ClassifierConfig":
-        """A 16-pixel, 3-epoch classifier for tests and CPU demos."""
-        return replace(cls(image_size=16, ndf=4, epochs=3, batch_size=16, lr=1e-3, device="cpu"), **changes)
+        """A 16-pixel, 12-epoch classifier for tests and CPU demos (seconds on one core)."""
+        return replace(cls(image_size=16, ndf=4, epochs=12, batch_size=16, lr=1e-3, device="cpu"), **changes)
 
     def replace(self, **changes) -> "ClassifierConfig":
         """A copy with ``changes`` applied (validated)."""

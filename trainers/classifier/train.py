@@ -84,6 +84,8 @@ def train_classifier(
 ) -> Job[ClassifierResult]:
     """Train a :class:`LesionClassifier`; keep the weights with the best validation F1.
 
+    Ties in validation F1 go to the higher validation AUC, then the earlier epoch.
+
     Parameters
     ----------
     train_images, val_images : ndarray (n, rows, cols) uint8
@@ -123,7 +125,7 @@ def train_classifier(
     y = torch.from_numpy(train_labels).to(device)
     xv = to_tensor(val_images, cfg.image_size, device)
     yv = np.asarray(val_labels).astype(int).ravel()
-    best = (-1.0, 0, copy.deepcopy(model.state_dict()))
+    best = ((-1.0, -1.0), 0, copy.deepcopy(model.state_dict()))
     history: list[dict] = []
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
@@ -146,8 +148,11 @@ def train_classifier(
         scores = predict_scores(model, xv)
         m = binary_metrics(yv, scores, threshold=cfg.threshold) if len(yv) else {"f1": 0.0, "auc": float("nan")}
         row = {"epoch": epoch, "loss": float(total) / max(seen, 1), "val_f1": m["f1"], "val_auc": m["auc"]}
-        if m["f1"] > best[0]:
-            best = (m["f1"], epoch, copy.deepcopy(model.state_dict()))
+        # Best validation F1 (spec 3.2); the validation AUC breaks ties, which
+        # matters early on when every epoch still calls nothing a lesion (F1 0).
+        key = (m["f1"], -1.0 if np.isnan(m["auc"]) else m["auc"])
+        if key > best[0]:
+            best = (key, epoch, copy.deepcopy(model.state_dict()))
         row["best_epoch"] = best[1]
         history.append(row)
         yield Progress(epoch, cfg.epochs, f"epoch {epoch}: loss {row['loss']:.4f}, val F1 {m['f1']:.3f}", row)
@@ -155,4 +160,4 @@ def train_classifier(
             break
     model.load_state_dict(best[2])
     model.eval()
-    return ClassifierResult(model, best[1], max(best[0], 0.0), history, time.perf_counter() - t0)
+    return ClassifierResult(model, best[1], max(best[0][0], 0.0), history, time.perf_counter() - t0)

@@ -79,7 +79,7 @@ class ExperimentConfig:
     def tiny(cls, **changes) -> "ExperimentConfig":
         """The whole grid in minutes on a CPU: 16-pixel images, k = 8 and 16, few epochs."""
         base = cls(sizes=(8, 16), tissue_pool=2000, image_size=16,
-                   gan=GANConfig.tiny(epochs=5, sample_every=5), classifier=ClassifierConfig.tiny())
+                   gan=GANConfig.tiny(epochs=30, sample_every=10), classifier=ClassifierConfig.tiny())
         return replace(base, **changes)
 
     def to_dict(self) -> dict:
