@@ -179,3 +179,22 @@ def test_demo_command_without_gui_prints_the_summary(tmp_path, capsys):
     assert main(["demo", "--no-gui", "--data", str(tmp_path / "demo"), "--patients", "1",
                  "--size", "256", "208"]) == 0
     assert "demo data:" in capsys.readouterr().out
+
+
+def test_a_corrupt_image_is_reported_and_the_app_goes_on(qtbot, window, mias_copy):
+    data = (mias_copy / "mdb002.pgm").read_bytes()
+    (mias_copy / "mdb002.pgm").write_bytes(data[: len(data) // 3])  # truncated file
+    _open(qtbot, window, mias_copy)
+    window.state.select("mdb002")
+    qtbot.waitUntil(lambda: "cannot show mdb002" in window.status_label.text(), timeout=20000)
+    assert "truncated" in window.status_label.text()
+    window.state.select("mdb005")
+    qtbot.waitUntil(lambda: window.viewer.canvas.display.image_id == "mdb005", timeout=20000)
+
+
+def test_the_next_image_is_prefetched(qtbot, window, mias_copy):
+    _open(qtbot, window, mias_copy)
+    ids = window.browser.visible_image_ids()
+    qtbot.waitUntil(lambda: window.viewer.loader.cached(ids[1]) is not None, timeout=20000)
+    window.step_image(+1)
+    assert window.viewer.canvas.display.image_id == ids[1]  # shown at once, from the cache

@@ -43,7 +43,9 @@ class WelcomePage(QWidget):
         buttons.addWidget(self.demo_button)
         buttons.addStretch(1)
         self.recent = QListWidget()
-        self.recent.setMaximumWidth(600)
+        self.recent.setMinimumWidth(560)
+        self.recent.setMaximumHeight(180)
+        self.recent_label = QLabel("Recent datasets (double-click to open):")
         self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.text()))
         self.status = QLabel("")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -53,7 +55,7 @@ class WelcomePage(QWidget):
         layout.addWidget(title)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
-        layout.addWidget(QLabel("Recent datasets (double-click to open):"), 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.recent_label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.recent, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
 
@@ -61,6 +63,8 @@ class WelcomePage(QWidget):
         """Show the recent dataset folders, newest first."""
         self.recent.clear()
         self.recent.addItems(paths)
+        self.recent.setVisible(bool(paths))
+        self.recent_label.setVisible(bool(paths))
 
 
 class LaterPage(QWidget):
