@@ -198,3 +198,22 @@ def test_the_next_image_is_prefetched(qtbot, window, mias_copy):
     qtbot.waitUntil(lambda: window.viewer.loader.cached(ids[1]) is not None, timeout=20000)
     window.step_image(+1)
     assert window.viewer.canvas.display.image_id == ids[1]  # shown at once, from the cache
+
+
+def test_audit_replays_the_prepare_settings_and_draws_figure_2(qtbot, window, mias_copy):
+    pytest.importorskip("mammostudio.core.patches.tissue")
+    from mammostudio.core.images import load_pixels
+    from mammostudio.core.patches.tissue import audit_image
+
+    _open(qtbot, window, mias_copy)
+    window.prepare.editors["patch_size"].setValue(64)
+    window.prepare.seed.setValue(7)
+    window.state.select("mdb005")
+    qtbot.waitUntil(lambda: window.viewer.canvas.display.image_id == "mdb005", timeout=20000)
+    window.viewer.request_audit()
+    qtbot.waitUntil(lambda: "audit of mdb005" in window.status_label.text(), timeout=30000)
+    boxes = window.state.catalog.boxes_of("mdb005")
+    want = audit_image(load_pixels(mias_copy / "mdb005.pgm"), None, boxes, window.prepare.params(),
+                       seed=7, image_id="mdb005")
+    assert f"accepted {int(want['accepted'].sum())}" in window.status_label.text()
+    assert len(window.viewer.overlays.audit_items) >= 3  # rejected, accepted, lesion (+ reason labels)

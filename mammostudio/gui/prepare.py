@@ -99,6 +99,10 @@ class PreparePage(QWidget):
                     w = QLineEdit(str(default))
                 self.editors[f.name] = w
                 form.addRow(f.name.replace("_", " "), w)
+        self.seed.valueChanged.connect(self._publish)
+        for w in self.editors.values():
+            (w.toggled if isinstance(w, QCheckBox) else w.valueChanged if isinstance(w, QSpinBox)
+             else w.editingFinished).connect(self._publish)
         self.extract_button = QPushButton("Extract patches")
         self.extract_button.clicked.connect(self.start_extraction)
         self.preprocess_button = QPushButton("Preprocess images (PNG, mask, ground truth)")
@@ -150,6 +154,14 @@ class PreparePage(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Output folder for patches", self.out_edit.text())
         if folder:
             self.out_edit.setText(folder)
+
+    def _publish(self, *_) -> None:
+        """Share the current settings (the viewer's audit replays them)."""
+        try:
+            self.state.extract_params = self.params() if self.params_cls else None
+        except (ValueError, TypeError):
+            return  # a half-typed field: keep the last valid settings
+        self.state.extract_seed = int(self.seed.value())
 
     def params(self):
         """The ExtractParams the form describes (ValueError names a bad field)."""

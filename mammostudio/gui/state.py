@@ -54,6 +54,9 @@ class AppState(QObject):
         self.kept_ids: set[str] = set()
         self.current_image = ""
         self.undo = QUndoStack(self)
+        # Patch-extraction settings of Prepare mode; the viewer's audit replays them.
+        self.extract_params = None
+        self.extract_seed = 0
         self.generated_folders: list[str] = []  # offered by Train mode, newest last
 
     # -- dataset ---------------------------------------------------------------

@@ -226,7 +226,9 @@ class ViewerWidget(QWidget):
         les = les[~les["lesion_uid"].isin(self.state.wrong_uids())]
         boxes = les[["row_min", "col_min", "row_max", "col_max"]].to_numpy()
         self.state.message.emit(f"auditing patch extraction on {d.image_id} ...")
-        submit(self.audit_task, d.image_id, lambda: (audit_image(d.full, None, boxes, image_id=d.image_id), boxes))
+        params, seed = self.state.extract_params, int(self.state.extract_seed)
+        submit(self.audit_task, d.image_id,
+               lambda: (audit_image(d.full, None, boxes, params, seed=seed, image_id=d.image_id), boxes))
 
     def _on_audit(self, image_id, result) -> None:
         d = self.canvas.display
