@@ -81,6 +81,7 @@ def test_dcgan_run_fills_curves_and_sample_grid_without_stalling_the_event_loop(
     _wait_end(qtbot, panel)
     worst = probe.stop()
     mon = panel.gan_monitor
+    mon.flush()  # redraws are coalesced; draw what is pending
     assert errors == []
     assert len(mon.steps["loss_d"]) == 3 * 3 and [r["epoch"] for r in mon.rows] == [1, 2, 3]
     assert len(mon.c_loss_g.getData()[0]) == 9 and len(mon.c_dgz.getData()[0]) == 9
@@ -129,7 +130,7 @@ def test_a_crash_in_the_job_shows_an_error_dialog_and_the_gui_stays_usable(qtbot
     _configure(panel, "gan", "broken")
     panel.start()
     _wait_end(qtbot, panel)
-    qtbot.waitUntil(lambda: errors, timeout=10000)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert "lesion002.png" in errors[0][1] and panel.start_button.isEnabled()
     panel.setup.patches.setText(str(tmp_path / "patches"))
     _configure(panel, "classifier", "after-crash", epochs=1)

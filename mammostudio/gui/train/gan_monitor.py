@@ -1,0 +1,273 @@
+"""Live monitor of a DCGAN run: losses, D outputs, FID/KID, learning rates, speed, grids, warnings."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .images import GridLabel
+
+__all__ = ["GANMonitor", "smooth", "FID_LABELS"]
+
+FID_LABELS = {"fid": "FID (standard Inception)", "fid_authors": "FID (authors' backbone, not standard)",
+              "fid_random": "random-feature distance (not FID)"}
+PENS = {"d": (214, 39, 40), "g": (31, 119, 180), "x": (44, 160, 44), "z": (255, 127, 14), "floor": (120, 120, 120)}
+BANNER = {"error": "background:#b00020; color:white; font-weight:bold; padding:6px;",
+          "warning": "background:#ff8f00; color:black; font-weight:bold; padding:6px;"}
+
+
+def smooth(values: np.ndarray, weight: float) -> np.ndarray:
+    """Exponential moving average (TensorBoard-style, debiased); weight 0 = raw."""
+    values = np.asarray(values, float)
+    if weight <= 0 or len(values) == 0:
+        return values
+    out, acc = np.empty_like(values), 0.0
+    for i, v in enumerate(values):
+        acc = weight * acc + (1 - weight) * v
+        out[i] = acc / (1 - weight ** (i + 1))
+    return out
+
+
+def _fmt_eta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class GANMonitor(QWidget):
+    """Curves and grids of one GAN run, fed with the job's events or a past run's rows.
+
+    Redraws are coalesced: events only mark the step or epoch plots dirty and
+    a timer redraws at most every ``REDRAW_MS``, one group per tick, so a
+    single event-loop turn never repaints all six plots (about 130 ms on a
+    loaded 2-core machine). Each plot is its own view, so an untouched plot
+    is not repainted.
+    """
+
+    REDRAW_MS = 250
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.header = QLabel("No run yet.")
+        self.header.setStyleSheet("font-size: 13px; font-weight: bold;")
+        # a changing text must not re-layout the window (that repaints every plot)
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._dirty: set[str] = set()
+        self._fid_title = ""
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._redraw_some)
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.smoothing = QDoubleSpinBox()
+        self.smoothing.setRange(0.0, 0.99)
+        self.smoothing.setSingleStep(0.05)
+        self.smoothing.setValue(0.6)
+        self.smoothing.setToolTip("Exponential smoothing of the loss curves (0 = raw)")
+        self.smoothing.valueChanged.connect(self._refresh)
+        self.plots = QGridLayout()
+        self._build_plots()
+        self.sample_view, self.real_view = GridLabel("samples appear here"), GridLabel("real patches")
+        self.sample_caption, self.real_caption = QLabel("Fixed-noise samples"), QLabel("Real patches (training set)")
+        grids = QGridLayout()
+        grids.addWidget(self.sample_caption, 0, 0)
+        grids.addWidget(self.sample_view, 1, 0)
+        grids.addWidget(self.real_caption, 2, 0)
+        grids.addWidget(self.real_view, 3, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(QLabel("Loss smoothing:"))
+        top.addWidget(self.smoothing)
+        body = QHBoxLayout()
+        body.addLayout(self.plots, 3)
+        body.addLayout(grids, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.banner)
+        lay.addLayout(body, 1)
+        self.reset()
+
+    def _plot(self, title: str, *, row: int, col: int, y: str = "") -> pg.PlotItem:
+        view = pg.PlotWidget(background="w", title=title)
+        self.plots.addWidget(view, row, col)
+        p = view.getPlotItem()
+        p.showGrid(x=True, y=True, alpha=0.2)
+        p.setLabel("bottom", "epoch")
+        if y:
+            p.setLabel("left", y)
+        p.addLegend(offset=(-5, 5))
+        return p
+
+    def _build_plots(self) -> None:
+        pen = lambda key, **kw: pg.mkPen(PENS[key], **kw)  # noqa: E731
+        faint = lambda key: pg.mkPen((*PENS[key], 70))  # noqa: E731
+        self.p_loss = self._plot("Losses", row=0, col=0)
+        self.c_loss_d_raw = self.p_loss.plot(pen=faint("d"))
+        self.c_loss_g_raw = self.p_loss.plot(pen=faint("g"))
+        self.c_loss_d = self.p_loss.plot(pen=pen("d", width=2), name="D loss")
+        self.c_loss_g = self.p_loss.plot(pen=pen("g", width=2), name="G loss")
+        self.p_dout = self._plot("Discriminator outputs", row=0, col=1)
+        self.p_dout.setYRange(0, 1)
+        self.p_dout.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PENS["floor"], style=pg.QtCore.Qt.PenStyle.DashLine),
+                                            label="0.5", labelOpts={"position": 0.05, "color": PENS["floor"]}))
+        self.c_dx = self.p_dout.plot(pen=pen("x", width=2), name="D(x)")
+        self.c_dgz = self.p_dout.plot(pen=pen("z", width=2), name="D(G(z))")
+        self.p_fid = self._plot("FID", row=1, col=0)
+        self.c_fid = self.p_fid.plot(pen=pen("d", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["d"], name="FID")
+        self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(PENS["floor"], width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                                          label="real-vs-real floor", labelOpts={"position": 0.2, "color": PENS["floor"]})
+        self.p_kid = self._plot("KID", row=1, col=1)
+        self.c_kid = self.p_kid.plot(pen=pen("g", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["g"], name="KID")
+        self.p_lr = self._plot("Learning rates", row=2, col=0)
+        self.c_lr_g = self.p_lr.plot(pen=pen("g", width=2), name="lr G")
+        self.c_lr_d = self.p_lr.plot(pen=pen("d", width=2), name="lr D")
+        self.p_speed = self._plot("Speed", row=2, col=1, y="images/s")
+        self.c_speed = self.p_speed.plot(pen=pen("x", width=2), symbol="o", symbolSize=5, symbolBrush=PENS["x"])
+
+    # -- data --------------------------------------------------------------------------
+    def reset(self, title: str = "") -> None:
+        """Forget every point (a new run)."""
+        self.steps: dict[str, list[float]] = {k: [] for k in ("epoch", "loss_d", "loss_g", "d_x", "d_g_z1")}
+        self.rows: list[dict] = []
+        self.epochs_total: int | None = None
+        self.title = title
+        self.warnings: list[str] = []
+        self.banner.hide()
+        self.sample_view.set_image(None)
+        self.sample_caption.setText("Fixed-noise samples")
+        if self.floor_line.scene() is not None:
+            self.p_fid.removeItem(self.floor_line)
+        self._refresh()
+
+    def add_events(self, events: list[dict]) -> None:
+        """Take the job's new events (start, step, epoch, warning, ...)."""
+        for e in events:
+            kind = e.get("kind")
+            if kind == "start":
+                self.epochs_total = int(e["epochs"])
+            elif kind == "step":
+                for k in self.steps:
+                    self.steps[k].append(float(e.get(k, np.nan)))
+                if not all(math.isfinite(float(e.get(k, 0.0))) for k in ("loss_d", "loss_g")):
+                    self.warn("NaN/inf loss at step {}: training is diverging".format(e.get("step")), error=True)
+            elif kind == "epoch":
+                self.rows.append(e)
+            elif kind == "warning":
+                self.warn(str(e.get("text", "")), error=bool(e.get("nan")))
+            if kind in ("step", "epoch"):
+                self._dirty.add(kind)
+        if self._dirty and not self._timer.isActive():
+            self._timer.start(self.REDRAW_MS)
+
+    def flush(self) -> None:
+        """Redraw everything now (end of a run)."""
+        self._timer.stop()
+        self._refresh()
+
+    def _redraw_some(self) -> None:
+        group = "step" if "step" in self._dirty else "epoch"
+        self._dirty.discard(group)
+        if group == "step":
+            self._refresh_steps()
+        else:
+            self._refresh_epochs()
+        if self._dirty:
+            self._timer.start(self.REDRAW_MS // 2)
+
+    def load_rows(self, rows: list[dict], *, epochs_total: int | None = None, title: str = "") -> None:
+        """Show a past run from its metrics.csv rows (epoch means; no step curves)."""
+        self.reset(title)
+        self.epochs_total = epochs_total
+        self.rows = [dict(r) for r in rows]
+        for r in self.rows:
+            if r.get("collapse"):
+                self.warn(f"epoch {int(r['epoch'])}: discriminator collapse (mean D(G(z)) stayed near 0)")
+        self._refresh()
+
+    def warn(self, text: str, *, error: bool = False) -> None:
+        """Show a prominent banner (red for NaN/divergence, amber for collapse)."""
+        if text in self.warnings:
+            return
+        self.warnings.append(text)
+        self.banner.setText("⚠ " + "\n⚠ ".join(self.warnings[-3:]))
+        self.banner.setStyleSheet(BANNER["error" if error or "NaN" in text else "warning"])
+        self.banner.show()
+
+    def set_grid(self, grid: np.ndarray, epoch: int) -> None:
+        self.sample_view.set_image(grid)
+        self.sample_caption.setText(f"Fixed-noise samples, epoch {epoch}")
+
+    def set_real_grid(self, grid: np.ndarray) -> None:
+        self.real_view.set_image(grid)
+
+    # -- drawing -----------------------------------------------------------------------
+    def _col(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        pts = [(r["epoch"], r[key]) for r in self.rows if key in r and r[key] == r[key]]
+        if not pts:
+            return np.zeros(0), np.zeros(0)
+        x, y = np.array(pts, float).T
+        return x, y
+
+    def _refresh(self) -> None:
+        self._dirty.clear()
+        self._refresh_steps()
+        self._refresh_epochs()
+
+    def _refresh_steps(self) -> None:
+        w = self.smoothing.value()
+        if self.steps["epoch"]:  # live: per logged step
+            x = np.array(self.steps["epoch"])
+            d, g = np.array(self.steps["loss_d"]), np.array(self.steps["loss_g"])
+            dx, dgz = np.array(self.steps["d_x"]), np.array(self.steps["d_g_z1"])
+        else:  # a past run: epoch means
+            x, d = self._col("loss_d")
+            g, dx, dgz = (self._col(k)[1] for k in ("loss_g", "d_x", "d_g_z1"))
+            if not (len(g) == len(dx) == len(dgz) == len(x)):
+                g = dx = dgz = np.zeros(0)
+                x = d = np.zeros(0)
+        self.c_loss_d_raw.setData(x, d)
+        self.c_loss_g_raw.setData(x, g)
+        self.c_loss_d.setData(x, smooth(d, w))
+        self.c_loss_g.setData(x, smooth(g, w))
+        self.c_dx.setData(x, dx)
+        self.c_dgz.setData(x, dgz)
+        self.header.setText(self.status_text())
+
+    def _refresh_epochs(self) -> None:
+        self._refresh_fid()
+        self.c_lr_g.setData(*self._col("lr_g"))
+        self.c_lr_d.setData(*self._col("lr_d"))
+        self.c_speed.setData(*self._col("images_per_s"))
+        self.header.setText(self.status_text())
+
+    def _refresh_fid(self) -> None:
+        key = next((k for k in FID_LABELS if any(k in r for r in self.rows)), None)
+        self.c_fid.setData(*(self._col(key) if key else (np.zeros(0), np.zeros(0))))
+        kid_key = key.replace("fid", "kid") if key else "kid"
+        self.c_kid.setData(*self._col(kid_key))
+        title = FID_LABELS.get(key, "FID (off: choose a backbone to compute it)")
+        if title != self._fid_title:
+            self._fid_title = title
+            self.p_fid.setTitle(title)
+        floors = [r[f"{key}_floor"] for r in self.rows if key and f"{key}_floor" in r]
+        if floors:
+            self.floor_line.setValue(floors[-1])
+            if self.floor_line.scene() is None:
+                self.p_fid.addItem(self.floor_line)
+
+    def status_text(self) -> str:
+        """'epoch 3/10 · 1234 images/s · ETA 0:01:02' for the header."""
+        parts = [self.title] if self.title else []
+        epoch = int(self.rows[-1]["epoch"]) if self.rows else 0
+        parts.append(f"epoch {epoch}/{self.epochs_total or '?'}")
+        if self.rows and "images_per_s" in self.rows[-1]:
+            parts.append(f"{self.rows[-1]['images_per_s']:,.0f} images/s")
+            recent = [r.get("seconds", np.nan) for r in self.rows[-5:]]
+            if self.epochs_total:
+                parts.append("ETA " + _fmt_eta(float(np.nanmean(recent)) * (self.epochs_total - epoch)))
+        return " · ".join(parts)
