@@ -140,8 +140,19 @@ def test_fit_view_shows_reduced_copy_and_one_to_one_full_resolution(qtbot, viewe
     viewer.canvas.one_to_one()
     qtbot.wait(50)
     assert viewer.canvas.level == "full"
-    assert viewer.canvas.image_item.image.shape == (4096, 3328)
     assert viewer.canvas.image_pixels_per_screen_pixel() == pytest.approx(1.0, rel=0.05)
+    # Full resolution (one array pixel per image pixel) over at least the visible part.
+    r0, r1, c0, c1 = viewer.canvas._crop
+    shown = viewer.canvas.image_item
+    assert shown.image.shape == (r1 - r0, c1 - c0)
+    np.testing.assert_array_equal(shown.image, img[r0:r1, c0:c1])
+    v = viewer.canvas.view.viewRect()
+    assert r0 <= max(v.top(), 0) and c0 <= max(v.left(), 0) and r1 >= min(v.bottom(), 4096) and c1 >= min(v.right(), 3328)
+    # Panning far away brings a new full-resolution part.
+    viewer.canvas.view.translateBy(x=1500, y=1500)
+    qtbot.wait(50)
+    r0b, _, c0b, _ = viewer.canvas._crop
+    assert (r0b, c0b) != (r0, c0) and viewer.canvas.level == "full"
 
 
 def test_pixel_readout_gives_value_and_millimetres(qtbot, viewer):

@@ -85,6 +85,7 @@ class ImageCanvas(pg.GraphicsView):
         self.inverted = False
         self.max_pool = True
         self.level = "none"  # which copy is shown: 'fit' or 'full'
+        self._crop: tuple[int, int, int, int] | None = None  # full-resolution part shown
         self.view.windowDrag.connect(self._on_window_drag)
         self.view.sigRangeChanged.connect(self._choose_level)
         self.scene().sigMouseMoved.connect(self._on_mouse)
@@ -108,11 +109,36 @@ class ImageCanvas(pg.GraphicsView):
         return self.display.fit_max if self.max_pool else self.display.fit_mean
 
     def _show_level(self, level: str) -> None:
-        arr = self.display.full if level == "full" else self._fit_array()
-        self.image_item.setImage(arr, autoLevels=False, levels=self._levels(), lut=self._lut())
         rows, cols = self.display.shape
-        self.image_item.setRect(QRectF(0, 0, cols, rows))
+        if level == "full":
+            # Full resolution, but only the visible part plus a margin: a
+            # window/level drag then re-maps ~2 M pixels, not 13 M.
+            r0, r1, c0, c1 = self._crop = self._visible_crop()
+            arr, rect = self.display.full[r0:r1, c0:c1], QRectF(c0, r0, c1 - c0, r1 - r0)
+        else:
+            self._crop = None
+            arr, rect = self._fit_array(), QRectF(0, 0, cols, rows)
+        self.image_item.setImage(arr, autoLevels=False, levels=self._levels(), lut=self._lut())
+        self.image_item.setRect(rect)
         self.level = level
+
+    def _visible_crop(self, margin: float = 0.25) -> tuple[int, int, int, int]:
+        """(r0, r1, c0, c1): the visible image part grown by ``margin`` of its size per side."""
+        rows, cols = self.display.shape
+        v = self.view.viewRect()
+        dr, dc = v.height() * margin, v.width() * margin
+        r0, r1 = max(0, int(v.top() - dr)), min(rows, int(np.ceil(v.bottom() + dr)))
+        c0, c1 = max(0, int(v.left() - dc)), min(cols, int(np.ceil(v.right() + dc)))
+        return (r0, max(r1, r0 + 1), c0, max(c1, c0 + 1))
+
+    def _crop_covers_view(self) -> bool:
+        if self._crop is None:
+            return False
+        r0, r1, c0, c1 = self._crop
+        rows, cols = self.display.shape
+        v = self.view.viewRect()
+        return (v.top() >= r0 or r0 == 0) and (v.bottom() <= r1 or r1 == rows) and \
+            (v.left() >= c0 or c0 == 0) and (v.right() <= c1 or c1 == cols)
 
     def set_max_pool(self, on: bool) -> None:
         """Use the block-max (True) or block-mean fit copy."""
@@ -169,10 +195,10 @@ class ImageCanvas(pg.GraphicsView):
 
     def _choose_level(self, *_) -> None:
         if self.display is None or self.display.factor == 1:
-            return
+            return  # small images: the fit copy is the full image
         # Reduced copy only while it is not magnified on screen.
         want = "fit" if self.image_pixels_per_screen_pixel() >= self.display.factor * 0.75 else "full"
-        if want != self.level:
+        if want != self.level or (want == "full" and not self._crop_covers_view()):
             self._show_level(want)
 
     # -- readout ---------------------------------------------------------------
