@@ -137,3 +137,38 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
     per_reader = sheets["per_reader"].set_index("reader")
     assert {"R1", "R2"} <= set(per_reader.index)
     assert per_reader.loc["R1", "correct"] == per_reader.loc["R1", "n"] == 6  # the perfect reader
+
+
+def test_self_test_command_opens_the_main_window_and_sees_an_image(capsys):
+    pytest.importorskip("PySide6")
+    assert main(["self-test", "--size", "256", "208"]) == 0
+    assert "self-test passed" in capsys.readouterr().out
+
+
+def test_self_test_calls_a_uniform_grab_blank_and_a_mammogram_not(qapp):
+    from PySide6.QtGui import QColor, QImage
+
+    from mammostudio.cli.cmd_selftest import _image_stats
+
+    blank = QImage(200, 100, QImage.Format.Format_RGB32)
+    blank.fill(QColor(40, 40, 40))
+    assert _image_stats(blank) == (0.0, 1)
+    ramp = QImage(256, 10, QImage.Format.Format_RGB32)
+    for col in range(256):
+        for row in range(10):
+            ramp.setPixelColor(col, row, QColor(col, col, col))
+    std, levels = _image_stats(ramp)
+    assert levels == 256 and std == pytest.approx(np.arange(256).std(), rel=1e-3)
+
+
+def test_bundle_entry_point_maps_the_self_test_flag():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bundle_entry", Path(__file__).resolve().parents[1] / "packaging" / "entry.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)  # defines _argv only; main runs under __main__
+    assert entry._argv(["--self-test", "--keep"]) == ["self-test", "--keep"]
+    assert entry._argv(["scan", "x"]) == ["scan", "x"]
+    assert entry._argv([]) == []

@@ -124,10 +124,15 @@ def _run(args) -> int:
     if "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     work = Path(tempfile.mkdtemp(prefix="mammostudio-selftest-"))
-    os.environ["MAMMOSTUDIO_CONFIG_DIR"] = str(work)
+    saved_config = os.environ.get("MAMMOSTUDIO_CONFIG_DIR")
+    os.environ["MAMMOSTUDIO_CONFIG_DIR"] = str(work)  # nothing of the user's settings is read or written
     try:
         problems = self_test(work, size=tuple(args.size), timeout_s=args.timeout, screenshot=args.screenshot)
     finally:
+        if saved_config is None:
+            os.environ.pop("MAMMOSTUDIO_CONFIG_DIR", None)
+        else:
+            os.environ["MAMMOSTUDIO_CONFIG_DIR"] = saved_config
         if args.keep:
             print(f"self-test: kept {work}")
         else:
