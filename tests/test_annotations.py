@@ -90,3 +90,13 @@ def test_export_reads_back_with_the_workbook_reader(mias_copy, tmp_path):
     assert len(boxed) == cat.n_lesions - 1  # the wrong box is left out
     text = out.read_text()
     assert "B5" in text and "mdb005" in text
+
+
+def test_read_only_dataset_gets_its_sidecar_in_the_user_data_folder(tmp_path):
+    pytest.importorskip("PySide6")
+    from mammostudio.gui.state import choose_sidecar
+
+    assert choose_sidecar(tmp_path, writable=True) == tmp_path / "mammostudio-annotations.json"
+    elsewhere = choose_sidecar(tmp_path, writable=False)
+    assert elsewhere.parent.name == "annotations" and elsewhere.name.startswith(tmp_path.name)
+    assert choose_sidecar(tmp_path / "other", writable=False) != elsewhere

@@ -49,9 +49,13 @@ class AnnotationPanel(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addLayout(row)
-        layout.addWidget(QLabel("History (saved to the sidecar file):"))
+        self.history_label = QLabel("History (saved to the sidecar file):")
+        self.history_label.setWordWrap(True)
+        layout.addWidget(self.history_label)
         layout.addWidget(QUndoView(state.undo), 1)
         boxes.selectionChanged.connect(self.show_box)
+        state.catalogChanged.connect(lambda: self.history_label.setText(
+            f"History, saved to {state.annotations.path}:" if state.annotations else "History:"))
         state.lesionsChanged.connect(lambda _id: self.show_box(self.uid))
         self.show_box("")
 

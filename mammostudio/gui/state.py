@@ -15,9 +15,26 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from ..core.annotations import Annotations, sidecar_path
 from ..core.catalog import Catalog
 
-__all__ = ["AppState", "BoxEdit"]
+__all__ = ["AppState", "BoxEdit", "choose_sidecar"]
 
 BOX_FIELDS = ("row_min", "col_min", "row_max", "col_max", "lesion_type", "status", "wrong")
+
+
+def choose_sidecar(root: Path, *, writable: bool | None = None) -> Path:
+    """The sidecar next to the dataset, or - when that folder is read-only (a shared
+    archive) - one in the user data folder named after the dataset's path."""
+    import hashlib
+    import os
+
+    if writable is None:
+        writable = os.access(root, os.W_OK)
+    if writable:
+        return sidecar_path(root)
+    import platformdirs
+
+    tag = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:10]
+    folder = Path(platformdirs.user_data_dir("mammostudio", appauthor=False)) / "annotations"
+    return folder / f"{Path(root).name}-{tag}.json"
 
 
 class AppState(QObject):
@@ -63,7 +80,7 @@ class AppState(QObject):
     def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None) -> None:
         """Show ``catalog``, with the edits of its sidecar applied."""
         self.raw = catalog
-        self.annotations = Annotations.load(sidecar or sidecar_path(catalog.root))
+        self.annotations = Annotations.load(sidecar or choose_sidecar(catalog.root))
         self.undo.clear()
         self._reapply()
         self.kept_ids = set(self.catalog.images["image_id"])
