@@ -191,3 +191,15 @@ def test_gallery_of_150000_patches_scrolls_without_loading_them(qtbot, tmp_path)
     print(f"150k gallery: model + first paint (GUI thread) {took * 1000:.0f} ms, one scroll + repaint {per_scroll * 1000:.1f} ms")
     assert per_scroll < 0.05
     assert len(thumbs._pixmaps) + len(thumbs._pending) <= 3  # only the files on screen were asked for
+
+
+def test_preprocessing_runs_from_prepare_mode(qtbot, prepare_page, tmp_path):
+    pytest.importorskip("mammostudio.core.preprocess")
+    prepare_page.state.set_kept({"mdb001", "mdb005"})
+    prepare_page.start_preprocessing()
+    with qtbot.waitSignal(prepare_page.runner.done, timeout=120000):
+        pass
+    out = tmp_path / "patches" / "preprocessed"
+    names = sorted(p.name for p in out.rglob("*.png"))
+    assert names == ["mdb001.png", "mdb001_gt.png", "mdb001_msk.png", "mdb005.png", "mdb005_gt.png", "mdb005_msk.png"]
+    assert "preprocessing done" in prepare_page.message.text()
