@@ -116,8 +116,6 @@ class MainWindow(QMainWindow):
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
-        self.viewer.displayed.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer)
-                                      if self.browse_tabs.currentWidget() is not self.fourup else None)
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:

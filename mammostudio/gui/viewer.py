@@ -70,7 +70,7 @@ class ViewerWidget(QWidget):
         self.pending_outline: tuple[str, tuple] | None = None
         self.audit_task = PoolTask(self)
         self.audit_task.result.connect(self._on_audit)
-        self.audit_task.error.connect(lambda iid, msg: state.message.emit(f"audit of {iid} failed: {msg}"))
+        self.audit_task.error.connect(self._on_audit_error)  # a method: runs in the GUI thread
         self._build_toolbar()
         self.readout = QLabel(" ")
         layout = QVBoxLayout(self)
@@ -229,6 +229,9 @@ class ViewerWidget(QWidget):
         params, seed = self.state.extract_params, int(self.state.extract_seed)
         submit(self.audit_task, d.image_id,
                lambda: (audit_image(d.full, None, boxes, params, seed=seed, image_id=d.image_id), boxes))
+
+    def _on_audit_error(self, image_id, message: str) -> None:
+        self.state.message.emit(f"audit of {image_id} failed: {message}")
 
     def _on_audit(self, image_id, result) -> None:
         d = self.canvas.display
