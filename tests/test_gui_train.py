@@ -175,3 +175,26 @@ def test_history_opens_compares_generates_and_sends_to_quiz(qtbot, panel, tmp_pa
     assert len(list((tmp_path / "gen").glob("*.png"))) == 5
     panel.history.buttons["Send to quiz"].click()
     assert offered == [str(tmp_path / "gen")] and state.generated_folders == offered
+
+
+def test_main_window_close_during_a_run_asks_and_keeps_the_checkpoint(qtbot, tmp_path, monkeypatch, errors):
+    from mammostudio.gui.mainwindow import MainWindow
+
+    make_app()
+    monkeypatch.setenv("MAMMOSTUDIO_WORKSPACE", str(tmp_path / "ws"))
+    window = MainWindow(settings_path=tmp_path / "settings.ini")
+    qtbot.addWidget(window)
+    window.show()
+    window.set_mode("Train")
+    panel = window.pages["Train"]
+    qtbot.waitUntil(lambda: panel.ready, timeout=90000)
+    panel.setup.patches.setText(str(make_patch_folder(tmp_path / "patches")))
+    _configure(panel, "gan", "w1", epochs=500)
+    panel.start()
+    qtbot.waitUntil(lambda: len(panel.gan_monitor.rows) >= 1, timeout=60000)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert window.close() is False and window.isVisible() and panel.running
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert window.close() is True and not panel.session.runner._thread.isRunning()
+    assert (tmp_path / "ws" / "w1" / "checkpoints" / "last.pt").is_file()
+    assert '"stopped"' in (tmp_path / "ws" / "w1" / "status.json").read_text()

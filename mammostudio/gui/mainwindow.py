@@ -19,6 +19,7 @@ from .navigation import neighbour_image, neighbour_study
 from .pages import LaterPage, WelcomePage
 from .prepare import PreparePage
 from .state import AppState
+from .train import TrainPanel
 from .viewer import ViewerWidget
 
 __all__ = ["MainWindow", "settings_file", "MODES"]
@@ -67,8 +68,7 @@ class MainWindow(QMainWindow):
         self.browse_tabs.addTab(self.fourup, "Study (four-up)")
         self.prepare = PreparePage(self.state, self.viewer)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
-                      "Train": LaterPage("Train", "Train the DCGAN on extracted patches, watch losses, samples "
-                                                  "and FID live."),
+                      "Train": TrainPanel(self.state),
                       "Quiz": _quiz_page()}
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
+        self.pages["Train"].message.connect(self.show_message)
+        self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
+            f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -276,6 +279,9 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def closeEvent(self, event) -> None:  # noqa: D102 - Qt API
+        if not self.pages["Train"].confirm_close():  # a live training: ask, stop it, keep its checkpoint
+            event.ignore()
+            return
         for runner in (self.runner, self.prepare.runner):
             if runner is not None and runner.running:
                 runner.wait()

@@ -5,7 +5,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 __all__ = ["ClassifierMonitor"]
 
@@ -27,10 +28,13 @@ class ClassifierMonitor(QWidget):
             p.setLabel("bottom", "epoch")
             p.showGrid(x=True, y=True, alpha=0.2)
         self.p_val.setYRange(0, 1)
-        self.p_val.addLegend(offset=(-5, 5))
-        self.c_loss = self.p_loss.plot(pen=pg.mkPen((31, 119, 180), width=2), symbol="o", symbolSize=5)
-        self.c_f1 = self.p_val.plot(pen=pg.mkPen((214, 39, 40), width=2), symbol="o", symbolSize=5, name="F1 (lesion)")
-        self.c_auc = self.p_val.plot(pen=pg.mkPen((44, 160, 44), width=2), symbol="t", symbolSize=6, name="AUC")
+        self.p_val.addLegend(offset=(-5, -5), labelTextColor=(40, 40, 40))
+        self.c_loss = self.p_loss.plot(pen=pg.mkPen((31, 119, 180), width=2), symbol="o", symbolSize=5,
+                                      symbolBrush=(31, 119, 180))
+        self.c_f1 = self.p_val.plot(pen=pg.mkPen((214, 39, 40), width=2), symbol="o", symbolSize=6,
+                                   symbolBrush=(214, 39, 40), name="F1 (lesion)")
+        self.c_auc = self.p_val.plot(pen=pg.mkPen((44, 160, 44), width=2), symbol="t", symbolSize=7,
+                                    symbolBrush=(44, 160, 44), name="AUC")
         self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((120, 120, 120), width=2, style=Qt.PenStyle.DashLine),
                                          label="best", labelOpts={"position": 0.1, "color": (80, 80, 80)})
         self.p_roc.setLabel("bottom", "false positive rate")
@@ -45,6 +49,7 @@ class ClassifierMonitor(QWidget):
         self.confusion.setVerticalHeaderLabels(["tissue", "lesion"])
         self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.confusion.setMaximumHeight(110)
+        self.confusion.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.test_label = QLabel("Test set: scored when training ends.")
         self.test_label.setWordWrap(True)
         side = QVBoxLayout()

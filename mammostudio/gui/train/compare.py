@@ -44,7 +44,7 @@ class CompareDialog(QDialog):
             p = self.plots.addPlot(row=i // 2, col=i % 2, title=title)
             p.setLabel("bottom", "epoch")
             p.showGrid(x=True, y=True, alpha=0.2)
-            p.addLegend(offset=(-5, 5))
+            p.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
             self.items[title] = [p.plot(*curves[title], pen=pg.mkPen(colour, width=2), name=run["name"])
                                  for run, curves, colour in ((a, ca, COLOURS[0]), (b, cb, COLOURS[1]))
                                  if title in curves]

@@ -100,7 +100,7 @@ class GANMonitor(QWidget):
         p.setLabel("bottom", "epoch")
         if y:
             p.setLabel("left", y)
-        p.addLegend(offset=(-5, 5))
+        p.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
         return p
 
     def _build_plots(self) -> None:
@@ -118,11 +118,13 @@ class GANMonitor(QWidget):
         self.c_dx = self.p_dout.plot(pen=pen("x", width=2), name="D(x)")
         self.c_dgz = self.p_dout.plot(pen=pen("z", width=2), name="D(G(z))")
         self.p_fid = self._plot("FID", row=1, col=0)
-        self.c_fid = self.p_fid.plot(pen=pen("d", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["d"], name="FID")
+        self.c_fid = self.p_fid.plot(pen=pen("d", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["d"],
+                                  name="generated vs real")
         self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(PENS["floor"], width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                                           label="real-vs-real floor", labelOpts={"position": 0.2, "color": PENS["floor"]})
         self.p_kid = self._plot("KID", row=1, col=1)
-        self.c_kid = self.p_kid.plot(pen=pen("g", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["g"], name="KID")
+        self.c_kid = self.p_kid.plot(pen=pen("g", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["g"],
+                                  name="generated vs real")
         self.p_lr = self._plot("Learning rates", row=2, col=0)
         self.c_lr_g = self.p_lr.plot(pen=pen("g", width=2), name="lr G")
         self.c_lr_d = self.p_lr.plot(pen=pen("d", width=2), name="lr D")

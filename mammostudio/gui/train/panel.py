@@ -81,11 +81,17 @@ class TrainPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.monitors, "Monitor")
         self.tabs.addTab(self.history, "Run history")
+        from ..evaluate import EvaluatePanel  # here: evaluate reuses train's session and image widgets
+
+        self.evaluate = EvaluatePanel()
+        self.tabs.addTab(self.evaluate, "Evaluate")
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
         split.setSizes([360, 1000])
         QVBoxLayout(self).addWidget(split)
+        # explicit: the mode stack must not force the main window wider than its other modes need
+        self.setMinimumSize(480, 360)
         self.setup.kindChanged.connect(self._show_monitor)
         self.history.openRequested.connect(self.show_run)
         self.history.resumeRequested.connect(self.resume_run)
@@ -110,6 +116,7 @@ class TrainPanel(QWidget):
 
     def _loaded(self, presets: dict) -> None:
         self.setup.set_presets(presets)
+        self.evaluate.set_presets(presets)
         self.ready = True
         self.history.set_workspace(self.setup.workspace.text())
         self._say("Choose a patch dataset and a preset, then Start.")
@@ -201,14 +208,18 @@ class TrainPanel(QWidget):
 
     def confirm_close(self) -> bool:
         """Ask before closing during a run; stop it and wait. False = keep the window open."""
-        if not self.running:
+        if self.loader is not None and self.loader.running:
+            self.loader.wait(60000)  # an import cannot be interrupted; let it finish
+        if not (self.running or self.evaluate.running):
             return True
         answer = QMessageBox.question(self, "Training is running",
                                       "A training is running. Stop it and close? Its last checkpoint is kept "
                                       "and it can be resumed from the run history.")
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self.session.stop_and_wait()
+        if self.running:
+            self.session.stop_and_wait()
+        self.evaluate.stop_and_wait()
         return True
 
     # -- past runs -------------------------------------------------------------------------
