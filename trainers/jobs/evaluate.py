@@ -1,7 +1,6 @@
 """Evaluation and utility jobs for the GUI and the CLI: FID/KID/PRDC, t-SNE, generation, devices."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np

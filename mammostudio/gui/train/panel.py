@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSizePolicy, QSplitter, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QSizePolicy, QSplitter,
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from ..jobs import JobRunner, classifier_job, gan_training_job, trainer_presets
 from .clf_monitor import ClassifierMonitor
@@ -94,7 +94,7 @@ class TrainPanel(QWidget):
         self.setMinimumSize(480, 360)
         self.setup.kindChanged.connect(self._show_monitor)
         self.history.openRequested.connect(self.show_run)
-        self.history.resumeRequested.connect(self.resume_run)
+        self.history.resumeRequested.connect(self._resume_from_history)
         self.history.sendToQuiz.connect(self.send_to_quiz)
         self.history.message.connect(self._say)
         self.history.failed.connect(lambda msg: self._error("Generation failed", msg))
@@ -157,6 +157,16 @@ class TrainPanel(QWidget):
             changes["epochs"] = int(epochs)
         return self._run(lambda control: gan_training_job(None, run_dir, resume=True, changes=changes,
                                                           control=control), "gan", f"{Path(run_dir).name} (resumed)")
+
+    def _resume_from_history(self, run_dir: str) -> None:
+        run = next((r for r in self.history.model.runs if r["path"] == run_dir), {})
+        epochs = None
+        if run.get("status") == "finished":  # nothing left to do: offer to extend it
+            epochs, ok = QInputDialog.getInt(self, "Extend the run", "Train until epoch:",
+                                             int(run["epochs"]) + 10, int(run["epochs"]) + 1, 10**7)
+            if not ok:
+                return
+        self.resume_run(run_dir, epochs=epochs)
 
     def _run(self, make_job, kind: str, title: str) -> RunSession:
         self.setup.set_kind(kind)
