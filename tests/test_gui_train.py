@@ -204,3 +204,25 @@ def test_main_window_close_during_a_run_asks_and_keeps_the_checkpoint(qtbot, tmp
     assert window.close() is True and not panel.session.runner._thread.isRunning()
     assert (tmp_path / "ws" / "w1" / "checkpoints" / "last.pt").is_file()
     assert '"stopped"' in (tmp_path / "ws" / "w1" / "status.json").read_text()
+
+
+def test_monitor_warns_prominently_on_nan_and_collapse_and_smooths_losses(qtbot):
+    from mammostudio.gui.train.gan_monitor import GANMonitor, smooth
+
+    make_app()
+    mon = GANMonitor()
+    qtbot.addWidget(mon)
+    steps = [{"kind": "step", "step": i, "epoch": i / 4, "loss_d": 1.0 + (i % 2), "loss_g": 1.0, "d_x": 0.6,
+              "d_g_z1": 0.4} for i in range(1, 9)]
+    mon.add_events([{"kind": "start", "epochs": 10}, *steps])
+    mon.smoothing.setValue(0.0)
+    np_raw = mon.c_loss_d.getData()[1]
+    mon.smoothing.setValue(0.9)
+    smoothed = mon.c_loss_d.getData()[1]
+    assert list(np_raw) == [2.0, 1.0] * 4 and smoothed.std() < np_raw.std()
+    assert smoothed == pytest.approx(smooth(np_raw, 0.9))
+    assert mon.banner.isHidden()
+    mon.add_events([{"kind": "warning", "epoch": 3, "text": "epoch 3: discriminator collapse?"}])
+    assert not mon.banner.isHidden() and "collapse" in mon.banner.text() and "#ff8f00" in mon.banner.styleSheet()
+    mon.add_events([{**steps[0], "step": 9, "loss_d": float("nan")}])
+    assert "NaN" in mon.banner.text() and "#b00020" in mon.banner.styleSheet()
