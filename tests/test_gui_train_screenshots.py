@@ -21,6 +21,8 @@ from mammostudio.gui.jobs import gan_training_job  # noqa: E402
 from mammostudio.gui.train import TrainPanel  # noqa: E402
 from test_trainer_jobs import make_patch_folder  # noqa: E402
 
+pytestmark = pytest.mark.slow  # three short trainings at 32 px: ~20-40 s on the shared 2-core machine
+
 OUT = Path(__file__).resolve().parents[1] / "resources" / "screenshots"
 
 
