@@ -67,6 +67,13 @@ def test_fid_command_names_a_missing_folder(folders, tmp_path, capsys):
     assert str(tmp_path / "nope") in capsys.readouterr().err
 
 
+def test_fid_command_with_too_few_real_patches_says_so_without_a_traceback(folders, tmp_path, capsys):
+    few = png_folder(tmp_path / "few", np.zeros((2, 16, 16), np.uint8))
+    assert main(["fid", str(few), str(folders[1]), "--backbone", "random"]) == 2
+    err = capsys.readouterr().err
+    assert str(few) in err and "at least 4" in err and "Traceback" not in err
+
+
 def test_tsne_command_writes_table_settings_and_plot(folders, tmp_path, capsys):
     real, fake = folders
     out = tmp_path / "map"

@@ -101,6 +101,9 @@ def _fid(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if args.n is not None and args.n < 4:
         return fail(f"--n must be at least 4, got {args.n}")
+    for label, folder, images in (("REAL", args.real, real), ("FAKE", args.fake, fake)):
+        if len(images) < 4:  # a covariance and a real-vs-real floor need a few images per side
+            return fail(f"{folder}: {len(images)} {label} image(s) found; FID needs at least 4 per side")
     from trainers.common import select_device
 
     try:
