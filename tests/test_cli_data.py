@@ -86,7 +86,7 @@ def test_demo_data_refuses_an_existing_build(demo, capsys):
 
 
 def test_demo_builds_once_then_shows_the_summary(tmp_path, capsys):
-    args = ["demo", "--data", str(tmp_path / "d"), "--patients", "1", "--size", "128", "104"]
+    args = ["demo", "--no-gui", "--data", str(tmp_path / "d"), "--patients", "1", "--size", "128", "104"]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "images 4" in first and str(tmp_path / "d" / "workbook") in first
