@@ -256,3 +256,14 @@ def test_two_steps_on_cuda_with_bf16_and_channels_last(tmp_path, patches):
     result = trainer.fit()
     assert result["step"] == 2 and math.isfinite(result["final"]["loss_g"])
     assert trainer.sample(3).dtype == np.uint8
+
+
+def test_last_checkpoint_every_n_epochs_and_always_at_the_end(tmp_path, patches):
+    epochs = []
+
+    class Saved(Callback):
+        def on_checkpoint(self, trainer, name, path):
+            epochs.append((name, trainer.epoch))
+
+    GANTrainer(GANConfig.tiny(epochs=5, checkpoint_every=2), patches, tmp_path / "run", [Saved()]).fit()
+    assert epochs == [("last", 2), ("last", 4), ("last", 5)]

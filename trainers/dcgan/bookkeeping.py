@@ -89,7 +89,8 @@ def finish_epoch(t: "GANTrainer") -> dict[str, float]:
         t.callbacks.on_epoch_end(t, t.epoch, metrics)
         t._history.append(dict(metrics))
         t.folder.write_metrics(t._history)
-    t.save_checkpoint("last")
+    if t.epoch % cfg.checkpoint_every == 0 or t.epoch == cfg.epochs:
+        t.save_checkpoint("last")
     return metrics
 
 

@@ -33,7 +33,8 @@ class GANConfig:
     ``real_label_max``]; fake is 0. Augmentation per batch: flips with
     probability 0.5 (``flip_h``, ``flip_v``) and brightness / contrast jitter of
     up to ``jitter`` grey levels (0 = off). Logging: ``sample_every`` epochs a
-    grid of ``sample_count`` images from fixed noise; ``log_every`` steps the
+    grid of ``sample_count`` images from fixed noise; ``checkpoint_every``
+    epochs ``checkpoints/last.pt`` (and at the end); ``log_every`` steps the
     step hooks; a collapse warning when mean D(G(z)) stays below
     ``collapse_threshold`` for ``collapse_epochs`` epochs. Speed: ``device``,
     ``bf16`` autocast (CUDA), ``channels_last``, ``num_threads`` (0 = default).
@@ -63,6 +64,7 @@ class GANConfig:
     drop_last: bool = False
     seed: int = 0
     sample_every: int = 10
+    checkpoint_every: int = 1
     sample_count: int = 64
     log_every: int = 10
     collapse_threshold: float = 0.01
@@ -77,7 +79,7 @@ class GANConfig:
         if self.image_size not in SUPPORTED_SIZES:
             raise ValueError(f"image_size: expected one of {SUPPORTED_SIZES}, got {self.image_size}")
         for name in ("nz", "ngf", "ndf", "epochs", "batch_size", "decay_every_g", "decay_every_d",
-                     "sample_every", "sample_count", "log_every", "collapse_epochs"):
+                     "sample_every", "checkpoint_every", "sample_count", "log_every", "collapse_epochs"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
         if self.d_first_kernel not in (4, 6) or self.d_kernel not in (4, 6):

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["capture", "restore", "process_rng_state", "resume_trainer", "RESUMABLE_CHANGES"]
 
 # Settings a resume may change: they do not alter the maths of the next step.
-RESUMABLE_CHANGES = {"epochs", "device", "num_threads", "log_every", "sample_every", "tensorboard",
+RESUMABLE_CHANGES = {"epochs", "device", "num_threads", "log_every", "sample_every", "checkpoint_every",
+                     "tensorboard",
                      "collapse_threshold", "collapse_epochs"}
 
 
