@@ -12,6 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ._run import fail
 
 __all__ = ["register"]
@@ -36,6 +38,13 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
                    help="continue the run in folder RUN from its last checkpoint")
+    p.add_argument("--fid", choices=["off", "standard", "authors", "random"], default="off",
+                   help="score the generator every --fid-every epochs and keep the best-FID checkpoint: "
+                        "standard (TF-ported Inception), authors (torchvision's, the paper's scale) or "
+                        "random (labelled 'not FID'); weights come from --fid-weights or the torch hub cache")
+    p.add_argument("--fid-every", type=int, default=10, metavar="E", help="epochs between scores (default 10)")
+    p.add_argument("--fid-n", type=int, default=2000, metavar="N", help="images per side (default 2000, the paper's)")
+    p.add_argument("--fid-weights", type=Path, default=None, metavar="FILE", help="Inception weight file or folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
@@ -118,14 +127,18 @@ def _train(args: argparse.Namespace) -> int:
         if args.resume is not None:
             changes = {k: v for k, v in (("epochs", args.epochs), ("device", args.device),
                                          ("num_threads", args.threads)) if v is not None}
-            trainer = GANTrainer.resume(args.resume, [progress.hooks], dist=info, **changes)
+            hooks = [progress.hooks] + _fid_callbacks(args, lambda: np.load(Path(args.resume) / "patches.npy"))
+            trainer = GANTrainer.resume(args.resume, hooks, dist=info, **changes)
         else:
             patches = _load(args.patches, config.image_size)
             if isinstance(patches, int):
                 return patches
-            trainer = GANTrainer(config, patches, args.out, [progress.hooks], dist=info)
+            hooks = [progress.hooks] + _fid_callbacks(args, lambda: patches, cache_dir=args.patches)
+            trainer = GANTrainer(config, patches, args.out, hooks, dist=info)
         result = trainer.fit(stop)
     except (CheckpointError, DivergenceError, ValueError) as exc:
+        return fail(str(exc))
+    except FileNotFoundError as exc:  # e.g. the Inception weights for --fid: the message says where
         return fail(str(exc))
     except OSError as exc:
         return fail(f"{getattr(exc, 'filename', None) or 'run folder'}: cannot write ({exc.strerror or exc})")
@@ -144,6 +157,20 @@ def _train(args: argparse.Namespace) -> int:
             print(f"warning: {w}", file=sys.stderr)
         print(result["run_dir"])
     return 0
+
+
+def _fid_callbacks(args: argparse.Namespace, real, *, cache_dir=None) -> list:
+    """The FID/KID callback asked for with ``--fid`` (none when off).
+
+    Raises the metrics package's missing-weights error (a FileNotFoundError
+    naming the file to put where) before any training starts.
+    """
+    if args.fid == "off":
+        return []
+    from trainers.metrics import FIDCallback
+
+    return [FIDCallback(np.asarray(real()), every=args.fid_every, n=args.fid_n, backbone=args.fid,
+                        weights=args.fid_weights, cache_dir=cache_dir)]
 
 
 def _load(folder: Path, size: int):
