@@ -74,6 +74,18 @@ def test_modes_are_reachable_and_train_is_honest(qtbot, window):
     assert window.pages["Train"].start_button.text() == "Start"  # issue 8's Train panel, not a placeholder
 
 
+def test_quiz_and_train_hide_the_dataset_docks_and_browse_brings_them_back(qtbot, window):
+    window.set_mode("Browse")
+    shown = {n for n, d in window.docks.items() if not d.isHidden()}
+    assert "Studies" in shown
+    window.set_mode("Quiz")
+    assert all(d.isHidden() for d in window.docks.values())  # a reader sees only the case
+    window.set_mode("Train")
+    assert all(d.isHidden() for d in window.docks.values())
+    window.set_mode("Browse")
+    assert {n for n, d in window.docks.items() if not d.isHidden()} == shown
+
+
 def test_next_and_previous_image_keys_walk_the_browser(qtbot, window, mias_copy):
     _open(qtbot, window, mias_copy)
     ids = window.browser.visible_image_ids()

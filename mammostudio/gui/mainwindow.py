@@ -126,9 +126,25 @@ class MainWindow(QMainWindow):
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
         self.stack.setCurrentWidget(self.pages[mode])
+        self._docks_for(mode)
         if mode in self.mode_actions:
             self.mode_actions[mode].setChecked(True)
         self.mode = mode
+
+    def _docks_for(self, mode: str) -> None:
+        """Train and Quiz use the whole window: the dataset docks step aside, then come back.
+
+        A reader in the Quiz sees nothing but the case (no study tree beside it).
+        """
+        hidden = getattr(self, "_docks_stashed", None)
+        if mode in ("Train", "Quiz") and hidden is None:
+            self._docks_stashed = [n for n, d in self.docks.items() if not d.isHidden()]
+            for dock in self.docks.values():
+                dock.hide()
+        elif mode not in ("Train", "Quiz") and hidden is not None:
+            for name in hidden:
+                self.docks[name].show()
+            self._docks_stashed = None
 
     # -- datasets --------------------------------------------------------------------------
     def choose_dataset(self) -> None:
