@@ -160,3 +160,14 @@ def test_header_json_without_image_tags_falls_back_to_the_dicom(source, tmp_path
     stub.write_text("{}")
     img = open_dataset(root).image("1.2.826.7.0.2")
     assert (img.rows, img.manufacturer, img.laterality, img.view) == (ROWS, "HOLOGIC, Inc.", "R", "CC")
+
+
+def test_malformed_header_json_is_a_warning_and_the_dicom_header_is_used(source, tmp_path):
+    root = tmp_path / "omi"
+    write_omidb_tree(root, source, header_suffix=".dcm.json")
+    bad = root / "data" / "demd100" / "1.2.826.9.0" / "1.2.826.7.0.2.dcm.json"
+    bad.write_text(json.dumps({"00080070": {"Value": ["no vr here"]}, "00280010": 5}))
+    cat = open_dataset(root)
+    img = cat.image("1.2.826.7.0.2")
+    assert (img.rows, img.manufacturer) == (ROWS, "HOLOGIC, Inc.")
+    assert any(str(bad) == p.path and p.severity == "warning" for p in cat.problems)

@@ -208,8 +208,12 @@ def _image_row(client_dir: Path, study_img_dir: Path, study_id: str, series_id: 
     if header_json is not None:
         doc = _load_json(header_json, problems)
         if doc is not None:
-            header = header_from_dicom_json(doc)
-            if header["rows"] is None:  # a stub without the image module: ask the DICOM file
+            try:
+                header = header_from_dicom_json(doc)
+            except ValueError as exc:
+                problems.append(Problem(str(header_json), f"{exc}; reading the DICOM header instead", "warning"))
+                header = None
+            if header is not None and header["rows"] is None:  # a stub without the image module
                 header = None
     try:
         row = header_row(dcm, header)

@@ -7,45 +7,18 @@ OMI-DB reader can fill the catalog without opening the images.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 __all__ = ["header_from_dicom_json", "dicom_json_of"]
 
-_FOR_PRESENTATION_SOPS = {"1.2.840.10008.5.1.4.1.1.1.2", "1.2.840.10008.5.1.4.1.1.1.1"}
-_FOR_PROCESSING_SOPS = {"1.2.840.10008.5.1.4.1.1.1.2.1", "1.2.840.10008.5.1.4.1.1.1.1.1"}
-_VIEW_CODES = {"cranio-caudal": "CC", "medio-lateral oblique": "MLO", "399162004": "CC", "399368009": "MLO"}
-
-
-def _values(doc: dict, tag: str) -> list:
-    elem = doc.get(tag) or doc.get(tag.lower())
-    if not isinstance(elem, dict):
-        return []
-    value = elem.get("Value")
-    return value if isinstance(value, list) else []
-
-
-def _text(doc: dict, tag: str) -> str:
-    vals = _values(doc, tag)
-    if not vals:
-        return ""
-    first = vals[0]
-    if isinstance(first, dict):  # a person name
-        first = first.get("Alphabetic", "")
-    return str(first).strip()
-
-
-def _number(doc: dict, tag: str) -> float | None:
-    vals = _values(doc, tag)
-    try:
-        out = float(vals[0]) if vals else None
-    except (TypeError, ValueError):
-        return None
-    return out if out is not None and math.isfinite(out) else None
-
 
 def header_from_dicom_json(doc: dict) -> dict:
     """The catalog header fields of a DICOM-JSON document.
+
+    The document becomes a pydicom Dataset and goes through
+    :func:`mammostudio.core.dicom.header_of`, the one place that maps DICOM
+    tags to catalog fields, so an OMI-DB header JSON and its DICOM file can
+    never disagree.
 
     Parameters
     ----------
@@ -57,47 +30,23 @@ def header_from_dicom_json(doc: dict) -> dict:
     dict
         The keys of ``read_header`` ('' for missing text, None for missing
         numbers and flags).
+
+    Raises
+    ------
+    ValueError
+        If ``doc`` is not a DICOM-JSON object.
     """
-    laterality = (_text(doc, "00200062") or _text(doc, "00200060")).upper()[:1]
-    view = _text(doc, "00185101").upper()
-    if not view:
-        for item in _values(doc, "00540220"):
-            if isinstance(item, dict):
-                for tag in ("00080104", "00080100"):
-                    code = _text(item, tag)
-                    view = view or _VIEW_CODES.get(code.lower(), _VIEW_CODES.get(code, ""))
-    intent = _text(doc, "00080068").upper()
-    sop_class = _text(doc, "00080016")
-    if intent:
-        for_presentation = intent == "FOR PRESENTATION"
-    elif sop_class in _FOR_PRESENTATION_SOPS | _FOR_PROCESSING_SOPS:
-        for_presentation = sop_class in _FOR_PRESENTATION_SOPS
-    else:
-        for_presentation = None
-    rows, cols = _number(doc, "00280010"), _number(doc, "00280011")
-    spacing = _number(doc, "00280030")
-    if spacing is None:
-        spacing = _number(doc, "00181164")
-    tube = _number(doc, "00189330")
-    if tube is None:
-        tube = _number(doc, "00181151")
-    return {
-        "image_id": _text(doc, "00080018"),
-        "patient_id": _text(doc, "00100020"),
-        "study_id": _text(doc, "0020000D"),
-        "series_id": _text(doc, "0020000E"),
-        "laterality": laterality if laterality in ("L", "R") else "",
-        "view": view,
-        "rows": int(rows) if rows is not None else None,
-        "cols": int(cols) if cols is not None else None,
-        "manufacturer": _text(doc, "00080070"),
-        "model_name": _text(doc, "00081090"),
-        "tube_current_ma": tube,
-        "magnification": _number(doc, "00181114"),
-        "for_presentation": for_presentation,
-        "photometric": _text(doc, "00280004").upper(),
-        "pixel_spacing_mm": spacing,
-    }
+    from pydicom import Dataset
+
+    from ..dicom import header_of
+
+    if not isinstance(doc, dict):
+        raise ValueError(f"a DICOM-JSON header must be an object, got {type(doc).__name__}")
+    try:
+        ds = Dataset.from_json(doc)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ValueError(f"not a DICOM-JSON header ({exc})") from exc
+    return header_of(ds)
 
 
 def dicom_json_of(path: str | Path) -> dict:
