@@ -203,3 +203,19 @@ def test_preprocessing_runs_from_prepare_mode(qtbot, prepare_page, tmp_path):
     names = sorted(p.name for p in out.rglob("*.png"))
     assert names == ["mdb001.png", "mdb001_gt.png", "mdb001_msk.png", "mdb005.png", "mdb005_gt.png", "mdb005_msk.png"]
     assert "preprocessing done" in prepare_page.message.text()
+
+
+def test_small_lesion_crops_get_a_full_size_thumbnail(qtbot, tmp_path):
+    import numpy as np
+
+    from mammostudio.core.images import write_png
+    from mammostudio.gui.thumbnails import ThumbnailCache
+
+    make_app()
+    small = tmp_path / "small.png"
+    write_png(small, np.arange(12 * 20, dtype=np.uint8).reshape(12, 20))
+    thumbs = ThumbnailCache(size=64)
+    assert thumbs.get("s", str(small)) is None  # made on the pool, delivered later
+    qtbot.waitUntil(lambda: thumbs.get("s", str(small)) is not None, timeout=10000)
+    pix = thumbs.get("s", str(small))
+    assert (pix.width(), pix.height()) == (64, 38)  # 20x12 scaled up, aspect kept

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from ..core.images import load_pixels
@@ -65,7 +65,11 @@ class ThumbnailCache(QObject):
     @Slot(object, object)
     def _on_result(self, key, gray) -> None:
         self._pending.discard(key)
-        self._pixmaps[key] = QPixmap.fromImage(to_qimage(gray))
+        pix = QPixmap.fromImage(to_qimage(gray))
+        if max(pix.width(), pix.height()) < self.size:  # small lesion crops fill the tile like the rest
+            pix = pix.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        self._pixmaps[key] = pix
         self.ready.emit(key)
 
     @Slot(object, str)
