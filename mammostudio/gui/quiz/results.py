@@ -25,6 +25,8 @@ def _fmt(value, digits: int = 3) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, float):
+        if abs(value) < 1e-12:  # rounding noise of a sum that is 0 (e.g. the criterion c)
+            value = 0.0
         return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
     return str(value)
 
@@ -85,6 +87,8 @@ class ResultsView(QtWidgets.QWidget):
         p = pg.PlotWidget(title=title)
         p.setBackground("w")
         p.setLabel("bottom", x)
+        for side in ("bottom", "left"):  # category ticks and rates: no "(x0.001)" unit prefixes
+            p.getAxis(side).enableAutoSIPrefix(False)
         p.setLabel("left", y)
         p.setMinimumHeight(180)
         p.showGrid(x=True, y=True, alpha=0.3)
