@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -167,10 +168,16 @@ def _render(plan: dict, cfg: DemoConfig, view_no: int, rng: np.random.Generator)
             specs_now = [LesionSpec(s.kind, shape=s.shape, size_mm=s.size_mm * shrink, margin=s.margin) for s in specs]
             state = rng.bit_generator.state
             return synthesize_mammogram(rng, rows=cfg.rows, cols=cfg.cols, view=view, laterality=lat,
-                                        lesions=specs_now), mine
+                                        lesions=specs_now, patient=_patient_seed(plan)), mine
         except ValueError:
             rng.bit_generator.state = state
-    return synthesize_mammogram(rng, rows=cfg.rows, cols=cfg.cols, view=view, laterality=lat), []
+    return synthesize_mammogram(rng, rows=cfg.rows, cols=cfg.cols, view=view, laterality=lat,
+                                patient=_patient_seed(plan)), []
+
+
+def _patient_seed(plan: dict) -> int:
+    """One seed per patient, so her four views share breast size and density."""
+    return zlib.crc32(plan["patient_id"].encode("utf-8"))
 
 
 def default_demo_dir() -> Path:
