@@ -84,9 +84,9 @@ def test_plan_proportions_for_a_larger_build():
     assert 0.65 <= standard / 60 <= 0.85
     assert sum(bool(p["lesions"]) for p in plans) == 20
     kinds = {les["spec"].kind for p in plans for les in p["lesions"]}
-    assert kinds == {"mass", "calcification", "mass+calcification"}
+    assert kinds == {"mass", "calcification", "mass+calcification", "architectural distortion", "focal asymmetry"}
     shapes = {les["spec"].shape for p in plans for les in p["lesions"]}
-    assert {"round", "oval", "lobulated", "spiculated", "cluster"} <= shapes
+    assert {"round", "oval", "lobulated", "spiculated", "cluster", "distortion", "asymmetry"} <= shapes
 
 
 def test_same_seed_gives_the_same_dataset_and_another_seed_does_not(tmp_path):

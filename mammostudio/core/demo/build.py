@@ -108,7 +108,8 @@ def _plan(cfg: DemoConfig) -> list[dict]:
     deal = [i + 1 for i, c in enumerate(counts) for _ in range(c)][: n - max(1, n // 2)]
     deal = [0] * (n - len(deal)) + deal
     profiles = rng.permutation(deal).tolist()
-    kinds = ["mass", "calcification", "mass", "mass+calcification", "mass", "calcification"]
+    kinds = ["mass", "calcification", "mass", "mass+calcification", "architectural distortion", "mass",
+             "calcification", "focal asymmetry"]
     plans, n_lesion, n_mass = [], int(rng.integers(0, len(kinds))), int(rng.integers(0, len(MASS_SHAPES)))
     for index in range(n):
         prng = np.random.default_rng([cfg.seed, index, 1])
@@ -119,11 +120,13 @@ def _plan(cfg: DemoConfig) -> list[dict]:
             for k in range(1 + int(prng.random() < 0.3)):
                 kind = kinds[n_lesion % len(kinds)]
                 n_lesion += 1
-                shape = "cluster"
-                if kind != "calcification":
+                shape = {"calcification": "cluster", "architectural distortion": "distortion",
+                         "focal asymmetry": "asymmetry"}.get(kind)
+                if shape is None:
                     shape, n_mass = MASS_SHAPES[n_mass % len(MASS_SHAPES)], n_mass + 1
-                size = float(prng.uniform(5, 14) if kind == "calcification" else prng.uniform(8, 24))
-                margin = None if shape in ("cluster", "spiculated") else str(
+                size = float(prng.uniform(5, 14) if kind == "calcification" else
+                             prng.uniform(20, 35) if shape in ("distortion", "asymmetry") else prng.uniform(8, 24))
+                margin = None if shape in ("cluster", "spiculated", "distortion", "asymmetry") else str(
                     prng.choice(["circumscribed", "ill-defined"], p=[0.6, 0.4]))
                 if k == 1 and prng.random() < 0.4:
                     side = "L" if side == "R" else "R"
