@@ -86,6 +86,14 @@ def test_quiz_and_train_hide_the_dataset_docks_and_browse_brings_them_back(qtbot
     assert {n for n, d in window.docks.items() if not d.isHidden()} == shown
 
 
+def test_send_to_quiz_lists_the_generated_folder_in_the_next_study_design(qtbot, window, tmp_path):
+    window.state.offer_generated(str(tmp_path / "gen"))
+    assert window.mode == "Quiz"
+    dialog = window.pages["Quiz"].design_dialog()
+    qtbot.addWidget(dialog)
+    assert [dialog.generated.item(i).text() for i in range(dialog.generated.count())] == [str(tmp_path / "gen")]
+
+
 def test_next_and_previous_image_keys_walk_the_browser(qtbot, window, mias_copy):
     _open(qtbot, window, mias_copy)
     ids = window.browser.visible_image_ids()

@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.pages["Train"].message.connect(self.show_message)
+        if hasattr(self.pages["Quiz"], "offer_generated"):
+            self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 

@@ -25,6 +25,7 @@ class QuizPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.store: QuizStore | None = None
         self.reading: ReadingWidget | None = None
+        self.offered_generated: list[str] = []  # "send to quiz" folders from Train mode
         self.stack = QtWidgets.QStackedWidget(self)
         self.results = ResultsView()
         self.stack.addWidget(self._build_start())
@@ -81,8 +82,19 @@ class QuizPanel(QtWidgets.QWidget):
         self.start_button.setEnabled(self.store is not None)
         self.results_button.setEnabled(self.store is not None)
 
-    def _new_study(self) -> None:
+    def offer_generated(self, folder: str) -> None:
+        """Remember a generated folder; the next New-study dialog starts with it listed."""
+        self.offered_generated = [f for f in self.offered_generated if f != folder] + [str(folder)]
+
+    def design_dialog(self) -> DesignDialog:
+        """A New-study dialog with the folders sent from Train mode already listed."""
         dialog = DesignDialog(self)
+        for folder in self.offered_generated:
+            dialog.generated.addItem(folder)
+        return dialog
+
+    def _new_study(self) -> None:
+        dialog = self.design_dialog()
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
             self.open_study(dialog.study_path)
 
