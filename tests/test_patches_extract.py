@@ -116,6 +116,8 @@ def test_bad_files_small_and_blank_images_are_reported_not_fatal(tmp_path, mias_
     assert "no.pgm" in text
     assert "tiny.png" in text and "smaller than" in text
     assert "blank.png" in text and "background" in text
+    saved = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str)
+    assert len(saved) == len(summary["problems"]) and saved["path"].str.contains("broken.pgm").any()
     index = read_index(tmp_path / "out")
     assert set(index["image_id"]) == {IDS[0]}
     done = pd.read_csv(tmp_path / "out" / "images.csv", dtype=str)

@@ -242,6 +242,10 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
             if completed_ok:
                 raise
     _remove_orphans(out, rows)
+    # The problems of this run, for the GUI's list and for later reading (the
+    # summary alone is lost when a terminal closes).
+    write_text(out / "problems.csv", pd.DataFrame([vars(p) for p in problems],
+                                                   columns=["path", "message", "severity"]).to_csv(index=False))
     kinds = pd.Series([r["kind"] for r in rows], dtype=object)
     low_variety = sum(int(d.get("low_variety") or 0) for d in done)
     short = sum(int(d.get("short") or 0) for d in done)
