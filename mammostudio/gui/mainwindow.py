@@ -16,8 +16,9 @@ from .fourup import FourUpView
 from .jobs import JobRunner, function_job
 from .menus import MODES, build_menus
 from .navigation import neighbour_image, neighbour_study
-from .pages import LaterPage, WelcomePage
+from .pages import WelcomePage
 from .prepare import PreparePage
+from .quiz import QuizPanel
 from .state import AppState
 from .train import TrainPanel
 from .viewer import ViewerWidget
@@ -41,14 +42,6 @@ def _open_catalog(path: str):
     return open_dataset(path)
 
 
-def _quiz_page():
-    try:
-        from .quiz import QuizPanel
-    except ImportError:
-        return LaterPage("Quiz", "Reader studies: radiologists tell real from synthetic patches, timed and scored.")
-    return QuizPanel()
-
-
 class MainWindow(QMainWindow):
     """The mammostudio workstation window."""
 
@@ -69,7 +62,7 @@ class MainWindow(QMainWindow):
         self.prepare = PreparePage(self.state, self.viewer)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
-                      "Quiz": _quiz_page()}
+                      "Quiz": QuizPanel()}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -117,8 +110,7 @@ class MainWindow(QMainWindow):
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.pages["Train"].message.connect(self.show_message)
-        if hasattr(self.pages["Quiz"], "offer_generated"):
-            self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
+        self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 

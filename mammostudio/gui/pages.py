@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["WelcomePage", "LaterPage"]
+__all__ = ["WelcomePage"]
 
 
 class WelcomePage(QWidget):
@@ -65,14 +65,3 @@ class WelcomePage(QWidget):
         self.recent.addItems(paths)
         self.recent.setVisible(bool(paths))
         self.recent_label.setVisible(bool(paths))
-
-
-class LaterPage(QWidget):
-    """An honest placeholder for a mode that a later release fills."""
-
-    def __init__(self, mode: str, what: str, parent=None) -> None:
-        super().__init__(parent)
-        label = QLabel(f"<h2>{mode}</h2><p>{what}</p><p><i>Coming in a later release of mammostudio.</i></p>")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        QVBoxLayout(self).addWidget(label)
