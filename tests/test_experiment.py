@@ -131,3 +131,30 @@ def test_a_folder_with_other_settings_is_refused(patch_folder, tmp_path):
     ExperimentConfig.tiny(seed=1).to_json(out / "config.json")
     with pytest.raises(ValueError, match="other settings"):
         drive(run_experiment(patch_folder, out, ExperimentConfig.tiny(seed=2)))
+
+
+def test_gan_cell_reports_each_epoch_and_a_closed_cell_resumes(patch_folder, tmp_path):
+    from trainers.experiment.cells import run_cell
+
+    from trainers.dcgan import GANConfig
+
+    cfg = ExperimentConfig.tiny(sizes=(4,), folds=2, gan=GANConfig.tiny(epochs=4, sample_every=10))
+    data = load_experiment_data(patch_folder, size=16)
+    split = make_folds(data.pos_patients, data.neg_patients, folds=2, seed=0)[0]
+    cell = Cell("gan", 4, 0)
+    job = run_cell(cell, tmp_path, cfg, data, split)
+    epochs = []
+    for item in job:
+        if "epoch" in item.data:
+            epochs.append(item.data["epoch"])
+        if len(epochs) == 2:
+            break
+    job.close()  # like a GUI cancel: the trainer stops between steps, its checkpoint stays
+    assert epochs == [1, 2]
+    assert not (tmp_path / cell.id / "result.json").exists()
+    assert (tmp_path / cell.id / "run" / "checkpoints" / "last.pt").is_file()
+    progress = []
+    result = drive(run_cell(cell, tmp_path, cfg, data, split), progress.append)
+    later = [p.data["epoch"] for p in progress if "epoch" in p.data]
+    assert later and later[-1] == 4 and later[0] >= 2  # continued, not restarted
+    assert result["n_generated"] == 6 and (tmp_path / cell.id / "generated.npy").is_file()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +22,7 @@ from mammostudio.core.atomic import atomic_path, write_text
 from mammostudio.core.progress import Job, Progress, StopToken
 
 from ..classifier import binary_metrics, predict_scores, train_classifier
-from ..dcgan import GANTrainer
+from ..dcgan import Callback, GANTrainer
 from .config import ExperimentConfig
 from .data import ExperimentData
 from .splits import FoldSplit
@@ -105,22 +107,69 @@ def _generated(root: Path, cell: Cell) -> np.ndarray:
     return np.load(path)
 
 
+class _EpochFeed(Callback):
+    """Hands each finished epoch's losses from the training thread to the cell's job."""
+
+    def __init__(self, feed: queue.Queue) -> None:
+        self.feed = feed
+
+    def on_epoch_end(self, trainer, epoch, metrics):
+        self.feed.put((epoch, trainer.config.epochs, float(metrics.get("loss_d", float("nan"))),
+                       float(metrics.get("loss_g", float("nan")))))
+
+
 def _run_gan(cell: Cell, folder: Path, cfg: ExperimentConfig, data: ExperimentData, split: FoldSplit,
-             stop: StopToken | None) -> dict:
+             stop: StopToken | None) -> Job[dict]:
+    """Train G_k in a helper thread and yield one Progress per epoch (the GUI's grid shows it).
+
+    Closing the job, or ``stop``, asks the trainer to stop between steps; its
+    last checkpoint stays, so a rerun continues the cell where it stopped.
+    """
     pos = data.positives[split.positives(cell.k)]
     gan_cfg = replace(cfg.gan, seed=_cell_seed(cfg, cell))
     run = folder / "run"
+    feed: queue.Queue = queue.Queue()
+    hooks = [_EpochFeed(feed)]
     # A GAN cell interrupted mid-training continues from its last checkpoint.
-    trainer = GANTrainer.resume(run) if (run / "checkpoints" / "last.pt").is_file() \
-        else GANTrainer(gan_cfg, pos, run)
-    summary = trainer.fit(stop)
+    trainer = GANTrainer.resume(run, hooks) if (run / "checkpoints" / "last.pt").is_file() \
+        else GANTrainer(gan_cfg, pos, run, hooks)
+    local, outcome = StopToken(), {}
+
+    def work() -> None:
+        try:
+            outcome["summary"] = trainer.fit(local)
+        except BaseException as exc:  # re-raised in the job's thread below
+            outcome["error"] = exc
+        finally:
+            feed.put(None)
+
+    thread = threading.Thread(target=work, name=f"experiment-{cell.id}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            if stop is not None and stop.requested:
+                local.request()
+            try:
+                item = feed.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            epoch, total, loss_d, loss_g = item
+            yield Progress(epoch, total, f"G_k epoch {epoch}/{total}: D {loss_d:.3f}, G {loss_g:.3f}",
+                           {"epoch": epoch, "loss_d": loss_d, "loss_g": loss_g})
+    finally:
+        local.request()  # a no-op after a finished fit; stops it when the job is closed early
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
     if stop is not None and stop.requested:
         raise InterruptedError("stopped")
     n_gen = int(round(cfg.af * cell.k))
     fake = trainer.sample(n_gen, seed=cfg.seed + 7919 * (cell.fold + 1) + cell.k)
     with atomic_path(folder / "generated.npy") as tmp:
         np.save(tmp, fake)
-    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(summary)}
+    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(outcome["summary"])}
 
 
 def _plain(obj):
@@ -191,7 +240,7 @@ def run_cell(cell: Cell, root: Path, cfg: ExperimentConfig, data: ExperimentData
         t0 = time.perf_counter()
         if cell.kind == "gan":
             yield Progress(0, None, f"{cell.id}: training G_k on {cell.k} patches")
-            res = _run_gan(cell, folder, cfg, data, split, stop)
+            res = yield from _run_gan(cell, folder, cfg, data, split, stop)
         else:
             res = yield from _run_clf(cell, folder, cfg, data, split, stop)
         res = {"cell": cell.id, "kind": cell.kind, "k": cell.k, "fold": cell.fold, "mode": cell.mode,
