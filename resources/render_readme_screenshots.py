@@ -34,15 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-
-def _wait(app, predicate, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
+from mammostudio.gui.app import wait_until  # noqa: E402 - after the path set-up above
 
 
 def build_inputs(work: Path) -> dict[str, Path]:
@@ -85,7 +77,7 @@ def build_inputs(work: Path) -> dict[str, Path]:
 def _show_image(app, window, folder: Path, image_id: str | None) -> str:
     window.set_mode("Browse")
     window.open_dataset(str(folder))
-    if not _wait(app, lambda: window.state.catalog is not None
+    if not wait_until(app, lambda: window.state.catalog is not None
                  and Path(str(window.state.catalog.root)).resolve() == folder.resolve(), 180):
         raise RuntimeError(f"{folder}: dataset did not open ({window.status_label.text()})")
     cat = window.state.catalog
@@ -93,13 +85,13 @@ def _show_image(app, window, folder: Path, image_id: str | None) -> str:
         image_id = str(cat.lesions["image_id"].iloc[0]) if len(cat.lesions) else str(cat.images["image_id"].iloc[0])
     window.state.select(image_id)
     canvas = window.viewer.canvas
-    if not _wait(app, lambda: canvas.display is not None and canvas.display.image_id == image_id, 180):
+    if not wait_until(app, lambda: canvas.display is not None and canvas.display.image_id == image_id, 180):
         raise RuntimeError(f"{image_id}: image did not display ({window.status_label.text()})")
     return image_id
 
 
 def _save(app, widget, path: Path) -> Path:
-    _wait(app, lambda: False, 1.0)  # thumbnails, repaint
+    wait_until(app, lambda: False, 1.0)  # thumbnails, repaint
     path.parent.mkdir(parents=True, exist_ok=True)
     if not widget.grab().save(str(path)):
         raise OSError(f"could not write {path}")
@@ -124,7 +116,7 @@ def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path
     if mias is not None and (mias / "Info.txt").is_file():
         _show_image(app, window, mias, "mdb028")
         window.viewer.request_audit()
-        _wait(app, lambda: bool(window.viewer.overlays.audit_items), 90)
+        wait_until(app, lambda: bool(window.viewer.overlays.audit_items), 90)
         saved.append(_save(app, window, out / "readme_browse_mias.png"))
 
     # Prepare: extract the demo data's patches in the page's own worker; the gallery fills.
@@ -133,7 +125,7 @@ def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path
     page = window.pages["Prepare"]
     page.out_edit.setText(str(work / "gui-patches"))
     page.start_extraction()
-    _wait(app, lambda: page.runner is not None and not page.runner.running, 300)
+    wait_until(app, lambda: page.runner is not None and not page.runner.running, 300)
     saved.append(_save(app, window, out / "readme_prepare.png"))
 
     # Train: the tiny run in the run history, opened in the monitor.
@@ -148,7 +140,7 @@ def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path
     else:
         train.setup.workspace.setText(str(inputs["runs"]))
         window.set_mode("Train")
-    _wait(app, lambda: train.ready, 180)
+    wait_until(app, lambda: train.ready, 180)
     train.history.set_workspace(inputs["runs"])
     runs = train.history.model.runs
     if runs:

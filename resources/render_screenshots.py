@@ -11,39 +11,30 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from mammostudio.gui.app import wait_until
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "screenshots"
 
 
-def _wait(app, predicate, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def render(app, window, folder: str, image_id: str | None, out: Path, *, audit: bool = False) -> Path:
     """Open ``folder``, show ``image_id`` (or the first image with a lesion), save a PNG."""
     window.open_dataset(folder)
-    if not _wait(app, lambda: window.state.catalog is not None and str(window.state.catalog.root) == str(Path(folder).resolve()), 120):
+    if not wait_until(app, lambda: window.state.catalog is not None and str(window.state.catalog.root) == str(Path(folder).resolve()), 120):
         raise RuntimeError(f"{folder}: dataset did not open ({window.status_label.text()})")
     cat = window.state.catalog
     if image_id is None:
         image_id = str(cat.lesions["image_id"].iloc[0]) if len(cat.lesions) else str(cat.images["image_id"].iloc[0])
     window.state.select(image_id)
-    if not _wait(app, lambda: window.viewer.canvas.display is not None
+    if not wait_until(app, lambda: window.viewer.canvas.display is not None
                  and window.viewer.canvas.display.image_id == image_id, 120):
         raise RuntimeError(f"{image_id}: image did not display ({window.status_label.text()})")
     if audit:
         window.viewer.request_audit()
-        _wait(app, lambda: bool(window.viewer.overlays.audit_items), 60)
-    _wait(app, lambda: False, 1.5)  # thumbnails and repaint
+        wait_until(app, lambda: bool(window.viewer.overlays.audit_items), 60)
+    wait_until(app, lambda: False, 1.5)  # thumbnails and repaint
     out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
     return out
@@ -56,9 +47,9 @@ def render_prepare(app, window, out: Path) -> Path:
     window.set_mode("Prepare")
     window.prepare.out_edit.setText(tempfile.mkdtemp(prefix="mammostudio-shot-patches-"))
     window.prepare.start_extraction()
-    _wait(app, lambda: window.prepare.runner is not None and not window.prepare.runner.running, 300)
-    _wait(app, lambda: bool(window.prepare.gallery.models), 60)
-    _wait(app, lambda: False, 2.0)  # gallery thumbnails
+    wait_until(app, lambda: window.prepare.runner is not None and not window.prepare.runner.running, 300)
+    wait_until(app, lambda: bool(window.prepare.gallery.models), 60)
+    wait_until(app, lambda: False, 2.0)  # gallery thumbnails
     window.grab().save(str(out))
     return out
 

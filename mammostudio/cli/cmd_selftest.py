@@ -34,16 +34,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_run)
 
 
-def _wait(app, predicate, timeout_s: float) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def _image_stats(qimage) -> tuple[float, int]:
     """(standard deviation of grey levels, number of distinct grey levels) of a grabbed QImage."""
     import numpy as np
@@ -78,7 +68,7 @@ def self_test(work: Path, *, size: tuple[int, int] = (256, 208), timeout_s: floa
     root = drive(build_demo_dataset(work / "demo", patients=1, size=tuple(size), seed=0))
     print(f"self-test: demo dataset built in {time.monotonic() - t0:.1f} s: {root}")
 
-    from ..gui.app import make_app
+    from ..gui.app import make_app, wait_until
     from ..gui.mainwindow import MainWindow
 
     app = make_app()
@@ -87,7 +77,7 @@ def self_test(work: Path, *, size: tuple[int, int] = (256, 208), timeout_s: floa
     window.show()
     folder = str((root / "workbook").resolve())
     window.open_dataset(folder)
-    if not _wait(app, lambda: window.state.catalog is not None, timeout_s):
+    if not wait_until(app, lambda: window.state.catalog is not None, timeout_s):
         return [f"the demo dataset did not open within {timeout_s:.0f} s ({window.status_label.text()!r})"]
     catalog = window.state.catalog
     problems = []
@@ -96,11 +86,11 @@ def self_test(work: Path, *, size: tuple[int, int] = (256, 208), timeout_s: floa
     image_id = str(catalog.images["image_id"].iloc[0])
     window.state.select(image_id)
     canvas = window.viewer.canvas
-    shown = _wait(app, lambda: canvas.display is not None and canvas.display.image_id == image_id, timeout_s)
+    shown = wait_until(app, lambda: canvas.display is not None and canvas.display.image_id == image_id, timeout_s)
     if not shown:
         return problems + [f"image {image_id} was not displayed within {timeout_s:.0f} s "
                            f"({window.status_label.text()!r})"]
-    _wait(app, lambda: False, 0.5)  # let the view repaint
+    wait_until(app, lambda: False, 0.5)  # let the view repaint
     grab = canvas.grab().toImage()
     std, levels = _image_stats(grab)
     print(f"self-test: viewer {grab.width()}x{grab.height()} px, grey std {std:.1f}, {levels} grey levels")

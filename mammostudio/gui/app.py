@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+import time
 
-__all__ = ["make_app", "run_app"]
+__all__ = ["make_app", "run_app", "wait_until"]
 
 
 def make_app(argv: list[str] | None = None):
@@ -47,3 +48,20 @@ def run_app(dataset: str | None = None, *, demo: bool = False) -> int:
     elif demo:
         window.open_demo()
     return app.exec()
+
+
+def wait_until(app, predicate, timeout_s: float) -> bool:
+    """Process events until ``predicate()`` is true or ``timeout_s`` passed (scripts, self-test).
+
+    Returns
+    -------
+    bool
+        Whether the predicate became true in time.
+    """
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
