@@ -30,16 +30,13 @@ removed an image for its value or for the lack of one.
 """
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .atomic import write_text
+from .settings import JsonSettings
 
 __all__ = ["AcquisitionFilter", "FilterReport", "CRITERIA"]
 
@@ -81,7 +78,7 @@ def _as_tuple(value) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True)
-class AcquisitionFilter:
+class AcquisitionFilter(JsonSettings):
     """Which acquisitions to keep (defaults: the paper's Table 2).
 
     Parameters
@@ -99,6 +96,8 @@ class AcquisitionFilter:
     for_presentation : bool or None
         Keep processed (True) or raw (False) images.
     """
+
+    _LABEL = "acquisition filter"
 
     manufacturer: tuple[str, ...] | None = ("Hologic", "Lorad")
     model_name: tuple[str, ...] | None = ("Lorad Selenia",)
@@ -226,40 +225,8 @@ class AcquisitionFilter:
         )
 
     # -- JSON -----------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values (tuples become lists)."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AcquisitionFilter":
-        """Inverse of :meth:`to_dict`; missing keys take the defaults."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown acquisition filter key(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
 
-    def to_json(self, path: str | os.PathLike) -> Path:
-        """Write the filter as JSON, atomically."""
-        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "AcquisitionFilter":
-        """Read a filter written by :meth:`to_json`.
-
-        Raises
-        ------
-        ValueError
-            Unreadable JSON or bad values; the message names the file.
-        """
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
-            return cls.from_dict(data)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: not a valid acquisition filter ({exc})") from exc
 
 
 @dataclass(frozen=True)

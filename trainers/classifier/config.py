@@ -8,24 +8,23 @@ kept. Inputs are scaled to [0, 1].
 """
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from mammostudio.core.atomic import write_text
+from mammostudio.core.settings import JsonSettings
 
 __all__ = ["ClassifierConfig"]
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(JsonSettings):
     """Every setting of one classifier training.
 
     ``flips`` turns on the online random horizontal-then-vertical flips
     (p = 0.5 each) of the Aug modes. ``threshold`` turns the lesion
     probability into a label for F1, precision and recall.
     """
+
+    _LABEL = "classifier config"
 
     image_size: int = 128
     ndf: int = 9
@@ -62,29 +61,4 @@ class ClassifierConfig:
         """A copy with ``changes`` applied (validated)."""
         return replace(self, **changes)
 
-    def to_dict(self) -> dict:
-        """Plain JSON-able values."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "ClassifierConfig":
-        """Build from a dict, rejecting unknown keys by name."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown classifier config field(s): {sorted(unknown)}")
-        return cls(**data)
-
-    def to_json(self, path: str | os.PathLike) -> Path:
-        """Atomically write the settings as JSON."""
-        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "ClassifierConfig":
-        """Read settings written by :meth:`to_json`."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: cannot read classifier config ({exc})") from exc
-        return cls.from_dict(data)

@@ -7,12 +7,9 @@ for tests.
 """
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from mammostudio.core.atomic import write_text
+from mammostudio.core.settings import JsonSettings
 
 __all__ = ["GANConfig", "SUPPORTED_SIZES"]
 
@@ -20,7 +17,7 @@ SUPPORTED_SIZES = (16, 32, 64, 128, 256)
 
 
 @dataclass(frozen=True)
-class GANConfig:
+class GANConfig(JsonSettings):
     """Every setting of a DCGAN run (architecture, optimisation, augmentation, logging).
 
     Architecture: ``image_size`` (16, 32, 64, 128 or 256), latent size ``nz``,
@@ -39,6 +36,8 @@ class GANConfig:
     ``collapse_threshold`` for ``collapse_epochs`` epochs. Speed: ``device``,
     ``bf16`` autocast (CUDA), ``channels_last``, ``num_threads`` (0 = default).
     """
+
+    _LABEL = "GAN config"
 
     image_size: int = 128
     nz: int = 200
@@ -112,31 +111,4 @@ class GANConfig:
         return replace(base, **changes)
 
     # -- JSON --------------------------------------------------------------
-    def to_dict(self) -> dict:
-        """Plain JSON-ready values."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict, *, source: str = "config") -> "GANConfig":
-        """Build from a dict, rejecting unknown keys (typos) with a clear message."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{source}: unknown GAN setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
-
-    def to_json(self, path: str | os.PathLike) -> Path:
-        """Atomically write the settings as JSON."""
-        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "GANConfig":
-        """Read settings written by :meth:`to_json` (missing keys take the paper's value)."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: cannot read GAN config ({exc})") from exc
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: a GAN config must be a JSON object")
-        return cls.from_dict(data, source=str(path))

@@ -7,12 +7,9 @@ in minutes (16-pixel images, small k, few epochs) for tests and demos.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
-from mammostudio.core.atomic import write_text
+from mammostudio.core.settings import JsonSettings
 
 from ..classifier.config import ClassifierConfig
 from ..dcgan.config import GANConfig
@@ -23,7 +20,7 @@ MODES = ("ORG", "Aug ORG", "GAN", "Aug GAN")
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
+class ExperimentConfig(JsonSettings):
     """Every setting of one augmentation experiment.
 
     ``sizes`` are the k of the nested positive subsets P_k; negatives are
@@ -34,6 +31,8 @@ class ExperimentConfig:
     ``tissue_pool`` tissue patches are drawn once (paper 22K) and split the
     same way. ``lesion_types`` selects the positive class (paper: masses).
     """
+
+    _LABEL = "experiment config"
 
     sizes: tuple[int, ...] = (100, 250, 500, 750, 1000, 1300)
     ir: int = 10
@@ -89,25 +88,13 @@ class ExperimentConfig:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ExperimentConfig":
+    def from_dict(cls, data: dict, *, source: str | None = None) -> "ExperimentConfig":
         """Inverse of :meth:`to_dict`."""
         data = dict(data)
-        data["gan"] = GANConfig.from_dict(data.get("gan", {}))
-        data["classifier"] = ClassifierConfig.from_dict(data.get("classifier", {}))
+        data["gan"] = GANConfig.from_dict(data.get("gan", {}), source=source)
+        data["classifier"] = ClassifierConfig.from_dict(data.get("classifier", {}), source=source)
         for key in ("sizes", "lesion_types", "modes"):
             if key in data:
                 data[key] = tuple(data[key])
-        return cls(**data)
+        return super().from_dict(data, source=source)
 
-    def to_json(self, path: str | os.PathLike) -> Path:
-        """Atomically write the settings as JSON."""
-        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "ExperimentConfig":
-        """Read settings written by :meth:`to_json`."""
-        path = Path(path)
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: cannot read experiment config ({exc})") from exc
