@@ -45,9 +45,18 @@ def ground_truth_small(shape: tuple[int, int], boxes: np.ndarray, factor: int) -
 
 
 def _rect_path(rects) -> QPainterPath:
+    """Squares (row, col, size) as one path."""
     path = QPainterPath()
     for r, c, size in rects:
         path.addRect(QRectF(c, r, size, size))
+    return path
+
+
+def _box_path(boxes) -> QPainterPath:
+    """Inclusive boxes (row_min, col_min, row_max, col_max) as one path."""
+    path = QPainterPath()
+    for r0, c0, r1, c1 in np.asarray(boxes).reshape(-1, 4):
+        path.addRect(QRectF(c0, r0, c1 - c0 + 1, r1 - r0 + 1))
     return path
 
 
@@ -114,26 +123,8 @@ class OverlayLayer:
         acc = audit[audit["accepted"].astype(bool)]
         rej = audit[~audit["accepted"].astype(bool)]
         for rects, colour, width in ((rej, (255, 60, 60), 1), (acc, (60, 255, 60), 2)):
-            item = QGraphicsPathItem(_rect_path(rects[["row", "col", "size"]].to_numpy()))
-            pen = QPen(QColor(*colour))
-            pen.setCosmetic(True)
-            pen.setWidth(width)
-            item.setPen(pen)
-            item.setZValue(8)
-            self.view.addItem(item)
-            self.audit_items.append(item)
-        lesion = QGraphicsPathItem()
-        path = QPainterPath()
-        for r0, c0, r1, c1 in np.asarray(boxes).reshape(-1, 4):
-            path.addRect(QRectF(c0, r0, c1 - c0 + 1, r1 - r0 + 1))
-        lesion.setPath(path)
-        pen = QPen(QColor(255, 230, 0))
-        pen.setCosmetic(True)
-        pen.setWidth(3)
-        lesion.setPen(pen)
-        lesion.setZValue(9)
-        self.view.addItem(lesion)
-        self.audit_items.append(lesion)
+            self._add_path(_rect_path(rects[["row", "col", "size"]].to_numpy()), colour, width, 8)
+        self._add_path(_box_path(boxes), (255, 230, 0), 3, 9)
         # One label per distinct reason and place (the first few): the red cloud
         # itself shows where candidates fell, the label says why.
         for _, r in rej.drop_duplicates("reason").head(max_labels).iterrows():
@@ -148,15 +139,16 @@ class OverlayLayer:
 
     def outline(self, box, *, colour=(255, 0, 255)) -> None:
         """Outline one patch (row_min, col_min, row_max, col_max) until the next image."""
-        r0, c0, r1, c1 = (int(v) for v in box)
-        item = QGraphicsPathItem()
-        path = QPainterPath()
-        path.addRect(QRectF(c0, r0, c1 - c0 + 1, r1 - r0 + 1))
-        item.setPath(path)
+        self._add_path(_box_path([int(v) for v in box]), colour, 3, 11)
+
+    def _add_path(self, path: QPainterPath, colour, width: int, z: float) -> None:
+        """Draw ``path`` with a cosmetic pen (same width at any zoom); cleared with the audit."""
+        item = QGraphicsPathItem(path)
         pen = QPen(QColor(*colour))
         pen.setCosmetic(True)
-        pen.setWidth(3)
+        pen.setWidth(width)
         item.setPen(pen)
-        item.setZValue(11)
+        item.setZValue(z)
+        item.setVisible(not self.hidden)
         self.view.addItem(item)
         self.audit_items.append(item)
