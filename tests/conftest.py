@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,18 @@ def mias_dir() -> Path:
     if not (MIAS_DIR / "Info.txt").is_file():
         pytest.skip(f"mini-MIAS data not found at {MIAS_DIR}")
     return MIAS_DIR
+
+
+@pytest.fixture()
+def mias_copy(mias_dir, tmp_path) -> Path:
+    """A writable mini-MIAS folder: the real Info.txt plus mdb001 and mdb002 (one box
+    each) and mdb005 (two boxes)."""
+    dest = tmp_path / "mias"
+    dest.mkdir()
+    shutil.copy(mias_dir / "Info.txt", dest)
+    for name in ("mdb001", "mdb002", "mdb005"):
+        shutil.copy(mias_dir / f"{name}.pgm", dest)
+    return dest
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,23 +2,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from mammostudio.core.annotations import Annotations, Change, export_workbook, sidecar_path
 from mammostudio.core.readers import open_dataset
-
-
-@pytest.fixture()
-def mias_copy(mias_dir, tmp_path):
-    """mdb001 (one box), mdb002 (one box), mdb005 (two boxes) with the real Info.txt."""
-    dest = tmp_path / "mias"
-    dest.mkdir()
-    shutil.copy(mias_dir / "Info.txt", dest)
-    for name in ("mdb001", "mdb002", "mdb005"):
-        shutil.copy(mias_dir / f"{name}.pgm", dest)
-    return dest
 
 
 def test_added_box_is_saved_with_who_and_when_and_reloads(mias_copy):

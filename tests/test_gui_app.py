@@ -13,17 +13,12 @@ pytest.importorskip("pytestqt")
 
 from mammostudio.gui.app import make_app  # noqa: E402
 
-NAMES = ("mdb001", "mdb002", "mdb005", "mdb006")
-
 
 @pytest.fixture()
-def mias_copy(mias_dir, tmp_path):
-    dest = tmp_path / "mias"
-    dest.mkdir()
-    shutil.copy(mias_dir / "Info.txt", dest)
-    for name in NAMES:
-        shutil.copy(mias_dir / f"{name}.pgm", dest)
-    return dest
+def mias_copy(mias_copy, mias_dir):
+    """The shared copy plus mdb006, a normal film (no box)."""
+    shutil.copy(mias_dir / "mdb006.pgm", mias_copy)
+    return mias_copy
 
 
 @pytest.fixture()

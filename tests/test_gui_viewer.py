@@ -1,7 +1,6 @@
 """The mammogram viewer: display pyramid, overlays, window/level, invert, zoom levels."""
 from __future__ import annotations
 
-import shutil
 import time
 
 import numpy as np
@@ -12,16 +11,6 @@ pytest.importorskip("pytestqt")
 from mammostudio.core.readers import open_dataset  # noqa: E402
 from mammostudio.gui.app import make_app  # noqa: E402
 from mammostudio.gui.pyramid import build_display, reduce_block  # noqa: E402
-
-
-@pytest.fixture()
-def mias_copy(mias_dir, tmp_path):
-    dest = tmp_path / "mias"
-    dest.mkdir()
-    shutil.copy(mias_dir / "Info.txt", dest)
-    for name in ("mdb001", "mdb002", "mdb005"):
-        shutil.copy(mias_dir / f"{name}.pgm", dest)
-    return dest
 
 
 @pytest.fixture()
