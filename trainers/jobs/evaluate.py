@@ -159,7 +159,7 @@ def fid_job(generated, real, *, kind: str = "lesion", backbone: str = "standard"
     ref = yield from real_reference(np.asarray(real_images), net, n=n, seed=seed, batch_size=50)
     feats = yield from iter_features(fake[:n], net, batch_size=50)
     km, ks = kid(ref.features, feats, rng=np.random.default_rng(seed))
-    out = {"label": net.label, "backbone": net.kind, "is_fid": net.is_fid,
+    out = {**net.record(),
            "fid": frechet_distance_features(ref.features, feats), "floor": ref.floor, "kid": km, "kid_std": ks,
            "n_real": int(ref.n), "n_fake": int(len(feats))}
     if with_prdc:
