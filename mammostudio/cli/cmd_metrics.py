@@ -61,8 +61,10 @@ def register(subparsers) -> None:
     t.add_argument("groups", nargs="+", metavar="LABEL=PATH[@kind]",
                    help="a labelled patch set; @lesion/@tissue picks the patches of a patch dataset "
                         "(default: tissue when the label says so, else lesion)")
-    t.add_argument("--perplexity", type=float, default=250.0, help="default 250 (paper)")
-    t.add_argument("--max-iter", type=int, default=4000, help="default 4000 (paper)")
+    t.add_argument("--fast", action="store_true",
+                   help="a fast preview (smaller perplexity, fewer iterations, PCA), labelled as not the paper's")
+    t.add_argument("--perplexity", type=float, default=None, help="default: the preset's (the paper's unless --fast)")
+    t.add_argument("--max-iter", type=int, default=None, help="default: the preset's")
     t.add_argument("--pca", type=int, default=None, help="PCA pre-reduction to this many components")
     t.add_argument("--n-per-group", type=int, default=None, help="random subset per group")
     t.add_argument("--size", type=int, default=128)
@@ -153,7 +155,7 @@ def _parse_group(spec: str) -> tuple[str, Path, str]:
 
 
 def _tsne(args: argparse.Namespace) -> int:
-    from trainers.metrics.tsne import save_tsne, tsne_map
+    from trainers.metrics.tsne import save_tsne, tsne_map, tsne_settings
 
     groups = {}
     try:
@@ -164,11 +166,15 @@ def _tsne(args: argparse.Namespace) -> int:
             groups[label] = _subset(_load(path, kind, args.size), args.n_per_group, args.seed)
     except ValueError as exc:
         return fail(str(exc))
+    settings = tsne_settings("fast" if args.fast else "paper", perplexity=args.perplexity,
+                             max_iter=args.max_iter, pca=args.pca)
     total = sum(len(g) for g in groups.values())
     print(f"t-SNE of {total} patches ({', '.join(f'{k}: {len(v)}' for k, v in groups.items())}), "
-          f"perplexity {args.perplexity}, up to {args.max_iter} iterations...", file=sys.stderr)
+          f"{settings['label']}...", file=sys.stderr)
     try:
-        df = tsne_map(groups, perplexity=args.perplexity, max_iter=args.max_iter, pca=args.pca, seed=args.seed)
+        df = tsne_map(groups, perplexity=settings["perplexity"], max_iter=settings["max_iter"],
+                      pca=settings["pca"], seed=args.seed)
+        df.attrs["settings"] = settings["label"]
     except ValueError as exc:
         return fail(str(exc))
     paths = save_tsne(df, args.out)

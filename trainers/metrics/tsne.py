@@ -18,7 +18,28 @@ import pandas as pd
 
 from mammostudio.core.atomic import atomic_path
 
-__all__ = ["tsne_map", "plot_tsne", "save_tsne"]
+__all__ = ["tsne_map", "plot_tsne", "save_tsne", "TSNE_PRESETS", "tsne_settings"]
+
+# The one place the t-SNE defaults live (CLI, GUI and jobs all read it). 'paper' is
+# the default; 'fast' is a preview and says so wherever its map is shown.
+TSNE_PRESETS = {
+    "paper": {"perplexity": 250.0, "max_iter": 4000, "pca": None,
+              "label": "paper's t-SNE settings (perplexity 250, up to 4000 iterations, raw pixels)"},
+    "fast": {"perplexity": 30.0, "max_iter": 1000, "pca": 50,
+             "label": "FAST PREVIEW, not the paper's settings (perplexity 30, 1000 iterations, PCA to 50)"},
+}
+
+
+def tsne_settings(preset: str = "paper", **overrides) -> dict:
+    """``perplexity``, ``max_iter``, ``pca`` and ``label`` of a preset, with non-None overrides applied."""
+    if preset not in TSNE_PRESETS:
+        raise ValueError(f"preset must be one of {sorted(TSNE_PRESETS)}, got {preset!r}")
+    out = dict(TSNE_PRESETS[preset])
+    changed = {k: v for k, v in overrides.items() if v is not None and v != out.get(k)}
+    out.update(changed)
+    if changed:
+        out["label"] += " with " + ", ".join(f"{k} {v}" for k, v in changed.items())
+    return out
 
 # Colour per label for the plot, in order of first appearance.
 PALETTE = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75)]
@@ -28,9 +49,9 @@ ALPHA = 0.6  # matplotlib points are translucent: thousands of patches overlap
 def tsne_map(
     groups: dict[str, np.ndarray],
     *,
-    perplexity: float = 250.0,
-    max_iter: int = 4000,
-    pca: int | None = None,
+    perplexity: float = TSNE_PRESETS["paper"]["perplexity"],
+    max_iter: int = TSNE_PRESETS["paper"]["max_iter"],
+    pca: int | None = TSNE_PRESETS["paper"]["pca"],
     seed: int = 0,
 ) -> pd.DataFrame:
     """2-D t-SNE of several uint8 patch stacks, pixels as features.
