@@ -103,6 +103,8 @@ def _run_gan(cell: Cell, folder: Path, cfg: ExperimentConfig, data: ExperimentDa
     run = folder / "run"
     feed: queue.Queue = queue.Queue()
     hooks = [_EpochFeed(feed)]
+    if cfg.generator == "best-fid":
+        hooks.append(_fid_hook(cfg, pos))
     # A GAN cell interrupted mid-training continues from its last checkpoint.
     trainer = GANTrainer.resume(run, hooks) if (run / "checkpoints" / "last.pt").is_file() \
         else GANTrainer(gan_cfg, pos, run, hooks)
@@ -139,10 +141,31 @@ def _run_gan(cell: Cell, folder: Path, cfg: ExperimentConfig, data: ExperimentDa
     if stop is not None and stop.requested:
         raise InterruptedError("stopped")
     n_gen = int(round(cfg.af * cell.k))
-    fake = trainer.sample(n_gen, seed=cfg.seed + 7919 * (cell.fold + 1) + cell.k)
+    seed = cfg.seed + 7919 * (cell.fold + 1) + cell.k
+    picked = {"generator": "last"}
+    best = run / "checkpoints" / "best.pt"
+    if cfg.generator == "best-fid" and best.is_file():
+        import torch
+
+        from ..dcgan.generate import load_generator, sample_generator
+
+        fake = sample_generator(load_generator(best), n_gen, generator=torch.Generator().manual_seed(seed))
+        picked = {"generator": "best-fid", **_plain(json.loads((run / "fid_best.json").read_text()))}
+    else:
+        fake = trainer.sample(n_gen, seed=seed)
     with atomic_path(folder / "generated.npy") as tmp:
         np.save(tmp, fake)
-    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(outcome["summary"])}
+    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(outcome["summary"]), **picked}
+
+
+def _fid_hook(cfg: ExperimentConfig, pos: np.ndarray):
+    """The FID callback that keeps G_k's best-FID checkpoint ('tiny': the test stand-in, not FID)."""
+    from ..metrics import FIDCallback
+    from ..metrics.features import tiny_backbone
+
+    backbone = tiny_backbone() if cfg.fid_backbone == "tiny" else cfg.fid_backbone
+    return FIDCallback(pos, every=cfg.fid_every, n=min(cfg.fid_n, len(pos)), backbone=backbone, kid=False,
+                       seed=cfg.seed)
 
 
 def _plain(obj):

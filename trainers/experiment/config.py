@@ -19,6 +19,7 @@ __all__ = ["MODES", "POSITIVE_MATCH", "ExperimentConfig", "parse_positives"]
 
 MODES = ("ORG", "Aug ORG", "GAN", "Aug GAN")
 POSITIVE_MATCH = ("exact", "contains")
+GENERATORS = ("last", "best-fid")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,11 @@ class ExperimentConfig(JsonSettings):
     is on two sides) as the test set; ``val_fraction`` of all positives (paper
     6.6%) comes from the other patients for validation; the rest is training.
     ``tissue_pool`` tissue patches are drawn once (paper 22K) and split the
-    same way. ``lesion_types`` and ``positive_match`` select the positive
+    same way. ``generator`` picks which G_k the GAN modes sample: ``'last'``
+    (the last epoch's, the default) or ``'best-fid'`` (the lowest FID against
+    P_k, measured every ``fid_every`` epochs on up to ``fid_n`` images with
+    ``fid_backbone``; the paper sometimes picked that one).
+    ``lesion_types`` and ``positive_match`` select the positive
     class: with ``'exact'`` (the default) a patch is positive when its lesion
     type is one of ``lesion_types`` (paper: the 2,215 masses, type ``mass``
     alone); with ``'contains'`` when any part of a combined type
@@ -49,6 +54,10 @@ class ExperimentConfig(JsonSettings):
     tissue_pool: int = 22000
     lesion_types: tuple[str, ...] = ("mass",)
     positive_match: str = "exact"
+    generator: str = "last"
+    fid_every: int = 10
+    fid_n: int = 2000
+    fid_backbone: str = "standard"
     modes: tuple[str, ...] = MODES
     seed: int = 0
     image_size: int = 128
@@ -66,6 +75,10 @@ class ExperimentConfig(JsonSettings):
             raise ValueError(f"val_fraction: expected a value in (0, {1 - 1 / self.folds:.3f}), got {self.val_fraction}")
         if self.positive_match not in POSITIVE_MATCH:
             raise ValueError(f"positive_match: expected one of {POSITIVE_MATCH}, got {self.positive_match!r}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator: expected one of {GENERATORS}, got {self.generator!r}")
+        if self.fid_every < 1 or self.fid_n < 4:
+            raise ValueError(f"fid_every must be >= 1 and fid_n >= 4, got {self.fid_every}, {self.fid_n}")
         bad = [m for m in self.modes if m not in MODES]
         if bad or not self.modes:
             raise ValueError(f"modes: expected some of {MODES}, got {self.modes}")
