@@ -94,14 +94,17 @@ def section_gan(args) -> None:
         row(f"DCGAN step, paper preset 128 px, {name}", f"{step_s[name] * 1e3:.1f} ms",
             f"{64 / step_s[name]:.0f} images/s")
     best = min(step_s, key=step_s.get)
-    s = step_s[best]
+    project(step_s[best], best, clf_step_seconds(args.steps))
+
+
+def project(s: float, best: str, clf_s: float) -> None:
+    """Rows projecting the paper's GAN run and the full grid from one GAN and one classifier step time."""
     epoch = math.ceil(PAPER_POSITIVES / 64) * s
     row("DCGAN epoch on the paper's 2,215 masses", f"{epoch:.2f} s", f"{best}")
     row("projected paper GAN run (1000 epochs, 2,215 masses)", f"{GAN_EPOCHS * epoch / 60:.1f} min", best)
     grid_gan = sum(FOLDS * GAN_EPOCHS * math.ceil(k / 64) * s for k in SIZES)
     row("projected grid: 18 GANs (k = 100..1300, 3 folds, 1000 epochs)", f"{grid_gan / 3600:.2f} h",
         f"{best}, one GPU, steps only (no FID, no checkpoints)")
-    clf_s = clf_step_seconds(args.steps)
     row("classifier step (128 px, batch 64, fp32)", f"{clf_s * 1e3:.1f} ms", f"{64 / clf_s:.0f} images/s")
     grid_clf = 0.0
     for k in SIZES:
