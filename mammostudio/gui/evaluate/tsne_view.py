@@ -33,6 +33,9 @@ class TSNEView(QWidget):
         self.fast = QCheckBox("fast preview (not the paper's settings)")
         self.perplexity = QSpinBox(minimum=1, maximum=1000, value=1, specialValueText="preset's")
         self.iterations = QSpinBox(minimum=249, maximum=10000, value=249, specialValueText="preset's")
+        for box in (self.perplexity, self.iterations):
+            box.setToolTip("'preset's' uses the paper's t-SNE settings (or the fast preview's when ticked); "
+                           "any other value overrides it and is named in the result")
         self.run_button = QPushButton("Compute t-SNE")
         self.run_button.clicked.connect(self.compute)
         form = QFormLayout()
