@@ -1,8 +1,10 @@
 """The catalog: one table of images and one of lesion boxes, whatever the archive.
 
-Every reader (annotation workbook, OMI-DB JSON tree, mini-MIAS) fills the same two
-pandas tables; everything downstream (filter, preprocessing, patches, viewer)
-reads only these.
+Every reader (annotation workbook, OMI-DB JSON tree, mini-MIAS, CBIS-DDSM,
+VinDr-Mammo, INbreast, a plain DICOM folder) fills the same two pandas tables;
+everything downstream (filter, preprocessing, patches, viewer) reads only these.
+Readers hand their rows to :func:`mammostudio.core.readers.validate.finish`,
+which checks every box and row the same way for all of them.
 
 Images table (one row per image), index-free, columns:
 
@@ -26,6 +28,13 @@ for_presentation   boolean    (0008,0068) == 'FOR PRESENTATION'
 photometric        str        'MONOCHROME1' / 'MONOCHROME2' / ''
 pixel_spacing_mm   Float64    row spacing in mm (<NA> when unknown)
 tissue             str        breast density / tissue class when known (MIAS F/G/D)
+density            str        BI-RADS breast composition 'A'..'D' ('' unknown);
+                              ACR 1-4 (CBIS-DDSM, INbreast) map to A-D
+birads             str        breast-level BI-RADS assessment '0'..'6', '4A'..'4C'
+                              ('' unknown); CBIS-DDSM gives it per abnormality,
+                              the image gets the highest of its abnormalities
+split              str        the archive's published split ('training' / 'test')
+                              or ''
 =================  =========  ====================================================
 
 Lesions table (one row per box), columns:
@@ -41,9 +50,22 @@ status_ordinal     Int64      1..5 from ``status``, <NA> when unknown
 lesion_type        str        normalised: 'mass', 'calcification',
                               'focal asymmetry', 'architectural distortion', or
                               several joined by '+' (sorted); '' unknown
-severity           str        'benign' / 'malignant' / '' (MIAS B/M)
+pathology          str        'benign' / 'malignant' / 'unknown' (the archive has
+                              the field but leaves it open) / '' (no such field);
+                              MIAS B/M, CBIS-DDSM PATHOLOGY (BENIGN_WITHOUT_CALLBACK
+                              is 'benign', the raw text stays in ``finding``)
+severity           str        the same as ``pathology`` (older name, kept in sync
+                              for the patch index and older code)
+birads             str        the finding's BI-RADS assessment, as ``birads`` above
 source             str        where the row came from ("Info.txt line 17")
 =================  =========  ====================================================
+
+Optional lesion descriptors (:data:`LESION_DESCRIPTORS`, strings, '' when the
+archive has no such field): ``finding`` (the archive's own label, e.g. a VinDr
+finding category list, an INbreast ROI name, CBIS-DDSM's raw pathology),
+``subtlety`` (CBIS-DDSM 1-5), ``calc_type`` and ``calc_distribution`` (CBIS-DDSM
+calcifications), ``mass_shape`` and ``mass_margins`` (CBIS-DDSM masses). Always
+present (blank) so code can rely on the columns.
 
 Boxes are in (row, col) image coordinates, origin top-left, both ends inclusive
 (spec 1.1 / 1.5). Readers convert from x/y at the file edge.
@@ -62,9 +84,16 @@ __all__ = [
     "LESION_TYPES",
     "Problem",
     "Catalog",
+    "LESION_DESCRIPTORS",
+    "PATHOLOGIES",
+    "DENSITIES",
+    "BIRADS",
     "empty_images",
     "empty_lesions",
     "normalise_lesion_type",
+    "normalise_pathology",
+    "normalise_birads",
+    "normalise_density",
     "status_ordinal",
 ]
 
@@ -87,6 +116,9 @@ IMAGE_COLUMNS: dict[str, str] = {
     "photometric": "string",
     "pixel_spacing_mm": "Float64",
     "tissue": "string",
+    "density": "string",
+    "birads": "string",
+    "split": "string",
 }
 
 LESION_COLUMNS: dict[str, str] = {
@@ -100,9 +132,21 @@ LESION_COLUMNS: dict[str, str] = {
     "status": "string",
     "status_ordinal": "Int64",
     "lesion_type": "string",
+    "pathology": "string",
     "severity": "string",
+    "birads": "string",
     "source": "string",
+    "finding": "string",
+    "subtlety": "string",
+    "calc_type": "string",
+    "calc_distribution": "string",
+    "mass_shape": "string",
+    "mass_margins": "string",
 }
+LESION_DESCRIPTORS = ("finding", "subtlety", "calc_type", "calc_distribution", "mass_shape", "mass_margins")
+PATHOLOGIES = ("benign", "malignant", "unknown")
+DENSITIES = ("A", "B", "C", "D")
+BIRADS = ("0", "1", "2", "3", "4", "5", "6")
 
 LESION_TYPES = ("mass", "calcification", "focal asymmetry", "architectural distortion")
 
@@ -115,12 +159,15 @@ _TYPE_ALIASES = {
     "calcification": "calcification",
     "calcifications": "calcification",
     "calc": "calcification",
+    "suspiciouscalcification": "calcification",
+    "cluster": "calcification",
     "withcalcification": "calcification",
     "suspiciouscalcifications": "calcification",
     "focal asymmetry": "focal asymmetry",
     "focalasymmetry": "focal asymmetry",
     "asymmetry": "focal asymmetry",
     "asym": "focal asymmetry",
+    "assymetry": "focal asymmetry",
     "architectural distortion": "architectural distortion",
     "architecturaldistortion": "architectural distortion",
     "distortion": "architectural distortion",
@@ -168,6 +215,53 @@ def status_ordinal(status: str | None) -> int | None:
     return int(s) if s in {"1", "2", "3", "4", "5"} else None
 
 
+_PATHOLOGY = {"b": "benign", "benign": "benign", "benignwithoutcallback": "benign",
+              "m": "malignant", "malignant": "malignant", "malign": "malignant", "cancer": "malignant",
+              "unknown": "unknown", "u": "unknown", "unproven": "unknown"}
+
+
+def normalise_pathology(text) -> str:
+    """'benign' / 'malignant' / 'unknown' from an archive's pathology text, '' when blank.
+
+    Accepts MIAS 'B'/'M', CBIS-DDSM 'BENIGN', 'BENIGN_WITHOUT_CALLBACK',
+    'MALIGNANT' and the words themselves; anything else non-blank is 'unknown'.
+    """
+    raw = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    key = "".join(ch for ch in raw.lower() if ch.isalpha())
+    if not key:
+        return ""
+    return _PATHOLOGY.get(key, "unknown")
+
+
+def normalise_birads(text) -> str:
+    """A BI-RADS assessment as '0'..'6' or '4A'/'4B'/'4C'; '' when blank or unreadable.
+
+    Accepts 4, 4.0, '4', 'BI-RADS 4', 'birads 4a', '4c'.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    raw = str(text).strip().upper().replace("BI-RADS", "").replace("BIRADS", "").strip()
+    if raw.endswith(".0"):
+        raw = raw[:-2]
+    if raw in BIRADS:
+        return raw
+    if len(raw) == 2 and raw[0] == "4" and raw[1] in "ABC":
+        return raw
+    return ""
+
+
+def normalise_density(text) -> str:
+    """BI-RADS breast composition 'A'..'D' from 'A', 'DENSITY C', 1..4 (ACR); else ''."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    raw = str(text).strip().upper().replace("DENSITY", "").replace("ACR", "").strip()
+    if raw.endswith(".0"):
+        raw = raw[:-2]
+    if raw in DENSITIES:
+        return raw
+    return {"1": "A", "2": "B", "3": "C", "4": "D"}.get(raw, "")
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with one file or row; the rest of the dataset still loads.
@@ -179,7 +273,8 @@ class Problem:
     message : str
         What is wrong, in words a user can act on.
     severity : str
-        'error' (the item was skipped) or 'warning' (loaded with a fix-up).
+        'error' (the item was skipped) or 'warning' (loaded with a fix-up, or
+        a value taken from a weaker source such as the file name).
     """
 
     path: str
@@ -198,6 +293,20 @@ def empty_images(n: int = 0) -> pd.DataFrame:
 def empty_lesions() -> pd.DataFrame:
     """An empty lesions table with the catalog's columns and dtypes."""
     return _typed(pd.DataFrame(columns=list(LESION_COLUMNS)), LESION_COLUMNS)
+
+
+def _pathology_in_sync(lesions: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``pathology`` from the older ``severity`` column where only that is set, and back."""
+    if lesions.empty:
+        return lesions
+    for col in ("pathology", "severity"):
+        if col not in lesions.columns:
+            lesions[col] = ""
+        lesions[col] = lesions[col].astype("string").fillna("")
+    lesions["pathology"] = lesions["pathology"].where(lesions["pathology"] != "",
+                                                      lesions["severity"].map(normalise_pathology))
+    lesions["severity"] = lesions["pathology"]
+    return lesions
 
 
 def _typed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
@@ -239,7 +348,7 @@ class Catalog:
 
     def __post_init__(self) -> None:
         self.images = _typed(self.images.copy(), IMAGE_COLUMNS)
-        self.lesions = _typed(self.lesions.copy(), LESION_COLUMNS)
+        self.lesions = _typed(_pathology_in_sync(self.lesions.copy()), LESION_COLUMNS)
         dup = self.images["image_id"].duplicated()
         if dup.any():
             raise ValueError(f"duplicate image_id in catalog: {list(self.images.loc[dup, 'image_id'][:5])}")
@@ -298,5 +407,13 @@ class Catalog:
             "images_without_lesion": self.n_images - with_lesion,
             "lesions": self.n_lesions,
             "lesion_types": {k: int(v) for k, v in self.lesions["lesion_type"].value_counts().items()},
+            "pathology": _counts(self.lesions["pathology"]),
+            "birads": _counts(self.images["birads"]),
+            "density": _counts(self.images["density"]),
             "problems": len(self.problems),
         }
+
+
+def _counts(column: pd.Series) -> dict:
+    """Value counts of a text column with '' named 'unknown', sorted by value."""
+    return {k: int(v) for k, v in sorted(column.replace("", "unknown").value_counts().items())}

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..catalog import Catalog, Problem, empty_images, empty_lesions, normalise_lesion_type, status_ordinal
+from ..catalog import Catalog, Problem, normalise_lesion_type, status_ordinal
 from . import DatasetError
 from .workbook_table import (ACQUISITION, COLUMNS, REQUIRED, WORKBOOK_SUFFIXES, blank, cell_bool, cell_number,
                              cell_text, read_table)
+from .validate import finish
 from .workbook_tree import box_from_xy, header_rows, scan_dicom_tree
 
 __all__ = ["detect", "read", "read_table", "write_workbook", "catalog_to_rows",
@@ -91,9 +92,7 @@ def read(root: Path) -> Catalog:
         for key, value in wb_values.get(head["image_id"], {}).items():
             row[key] = value
         images.append(row)
-    img_df = pd.DataFrame(images) if images else empty_images()
-    les_df = pd.DataFrame(lesions) if lesions else empty_lesions()
-    return Catalog(img_df, les_df, root, "workbook", problems)
+    return finish(images, lesions, root=root, fmt="workbook", problems=problems)
 
 
 def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, problems: list) -> None:

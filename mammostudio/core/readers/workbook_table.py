@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..catalog import Problem
 from . import DatasetError
+from .validate import read_csv_table
 
 __all__ = ["COLUMNS", "REQUIRED", "ACQUISITION", "WORKBOOK_SUFFIXES", "read_table",
            "blank", "cell_text", "cell_number", "cell_bool"]
@@ -93,12 +94,7 @@ def cell_bool(value) -> bool:
 
 def _raw_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        for encoding in ("utf-8-sig", "latin-1"):
-            try:
-                return pd.read_csv(path, header=None, dtype=object, encoding=encoding,
-                                   keep_default_na=False, skip_blank_lines=False)
-            except UnicodeDecodeError:
-                continue
+        return read_csv_table(path, header=False)  # delimiter sniffed (',' or a European ';')
     return pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
 
 
