@@ -52,8 +52,7 @@ def _view_code(value: str, scheme: str, meaning: str) -> Sequence:
 def write_dicom_folder(root: Path) -> dict:
     """A PACS-like export: reused file names, a view only in the View Code Sequence,
     one file with neither laterality nor view tags, a copied file, a text file."""
-    base = dict(patient_id="PAT1", study_id="1.2.840.99.1", manufacturer="ACME", model_name="M1",
-                for_presentation=True, pixel_spacing_mm=0.1)
+    base = dict(patient_id="PAT1", study_id="1.2.840.99.1", for_presentation=True, pixel_spacing_mm=0.1)
     a = write_dicom(root / "PAT1" / "STUDY1" / "SER1" / "IM0001", breast(1),
                     {**base, "image_id": "1.2.840.99.1.1.1", "series_id": "1.2.840.99.1.1", "laterality": "R",
                      "view": "CC"})
