@@ -8,10 +8,19 @@ from mammostudio.core.catalog import Problem
 from mammostudio.core.readers import open_dataset
 from mammostudio.core.readers.validate import check_box, finish, read_csv_table, sniff_delimiter
 from mammostudio.core.readers.workbook import write_workbook
-from test_workbook_reader import lesion_row, tree  # noqa: F401  (the fixture)
+from test_workbook_reader import lesion_row, write_image
 
 
-def test_duplicated_workbook_row_gives_one_box_and_a_warning(tree):  # noqa: F811
+@pytest.fixture()
+def tree(tmp_path):
+    """Two tiny images under a batch/patient/study tree; the workbook is written by each test."""
+    root = tmp_path / "set"
+    write_image(root, "p1", "s1", "1.2.3.1")
+    write_image(root, "p1", "s1", "1.2.3.2", view="MLO")
+    return root
+
+
+def test_duplicated_workbook_row_gives_one_box_and_a_warning(tree):
     row = lesion_row("1.2.3.1", 1, 1, 9, 9)
     write_workbook(tree / "annotations.xlsx", pd.DataFrame([row, row]))
     cat = open_dataset(tree)
@@ -20,7 +29,7 @@ def test_duplicated_workbook_row_gives_one_box_and_a_warning(tree):  # noqa: F81
     assert "row 3" in cat.problems[0].path and "row 2" in cat.problems[0].message
 
 
-def test_semicolon_separated_workbook_reads_like_a_comma_one(tree):  # noqa: F811
+def test_semicolon_separated_workbook_reads_like_a_comma_one(tree):
     rows = pd.DataFrame([lesion_row("1.2.3.1", 1, 1, 9, 9), lesion_row("1.2.3.2", "2,5", 3, 12, 14)])
     write_workbook(tree / "annotations.csv", rows)
     text = (tree / "annotations.csv").read_text()
