@@ -112,3 +112,31 @@ def test_inbreast_rois_sheet_and_file_names_fill_the_catalog(tmp_path):
     assert (img.patient_id, img.laterality, img.view, img.density, img.birads) == (
         "aaaa000000000001", "R", "MLO", "B", "4C")
     assert [p.severity for p in cat.problems] == ["warning"] and "Point 1" in cat.problems[0].path
+
+
+def test_cbis_missing_mask_is_an_error_and_the_image_stays(tmp_path):
+    write_cbis(tmp_path)
+    for path in (tmp_path / "CBIS-DDSM" / "Calc-Test_P_00038_RIGHT_MLO_1").rglob("1-1.dcm"):
+        path.unlink()  # leaves only the crop
+    cat = open_dataset(tmp_path)
+    assert cat.n_images == 2 and len(cat.lesions_of("Calc-Test_P_00038_RIGHT_MLO")) == 0
+    errors = [p for p in cat.problems if p.severity == "error"]
+    assert len(errors) == 1 and "calc_case_description_test_set.csv row 2" in errors[0].path
+    assert "no ROI mask" in errors[0].message
+
+
+def test_vindr_absent_image_is_an_error_naming_the_csv_row(tmp_path):
+    write_vindr(tmp_path)
+    (tmp_path / "images" / "s2" / "i22.dicom").unlink()
+    cat = open_dataset(tmp_path)
+    assert cat.n_images == 3
+    assert any("i22" in p.message and "row" in p.path and p.severity == "error" for p in cat.problems)
+
+
+def test_inbreast_corrupt_xml_is_an_error_naming_the_file(tmp_path):
+    write_inbreast(tmp_path)
+    bad = tmp_path / "AllXML" / "22678646.xml"
+    bad.write_text("<plist>not really")
+    cat = open_dataset(tmp_path)
+    assert len(cat.lesions_of("22678646")) == 0 and len(cat.lesions_of("22678622")) == 2
+    assert any(p.path == str(bad) and p.severity == "error" for p in cat.problems)

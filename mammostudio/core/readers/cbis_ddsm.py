@@ -21,8 +21,9 @@ The case folder of the full mammogram gives the image (image_id = that folder
 name). The ROI folder holds the mask and the crop, sometimes in one series,
 sometimes in two, and their file names and series descriptions are not
 reliable; the mask is the file with the full mammogram's size (the crop is
-smaller), then the one whose SeriesDescription (or the NBIA metadata.csv's
-Series Description) says 'mask', then the larger one. The lesion box is the
+smaller, and is never taken for the mask), then among several such files the
+one whose SeriesDescription (or the NBIA metadata.csv's Series Description)
+says 'mask'. The lesion box is the
 bounding box of the mask's foreground (its pixels are read).
 """
 from __future__ import annotations
@@ -195,7 +196,7 @@ def _read_row(rec, root, by_folder, head_of, described, images, lesions, problem
                     "status": "", "lesion_type": normalise_lesion_type(_text(rec, "abnormality_type")),
                     "pathology": pathology, "birads": _text(rec, "assessment"), "finding": pathology,
                     **{k: _text(rec, k) for k in _DESCRIPTORS},
-                    "source": f"{where} (mask {mask_head['path']})"})
+                    "source": where})
 
 
 def _says(head: dict, described: dict, word: str) -> bool:
@@ -208,17 +209,17 @@ def _says(head: dict, described: dict, word: str) -> bool:
 
 
 def _pick_mask(candidates: list[dict], image: dict, described: dict) -> dict | None:
-    """The ROI mask among the files of the ROI / crop folders (see the module docstring)."""
-    if not candidates:
-        return None
+    """The ROI mask among the files of the ROI / crop folders (see the module docstring).
+
+    With the full mammogram's size known, only a file of that size can be the
+    mask (a crop never is, whatever its series description says).
+    """
     size = (image.get("rows"), image.get("cols"))
-    same = [h for h in candidates if (h.get("rows"), h.get("cols")) == size and h["path"] != image["path"]]
-    if len(same) == 1:
-        return same[0]
-    pool = same or candidates
-    said = [h for h in pool if _says(h, described, "mask")]
-    if len(said) == 1:
-        return said[0]
-    if len(pool) == 1:
-        return pool[0] if same or _says(pool[0], described, "mask") else None
+    others = [h for h in candidates if h["path"] != image["path"]]
+    if size[0] and size[1]:
+        others = [h for h in others if (h.get("rows"), h.get("cols")) == size]
+    if len(others) <= 1:
+        return others[0] if others else None
+    said = [h for h in others if _says(h, described, "mask")]
+    pool = said or others
     return max(pool, key=lambda h: (h.get("rows") or 0) * (h.get("cols") or 0))

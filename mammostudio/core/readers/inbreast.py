@@ -20,6 +20,7 @@ also the BI-RADS of its findings. The patient is the hash in the file name.
 from __future__ import annotations
 
 import plistlib
+from xml.parsers.expat import ExpatError
 import re
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def read_rois(path: Path) -> list[tuple[str, list[tuple[float, float]]]]:
         with open(path, "rb") as fh:
             doc = plistlib.load(fh)
         rois = [roi for image in doc["Images"] for roi in image.get("ROIs", [])]
-    except (plistlib.InvalidFileException, KeyError, TypeError, ValueError, OSError) as exc:
+    except (plistlib.InvalidFileException, ExpatError, KeyError, TypeError, ValueError, OSError) as exc:
         raise ValueError(f"{path}: not an INbreast ROI file ({type(exc).__name__}: {exc})") from exc
     out = []
     for roi in rois:
