@@ -104,3 +104,16 @@ def test_csv_delimiter_is_sniffed(tmp_path, sep):
 def test_mias_copy_fixture_still_reads_cleanly(mias_copy):
     cat = open_dataset(mias_copy)
     assert cat.n_images == 3 and cat.n_lesions == 4 and not cat.problems
+
+
+def test_sniffer_is_not_misled_by_title_rows_decimal_commas_or_quoted_lists():
+    semicolon = "Annotations of 2024\n\nImage ID;x1;y1;x2;y2\na;1,5;2;3,5;4\nb;1;2;3;4\n"
+    assert sniff_delimiter(semicolon) == ";"
+    vindr = "image_id,finding_categories,xmin\na,\"['Mass', 'Skin Thickening']\",1\nb,\"['Mass']\",2\n"
+    assert sniff_delimiter(vindr) == ","
+
+
+def test_csv_workbook_may_start_with_title_rows(tree):
+    (tree / "annotations.csv").write_text("Lesion marks, export of 2024\n\nImage ID;x1;y1;x2;y2\n1.2.3.1;1;1;9,5;9\n")
+    cat = open_dataset(tree)
+    assert cat.n_lesions == 1 and not cat.problems

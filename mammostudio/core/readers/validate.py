@@ -15,13 +15,16 @@ Every reader builds plain image and lesion rows and hands them to
 
 so ``scan``, the GUI and ``extract`` all see the same, already-checked boxes.
 CSV annotation files are read by :func:`read_csv_table`, which sniffs the
-delimiter (',' ';' tab '|'): a European Excel export separated by ';' reads
-like any other.
+delimiter (',' ';' tab '|', see :func:`sniff_delimiter`): a European Excel
+export separated by ';' reads like any other.
 """
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -35,20 +38,25 @@ _DELIMITERS = ",;\t|"
 
 
 def sniff_delimiter(text: str) -> str:
-    """The field delimiter of CSV ``text`` (its first lines): ',' ';' tab or '|'.
+    """The field delimiter of CSV ``text``: ',' ';' tab or '|'.
 
-    Uses :class:`csv.Sniffer` restricted to those four; when it cannot decide,
-    the candidate found most often in the first non-blank line wins (',' on a tie).
+    Over the first 50 non-blank lines, with quoted fields removed, each
+    candidate scores the number of lines in which it occurs exactly as often as
+    in most lines, then that number of occurrences (more fields wins); the best
+    score wins (',' then ';' on a full tie). Title rows above
+    the header and decimal commas in a ';' file do not mislead it.
     """
-    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
-    if not lines:
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in _DELIMITERS}
-        best = max(counts.values())
-        return "," if best == 0 or counts[","] == best else max(counts, key=counts.get)
+    lines = [re.sub(r'"[^"]*"', "", ln) for ln in text.splitlines() if ln.strip()][:50]
+    best, best_score = ",", (0, 0)
+    for delim in _DELIMITERS:
+        counts = [ln.count(delim) for ln in lines if ln.count(delim)]
+        if not counts:
+            continue
+        mode = Counter(counts).most_common(1)[0][0]
+        score = (sum(1 for c in counts if c == mode), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
 
 
 def read_csv_table(path: str | Path, *, header: bool = True) -> pd.DataFrame:
@@ -80,14 +88,18 @@ def read_csv_table(path: str | Path, *, header: bool = True) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
     delimiter = sniff_delimiter(text)
-    try:
-        table = pd.read_csv(path, sep=delimiter, header=0 if header else None, dtype=object, encoding=encoding,
-                            keep_default_na=False, skip_blank_lines=header)
-    except (pd.errors.ParserError, ValueError) as exc:
+    try:  # the csv module, not pandas: rows of different lengths (title rows) are fine
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
         raise ValueError(f"{path}: cannot read the CSV file ({exc})") from exc
-    if header:
-        table.columns = [str(c).strip() for c in table.columns]
-    return table
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    if not header:
+        return pd.DataFrame(rows, columns=range(width), dtype=object)
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows[1:], columns=[c.strip() for c in rows[0]], dtype=object)
 
 
 def check_box(box: dict, *, rows=None, cols=None, where: str = "", problems: list) -> dict | None:
