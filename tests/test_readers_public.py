@@ -140,3 +140,12 @@ def test_inbreast_corrupt_xml_is_an_error_naming_the_file(tmp_path):
     cat = open_dataset(tmp_path)
     assert len(cat.lesions_of("22678646")) == 0 and len(cat.lesions_of("22678622")) == 2
     assert any(p.path == str(bad) and p.severity == "error" for p in cat.problems)
+
+
+def test_nbia_metadata_csv_beside_plain_dicoms_is_not_taken_for_a_workbook(tmp_path):
+    write_dicom_folder(tmp_path)
+    (tmp_path / "metadata.csv").write_text("Series UID,Collection,Subject ID,Study UID,Manufacturer,File Location\n"
+                                           "1.2.3,CMMD,D1-0001,1.2,GE,./CMMD/D1-0001\n")
+    assert detect_format(tmp_path) == "dicom_folder"
+    cat = open_dataset(tmp_path)
+    assert any(p.path == str(tmp_path / "metadata.csv") and p.severity == "warning" for p in cat.problems)

@@ -106,6 +106,9 @@ def read(root: Path) -> Catalog:
     if others:
         problems.append(Problem(str(others[0]), f"{len(others)} file(s) without the DICOM magic were "
                                 "ignored (this one among them)", "warning"))
+    for side in sorted(root.glob("*.csv")) + sorted(root.glob("*.xlsx")):
+        problems.append(Problem(str(side), "not read as annotations (no Image ID / x1 y1 x2 y2 header); "
+                                "the folder was opened as plain DICOM images", "warning"))
     rows, head_problems = header_rows(files)
     problems += head_problems
     images = []

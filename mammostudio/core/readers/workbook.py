@@ -20,7 +20,7 @@ from ..atomic import atomic_path
 from ..catalog import Catalog, Problem, normalise_lesion_type, status_ordinal
 from . import DatasetError
 from .workbook_table import (ACQUISITION, COLUMNS, REQUIRED, WORKBOOK_SUFFIXES, blank, cell_bool, cell_number,
-                             cell_text, read_table)
+                             cell_text, looks_like_annotations, read_table)
 from .validate import finish
 from .workbook_tree import box_from_xy, header_rows, scan_dicom_tree
 
@@ -35,8 +35,8 @@ def _workbooks(root: Path) -> list[Path]:
 
 
 def detect(root: Path) -> bool:
-    """True when ``root`` holds an .xlsx/.csv workbook at its top level."""
-    return bool(_workbooks(Path(root)))
+    """True when ``root`` holds an .xlsx workbook, or a .csv with annotation columns, at its top level."""
+    return any(looks_like_annotations(book) for book in _workbooks(Path(root)))
 
 
 def read(root: Path) -> Catalog:
