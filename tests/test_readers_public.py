@@ -149,3 +149,23 @@ def test_nbia_metadata_csv_beside_plain_dicoms_is_not_taken_for_a_workbook(tmp_p
     assert detect_format(tmp_path) == "dicom_folder"
     cat = open_dataset(tmp_path)
     assert any(p.path == str(tmp_path / "metadata.csv") and p.severity == "warning" for p in cat.problems)
+
+
+def test_every_cid_4014_view_code_maps_to_a_view():
+    """pydicom's own table of CID 4014 (View for Mammography) is the outside reference."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.sr._cid_dict import cid_concepts
+    from pydicom.sr.codedict import codes
+
+    from mammostudio.core.dicom import header_of
+
+    for name in cid_concepts[4014]["SCT"]:
+        code = getattr(codes.SCT, name)
+        if code.value == "127457009":  # tissue specimen from breast: not a view of a breast
+            continue
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code.value, "SCT", code.meaning
+        ds = Dataset()
+        ds.ViewCodeSequence = Sequence([item])
+        assert header_of(ds)["view"], (name, code.value)
