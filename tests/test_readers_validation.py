@@ -117,3 +117,22 @@ def test_csv_workbook_may_start_with_title_rows(tree):
     (tree / "annotations.csv").write_text("Lesion marks, export of 2024\n\nImage ID;x1;y1;x2;y2\n1.2.3.1;1;1;9,5;9\n")
     cat = open_dataset(tree)
     assert cat.n_lesions == 1 and not cat.problems
+
+
+def test_workbook_pathology_birads_density_columns_read_and_round_trip(tree, tmp_path):
+    from mammostudio.core.readers.workbook import catalog_to_rows
+
+    rows = [lesion_row("1.2.3.1", 1, 1, 9, 9, pathology="Malignant", birads="BI-RADS 5", density="3"),
+            {**lesion_row("1.2.3.2", None, None, None, None), "birads": "1", "density": "A"}]
+    write_workbook(tree / "annotations.xlsx", pd.DataFrame(rows))
+    cat = open_dataset(tree)
+    les = cat.lesions.iloc[0]
+    assert (les.pathology, les.birads) == ("malignant", "5")
+    assert (cat.image("1.2.3.1").density, cat.image("1.2.3.2").density, cat.image("1.2.3.2").birads) == ("C", "A", "1")
+    (tree / "annotations.xlsx").unlink()
+    write_workbook(tree / "again.csv", catalog_to_rows(cat))
+    again = open_dataset(tree)
+    cols = ["image_id", "pathology", "birads"]
+    pd.testing.assert_frame_equal(cat.lesions[cols], again.lesions[cols])
+    pd.testing.assert_frame_equal(cat.images[["image_id", "density", "birads"]],
+                                  again.images[["image_id", "density", "birads"]])
