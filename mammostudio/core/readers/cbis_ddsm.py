@@ -139,9 +139,12 @@ def read(root: Path) -> Catalog:
     lesions = []
     for rec in records:
         _read_row(rec, root, by_folder, head_of, described, images, lesions, problems)
+    found: dict[str, list[str]] = {}
+    for les in lesions:
+        if les["birads"][:1].isdigit():
+            found.setdefault(les["image_id"], []).append(les["birads"])
     for image_id, row in images.items():
-        found = [les["birads"] for les in lesions if les["image_id"] == image_id and les["birads"]]
-        row["birads"] = max(found, key=lambda b: (int(b[0]), b)) if found else ""
+        row["birads"] = max(found[image_id], key=lambda b: (int(b[0]), b)) if image_id in found else ""
     return finish(list(images.values()), lesions, root=root, fmt="cbis_ddsm", problems=problems)
 
 

@@ -92,10 +92,10 @@ def read(root: Path) -> Catalog:
         if rec is None:
             continue
         images.append(_image_row(head, rec, problems))
-    lesions = []
+    lesions, counts = [], {}
     sizes = {row["image_id"]: (row.get("rows"), row.get("cols")) for row in images}
     for i, rec in enumerate(tables.get(FINDING_CSV, []).to_dict("records") if FINDING_CSV in tables else []):
-        _finding(rec, f"{root / FINDING_CSV} row {i + 2}", sizes, lesions, problems)
+        _finding(rec, f"{root / FINDING_CSV} row {i + 2}", sizes, counts, lesions, problems)
     return finish(images, lesions, root=root, fmt="vindr", problems=problems)
 
 
@@ -121,7 +121,7 @@ def _image_row(head: dict, rec: dict, problems: list) -> dict:
     return row
 
 
-def _finding(rec: dict, where: str, sizes: dict, lesions: list, problems: list) -> None:
+def _finding(rec: dict, where: str, sizes: dict, counts: dict, lesions: list, problems: list) -> None:
     image_id = str(rec.get("image_id", "")).strip()
     if image_id not in sizes:
         return  # its absence was reported with the image
@@ -140,7 +140,7 @@ def _finding(rec: dict, where: str, sizes: dict, lesions: list, problems: list) 
     box = box_from_xy(x1, y1, x2, y2, rows=rows, cols=cols, where=where, problems=problems)
     if box is None:
         return
-    n = sum(1 for les in lesions if les["image_id"] == image_id) + 1
+    n = counts[image_id] = counts.get(image_id, 0) + 1
     lesions.append({"lesion_uid": f"{image_id}:{n}", "image_id": image_id, "lesion_id": str(n), **box,
                     "status": "", "lesion_type": normalise_lesion_type("+".join(cats)),
                     "birads": rec.get("finding_birads", ""), "finding": ", ".join(cats), "source": where})
