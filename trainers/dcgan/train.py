@@ -17,10 +17,10 @@ from typing import Iterable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from mammostudio.core.atomic import atomic_path
+from mammostudio.core.imageops import resize_stack
 from mammostudio.core.progress import StopToken
 
 from ..common import select_device, set_threads_once
@@ -97,12 +97,9 @@ class GANTrainer:
 
     # -- construction ----------------------------------------------------
     def _to_device(self, patches: np.ndarray) -> torch.Tensor:
+        # spec 2.2: inputs resized to the model's size, once, by the project's one resize
+        patches = resize_stack(np.asarray(patches, dtype=np.uint8), self.config.image_size)
         x = torch.from_numpy(np.array(patches, dtype=np.uint8, order="C")).unsqueeze(1)  # (n, 1, r, c), a copy
-        size = self.config.image_size
-        if x.shape[-2:] != (size, size):  # spec 2.2: inputs resized to the model's size, once
-            # area averaging when shrinking (exact for integer factors), bilinear when growing
-            mode = "area" if x.shape[-1] >= size else "bilinear"
-            x = F.interpolate(x.float(), size=(size, size), mode=mode).round().clamp(0, 255).to(torch.uint8)
         return x.to(self.device)
 
     def _build(self, cfg: GANConfig) -> None:
