@@ -169,3 +169,15 @@ def test_every_cid_4014_view_code_maps_to_a_view():
         ds = Dataset()
         ds.ViewCodeSequence = Sequence([item])
         assert header_of(ds)["view"], (name, code.value)
+
+
+def test_inbreast_sheet_flag_without_an_roi_is_a_warning(tmp_path):
+    write_inbreast(tmp_path)
+    sheet = tmp_path / "INbreast.csv"
+    lines = sheet.read_text().splitlines()
+    lines = [lines[0] + ";Mass;Micros"] + [ln + (";X;" if "20586908" in ln else ";X;X") for ln in lines[1:]]
+    sheet.write_text("\n".join(lines) + "\n")
+    cat = open_dataset(tmp_path)
+    flagged = sorted((p.path.rsplit(" row ", 1)[1], p.message.split("'")[1]) for p in cat.problems
+                     if "the sheet marks" in p.message)
+    assert flagged == [("3", "mass"), ("4", "mass")]  # 22678646 (a Cluster only), 20586908 (no XML)

@@ -8,7 +8,8 @@
 
 The sheet has one row per image: Laterality, View, File Name (the file id),
 ACR (density 1-4), Bi-Rads ('1'..'6', '4a'..'4c') and, in the .xls release,
-finding flags (Mass, Micros, Distortion, Asymmetry). An XML file holds
+finding flags (Mass, Micros, Distortion, Asymmetry): a flag without an ROI of
+that type in the image's XML is a warning. An XML file holds
 ``Images[0].ROIs``: each ROI has a Name ('Mass', 'Calcification', 'Cluster',
 'Distortion', 'Asymmetry', 'Spiculated Region', ...) and Point_px, a list of
 "(x, y)" strings (x = column). An outline becomes the box around its points.
@@ -123,12 +124,28 @@ def read(root: Path) -> Catalog:
                        "laterality": side, "view": view, "density": meta.get("acr", ""),
                        "birads": meta.get("birads", "")})
         xml = root / "AllXML" / f"{file_id}.xml"
+        before = len(lesions)
         if xml.is_file():
             _xml_lesions(xml, images[-1], lesions, problems)
+        _check_sheet_flags(meta, {les["lesion_type"] for les in lesions[before:]}, xml, problems)
     for file_id, meta in sheet.items():
         if not any(img["image_id"] == file_id for img in images):
             problems.append(Problem(meta["_where"], f"no AllDICOMs/{file_id}_*.dcm for this row; skipped"))
     return finish(images, lesions, root=root, fmt="inbreast", problems=problems)
+
+
+# metadata sheet flag column -> the lesion type its ROIs should have
+_FLAGS = {"mass": "mass", "micros": "calcification", "distortion": "architectural distortion",
+          "asymmetry": "focal asymmetry"}
+
+
+def _check_sheet_flags(meta: dict, found: set[str], xml: Path, problems: list) -> None:
+    """Warn when the sheet (the .xls release's Mass / Micros / ... columns) marks a finding
+    that no ROI of the image outlines."""
+    for column, kind in _FLAGS.items():
+        if meta.get(column, "").strip() and not any(kind in t.split("+") for t in found):
+            problems.append(Problem(meta["_where"], f"the sheet marks {column!r} but {xml.name} has no "
+                                    f"{kind} ROI", "warning"))
 
 
 def _xml_lesions(xml: Path, image: dict, lesions: list, problems: list) -> None:
