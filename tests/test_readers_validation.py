@@ -136,3 +136,10 @@ def test_workbook_pathology_birads_density_columns_read_and_round_trip(tree, tmp
     pd.testing.assert_frame_equal(cat.lesions[cols], again.lesions[cols])
     pd.testing.assert_frame_equal(cat.images[["image_id", "density", "birads"]],
                                   again.images[["image_id", "density", "birads"]])
+
+
+def test_numpy_corners_are_numbers_too():
+    import numpy as np
+
+    box = {"row_min": np.int64(1), "col_min": np.int32(2), "row_max": np.float64(5), "col_max": np.uint16(9)}
+    assert check_box(box, rows=20, cols=20, problems=[]) == {"row_min": 1, "col_min": 2, "row_max": 5, "col_max": 9}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import re
 from collections import Counter
 from pathlib import Path
@@ -81,12 +82,14 @@ def read_csv_table(path: str | Path, *, header: bool = True) -> pd.DataFrame:
         If the file cannot be decoded or parsed (the message names the file).
     """
     path = Path(path)
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            text = path.read_text(encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # never fails: every byte is a character
     delimiter = sniff_delimiter(text)
     try:  # the csv module, not pandas: rows of different lengths (title rows) are fine
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -123,7 +126,7 @@ def check_box(box: dict, *, rows=None, cols=None, where: str = "", problems: lis
     """
     keys = ("row_min", "col_min", "row_max", "col_max")
     vals = [box.get(k) for k in keys]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in vals):
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in vals):
         problems.append(Problem(where, f"box {vals} is not four numbers; skipped"))
         return None
     r0, c0, r1, c1 = (int(round(v)) for v in vals)
