@@ -181,3 +181,13 @@ def test_inbreast_sheet_flag_without_an_roi_is_a_warning(tmp_path):
     flagged = sorted((p.path.rsplit(" row ", 1)[1], p.message.split("'")[1]) for p in cat.problems
                      if "the sheet marks" in p.message)
     assert flagged == [("3", "mass"), ("4", "mass")]  # 22678646 (a Cluster only), 20586908 (no XML)
+
+
+def test_vindr_image_listed_twice_in_the_breast_file_is_a_warning(tmp_path):
+    write_vindr(tmp_path)
+    path = tmp_path / "breast-level_annotations.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")
+    cat = open_dataset(tmp_path)
+    assert cat.n_images == 4
+    assert [p.severity for p in cat.problems] == ["warning"] and "row 6" in cat.problems[0].path

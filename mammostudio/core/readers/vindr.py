@@ -73,8 +73,13 @@ def read(root: Path) -> Catalog:
         for i, rec in enumerate(table.to_dict("records")):
             rec["_where"] = f"{root / name} row {i + 2}"
             image_id = str(rec["image_id"]).strip()
-            if image_id and image_id not in listed:
+            if not image_id:
+                problems.append(Problem(rec["_where"], "no image_id; row skipped"))
+            elif image_id not in listed:
                 listed[image_id] = rec
+            elif name == BREAST_CSV:  # one row per image there; findings repeat images by design
+                problems.append(Problem(rec["_where"], f"image {image_id!r} again (first: "
+                                        f"{listed[image_id]['_where']}); the first row is used", "warning"))
     paths, absent = {}, []
     for image_id, rec in listed.items():
         path = _image_path(root, str(rec["study_id"]).strip(), image_id)
