@@ -139,6 +139,7 @@ def read(root: Path) -> Catalog:
     lesions = []
     for rec in records:
         _read_row(rec, root, by_folder, head_of, described, images, lesions, problems)
+    lesions = _with_boxes(lesions, problems)
     found: dict[str, list[str]] = {}
     for les in lesions:
         if les["birads"][:1].isdigit():
@@ -183,23 +184,39 @@ def _read_row(rec, root, by_folder, head_of, described, images, lesions, problem
         problems.append(Problem(where, f"no ROI mask found in folder {roi_folder!r} (a file of the full "
                                 f"mammogram's size {image.get('rows')}x{image.get('cols')}); lesion skipped"))
         return
-    from ..dicom import DicomError, read_pixels
-
-    try:
-        box = mask_box(read_pixels(mask_head["path"]))
-    except (DicomError, OSError, ValueError) as exc:
-        problems.append(Problem(mask_head["path"], f"unreadable ROI mask ({exc}); lesion skipped"))
-        return
-    if box is None:
-        problems.append(Problem(mask_head["path"], "the ROI mask is empty; lesion skipped"))
-        return
     abn = _text(rec, "abnormality_id") or str(sum(1 for x in lesions if x["image_id"] == folder) + 1)
     pathology = _text(rec, "pathology")
-    lesions.append({"lesion_uid": f"{folder}:{abn}", "image_id": folder, "lesion_id": abn, **box,
+    lesions.append({"lesion_uid": f"{folder}:{abn}", "image_id": folder, "lesion_id": abn,
+                    "_mask": mask_head["path"],
                     "status": "", "lesion_type": normalise_lesion_type(_text(rec, "abnormality_type")),
                     "pathology": pathology, "birads": _text(rec, "assessment"), "finding": pathology,
                     **{k: _text(rec, k) for k in _DESCRIPTORS},
                     "source": where})
+
+
+def _box_of(path: str) -> tuple[dict | None, str]:
+    """(box, '') from a mask file, or (None, why not)."""
+    from ..dicom import DicomError, read_pixels
+
+    try:
+        box = mask_box(read_pixels(path))
+    except (DicomError, OSError, ValueError) as exc:
+        return None, f"unreadable ROI mask ({exc}); lesion skipped"
+    return (box, "") if box is not None else (None, "the ROI mask is empty; lesion skipped")
+
+
+def _with_boxes(pending: list[dict], problems: list) -> list[dict]:
+    """Read every mask once (duplicated rows share one) and give each pending lesion its box."""
+    found = {path: _box_of(path) for path in dict.fromkeys(les["_mask"] for les in pending)}
+    out = []
+    for les in pending:
+        path = les.pop("_mask")
+        box, why = found[path]
+        if box is None:
+            problems.append(Problem(path, why))
+        else:
+            out.append({**les, **box})
+    return out
 
 
 def _says(head: dict, described: dict, word: str) -> bool:
