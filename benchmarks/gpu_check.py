@@ -53,7 +53,7 @@ def _timed_steps(step, warmup: int, n: int) -> float:
     return statistics.median(times)
 
 
-def gan_step_seconds(*, bf16: bool, channels_last: bool, steps: int) -> float:
+def gan_step_seconds(*, bf16: bool, channels_last: bool, steps: int, warmup: int = 3) -> float:
     """Median seconds of one paper-preset DCGAN training step (GANTrainer's own step) at 128 px, batch 64."""
     from trainers.dcgan import GANConfig, GANTrainer
 
@@ -64,13 +64,15 @@ def gan_step_seconds(*, bf16: bool, channels_last: bool, steps: int) -> float:
         trainer = GANTrainer(cfg, patches, Path(tmp) / "run")
         trainer._begin_epoch()
 
-        def step():
-            if trainer._pos >= trainer.steps_per_epoch:
+        def step():  # GANTrainer's own step, as benchmarks/gan_step.py drives it
+            loop = trainer.loop
+            if loop.pos >= trainer.steps_per_epoch:
                 trainer._begin_epoch()
-            trainer._acc += trainer._train_step(trainer._batch(trainer._batch_indices(trainer._pos)))
-            trainer._pos += 1
+            idx = trainer._batch_indices(loop.pos)
+            loop.add_step(trainer._train_step(trainer._batch(idx)), len(idx))
+            loop.pos += 1
 
-        return _timed_steps(step, 3, steps)
+        return _timed_steps(step, warmup, steps)
 
 
 def section_env(_args) -> None:
