@@ -159,3 +159,23 @@ def test_gan_cell_reports_each_epoch_and_a_closed_cell_resumes(patch_folder, tmp
     later = [p.data["epoch"] for p in progress if "epoch" in p.data]
     assert later and later[-1] == 4 and later[0] >= 2  # continued, not restarted
     assert result["n_generated"] == 6 and (tmp_path / cell.id / "generated.npy").is_file()
+
+
+def test_gan_cell_can_sample_its_best_fid_generator(patch_folder, tmp_path):
+    import torch
+
+    from trainers.dcgan import GANConfig
+    from trainers.dcgan.generate import load_generator, sample_generator
+    from trainers.experiment.cells import run_cell
+
+    cfg = ExperimentConfig.tiny(sizes=(4,), folds=2, gan=GANConfig.tiny(epochs=3, sample_every=10),
+                                generator="best-fid", fid_every=1, fid_backbone="tiny")
+    data = load_experiment_data(patch_folder, size=16)
+    split = make_folds(data.pos_patients, data.neg_patients, folds=2, seed=0)[0]
+    result = drive(run_cell(Cell("gan", 4, 0), tmp_path, cfg, data, split))
+    assert result["generator"] == "best-fid" and result["epoch"] in (1, 2, 3)
+    best = tmp_path / "gan_k4_f0" / "run" / "checkpoints" / "best.pt"
+    seed = cfg.seed + 7919 * 1 + 4
+    expected = sample_generator(load_generator(best), 6, generator=torch.Generator().manual_seed(seed))
+    np.testing.assert_array_equal(np.load(tmp_path / "gan_k4_f0" / "generated.npy"), expected)
+    assert ExperimentConfig.tiny().generator == "last"  # the default stays the last epoch's
