@@ -193,8 +193,7 @@ def _submit_slurm(todo, args, folder, res, threads, skipped) -> Job[dict]:
 
 
 def _run_local(todo, args, folder, res, parallel, threads, skipped, poll_s) -> Job[dict]:
-    from .report import write_report  # noqa: F401  (the report job below writes it)
-
+    root = Path(args[1]) / "cells"
     waiting, running, ids, failed = list(todo), {}, {}, {}
     done_ids = set()
     total = len(todo)
@@ -217,8 +216,9 @@ def _run_local(todo, args, folder, res, parallel, threads, skipped, poll_s) -> J
                 waiting.remove(c)
                 failed[c.id] = f"its GAN cell {need.id} failed"
                 continue
-            if need is not None and need in todo and need.id not in done_ids:
-                continue  # wait for G_k
+            if need is not None and read_result(root / need.id) is None and (
+                    need in todo or claim_state(root / need.id) is not None):
+                continue  # wait for G_k: ours, or running in another process
             waiting.remove(c)
             ex = _executor(folder, "local", res[c.kind], f"mammostudio-{c.kind}")
             running[c.id] = ex.submit(run_cells_job, *args, [c.id], threads)
@@ -226,7 +226,7 @@ def _run_local(todo, args, folder, res, parallel, threads, skipped, poll_s) -> J
             _record(Path(args[1]), {c.id: {"job_id": ids[c.id], "launcher": "local"}})
             yield Progress(len(done_ids) + len(failed), total, f"{c.id}: submitted as local job {ids[c.id]}",
                            {"cell": c.id})
-        if running:
+        if running or waiting:
             time.sleep(poll_s)
     run_cells_job(*args, [], 0, True)  # the report, in this process: it only reads result files
     return {"submitted": ids, "skipped": skipped, "failed": failed, "report": None}
