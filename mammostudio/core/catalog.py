@@ -43,6 +43,8 @@ lesion_type        str        normalised: 'mass', 'calcification',
                               several joined by '+' (sorted); '' unknown
 severity           str        'benign' / 'malignant' / '' (MIAS B/M)
 source             str        where the row came from ("Info.txt line 17")
+simulated          bool       True for a lesion inserted by ``mammostudio simulate``
+                              (missing = False)
 =================  =========  ====================================================
 
 Boxes are in (row, col) image coordinates, origin top-left, both ends inclusive
@@ -102,6 +104,7 @@ LESION_COLUMNS: dict[str, str] = {
     "lesion_type": "string",
     "severity": "string",
     "source": "string",
+    "simulated": "bool",
 }
 
 LESION_TYPES = ("mass", "calcification", "focal asymmetry", "architectural distortion")
@@ -206,6 +209,8 @@ def _typed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
             df[col] = pd.NA
         if dtype == "string":
             df[col] = df[col].astype("string").fillna("")
+        elif dtype == "bool":  # a flag: missing means False
+            df[col] = df[col].astype("boolean").fillna(False).astype(bool)
         elif dtype == "int64":
             df[col] = pd.to_numeric(df[col]).astype("int64")
         else:

@@ -255,6 +255,13 @@ def generate_job(*args, **kwargs) -> Job:
     return _trainer_jobs().generate_job(*args, **kwargs)
 
 
+def lesion_generation_job(*args, **kwargs) -> Job:
+    """Generated lesion arrays for Simulate mode (``trainers.jobs.simulate``)."""
+    from trainers.jobs.simulate import lesion_generation_job as job
+
+    return job(*args, **kwargs)
+
+
 def run_control():
     """A new :class:`trainers.jobs.RunControl` (pause / resume / stop a training)."""
     return _trainer_jobs().RunControl()

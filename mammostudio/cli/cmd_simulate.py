@@ -1,0 +1,101 @@
+"""``simulate``: insert lesions into normal mammograms and write a simulated dataset."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._run import fail, run_job
+
+__all__ = ["register"]
+
+
+def _range(text: str) -> tuple[float, float]:
+    parts = [float(v) for v in text.replace(":", ",").split(",") if v.strip()]
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected a number or LOW,HIGH, got {text!r}")
+    return parts[0], parts[1]
+
+
+def register(subparsers) -> None:
+    """Add the ``simulate`` command."""
+    p = subparsers.add_parser(
+        "simulate", help="insert lesions into normal images and write a simulated dataset",
+        description="Insert N lesions into each of M normal images of DATASET (images without a lesion box) and "
+                    "write OUT in the workbook layout: derived DICOMs (new UIDs, DERIVED\\SECONDARY, "
+                    "pseudonymous), annotations.xlsx with the boxes flagged Simulated, label masks and one "
+                    "provenance JSON per lesion. Lesions come from --patches (real lesion patches of a patch "
+                    "dataset), --generated (a `mammostudio generate` folder), --checkpoint (a DCGAN, generated "
+                    "on the spot) and/or --demo (parametric masses and calcification clusters; the default). "
+                    "Re-running into the same OUT resumes; the same seed gives the same files.")
+    p.add_argument("dataset", type=Path, help="dataset folder with normal images (workbook, OMI-DB or mini-MIAS)")
+    p.add_argument("out", type=Path, help="output folder (new, or an interrupted run to resume)")
+    p.add_argument("--images", type=int, default=4, help="M: normal images that receive lesions (default 4)")
+    p.add_argument("--lesions", type=int, default=1, help="N: lesions per image (default 1)")
+    p.add_argument("--controls", type=int, default=0,
+                   help="further normal images written the same way without a lesion (default 0)")
+    p.add_argument("--demo", nargs="*", metavar="KIND", default=None,
+                   help="parametric lesions: round oval lobulated spiculated calcification (no KIND: all)")
+    p.add_argument("--patches", type=Path, help="patch dataset whose lesion patches are inserted")
+    p.add_argument("--lesion-type", default=None, help="with --patches: only this lesion type (e.g. mass)")
+    p.add_argument("--generated", type=Path, help="folder written by `mammostudio generate`")
+    p.add_argument("--checkpoint", type=Path, help="DCGAN checkpoint: generate --n-generated lesions from it")
+    p.add_argument("--n-generated", type=int, default=16, help="with --checkpoint: how many (default 16)")
+    p.add_argument("--generated-size-mm", type=float, default=15.0,
+                   help="physical width of a generated patch in mm (default 15)")
+    p.add_argument("--method", choices=["additive", "poisson", "paste"], default="additive",
+                   help="blending (default additive: see the README's seam scores)")
+    p.add_argument("--contrast", type=_range, default=(1.0, 1.0), help="contrast factor or LOW,HIGH (default 1)")
+    p.add_argument("--scale", type=_range, default=(1.0, 1.0),
+                   help="size factor on top of the physical size, or LOW,HIGH (default 1)")
+    p.add_argument("--size-mm", type=float, default=None, help="diameter of parametric lesions (default random)")
+    p.add_argument("--margin-mm", type=float, default=5.0, help="distance from skin line and other boxes (5)")
+    p.add_argument("--mask-threshold", type=int, default=0, help="breast mask threshold (0; ~20 for film)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_simulate)
+
+
+def _pool(args) -> list:
+    from ..core.simulate.sources import array_items, generated_items, parametric_items, patch_items
+
+    pool = []
+    if args.patches:
+        pool += patch_items(args.patches, lesion_type=args.lesion_type)
+    if args.generated:
+        pool += generated_items(args.generated, size_mm=args.generated_size_mm)
+    if args.checkpoint:
+        from trainers.jobs.simulate import generate_lesions
+
+        res = generate_lesions(args.checkpoint, args.n_generated, seed=args.seed)
+        pool += array_items(res["images"], checkpoint_sha256=res["checkpoint_sha256"], seed=res["seed"],
+                            checkpoint=res["checkpoint"], size_mm=args.generated_size_mm)
+    if args.demo is not None or not pool:
+        pool += parametric_items(*([args.demo] if args.demo else []))
+    return pool
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from ..core.patches.dataset import PatchDatasetError
+    from ..core.readers import DatasetError, open_dataset
+    from ..core.simulate.dataset import SimulateParams, simulate_dataset
+
+    try:
+        params = SimulateParams(images=args.images, lesions_per_image=args.lesions, controls=args.controls,
+                                method=args.method, contrast=args.contrast, scale=args.scale, size_mm=args.size_mm,
+                                margin_mm=args.margin_mm, mask_threshold=args.mask_threshold, seed=args.seed)
+        catalog = open_dataset(args.dataset)
+        pool = _pool(args)
+    except (ValueError, DatasetError, PatchDatasetError, OSError) as exc:
+        return fail(str(exc))
+    try:
+        summary = run_job(simulate_dataset(catalog, args.out, pool, params), "simulate", quiet=args.quiet)
+    except (ValueError, OSError) as exc:
+        return fail(str(exc))
+    for line in summary["problems"][:20]:
+        print(line)
+    print(f"{summary['lesions']} lesions in {summary['images'] - summary['controls']} images plus "
+          f"{summary['controls']} controls ({summary['skipped']} done before) in {summary['seconds']:.1f} s; "
+          f"written to {summary['out']}")
+    return 0
