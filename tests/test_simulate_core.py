@@ -105,9 +105,15 @@ def test_patch_template_removes_the_background_and_keeps_the_lesion():
 def test_given_mask_is_used_instead_of_the_estimate():
     patch, truth = _disc(rng=np.random.default_rng(8))
     square = np.zeros_like(truth)
-    square[4:10, 4:10] = True
+    square[8:18, 8:18] = True
     t = patch_template(patch, spacing_mm=0.1, mask=square)
-    assert t.support[6, 6] == 1.0 and t.support[24, 24] == 0.0
+    assert t.support[13, 13] == 1.0 and t.support[36, 36] == 0.0
+
+
+def test_support_fades_to_zero_at_the_crop_border():
+    patch, _ = _disc((40, 40), radius=18, rng=np.random.default_rng(9))  # a tight crop: the box
+    t = patch_template(patch, spacing_mm=0.1)
+    assert t.support[[0, -1]].max() == 0 and t.support[:, [0, -1]].max() == 0 and t.support[20, 20] > 0.9
 
 
 def test_auto_place_keeps_the_margin_from_skin_and_other_boxes():

@@ -19,6 +19,7 @@ from .navigation import neighbour_image, neighbour_study
 from .pages import WelcomePage
 from .prepare import PreparePage
 from .quiz import QuizPanel
+from .simulate import SimulatePanel
 from .state import AppState
 from .train import TrainPanel
 from .viewer import ViewerWidget
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         self.prepare = PreparePage(self.state, self.viewer)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
-                      "Quiz": QuizPanel()}
+                      "Quiz": QuizPanel(), "Simulate": SimulatePanel(self.state)}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -110,13 +111,15 @@ class MainWindow(QMainWindow):
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.pages["Train"].message.connect(self.show_message)
+        self.pages["Simulate"].message.connect(self.show_message)
+        self.pages["Simulate"].openRequested.connect(self.open_dataset)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """Show 'Welcome', 'Browse', 'Prepare', 'Train' or 'Quiz'."""
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Quiz' or 'Simulate'."""
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
         self.stack.setCurrentWidget(self.pages[mode])
@@ -131,11 +134,11 @@ class MainWindow(QMainWindow):
         A reader in the Quiz sees nothing but the case (no study tree beside it).
         """
         hidden = getattr(self, "_docks_stashed", None)
-        if mode in ("Train", "Quiz") and hidden is None:
+        if mode in ("Train", "Quiz", "Simulate") and hidden is None:
             self._docks_stashed = [n for n, d in self.docks.items() if not d.isHidden()]
             for dock in self.docks.values():
                 dock.hide()
-        elif mode not in ("Train", "Quiz") and hidden is not None:
+        elif mode not in ("Train", "Quiz", "Simulate") and hidden is not None:
             for name in hidden:
                 self.docks[name].show()
             self._docks_stashed = None

@@ -23,19 +23,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..atomic import write_text
 from ..catalog import Catalog
-from ..images import load_pixels, write_png
+from ..images import load_pixels
 from ..patches.prepared import prepare
 from ..patches.tissue import image_rng
 from ..progress import Job, Progress
 from .blend import METHODS, insert_lesion
-from .derived import derived_uids, write_derived
+from .derived import derived_uids
 from .lesion import rescale_template
 from .placement import auto_place
 from .sources import SourceItem, make_template
+from .store import image_path, rebuild_workbook, write_simulated_image
 
 __all__ = ["SimulateParams", "simulate_dataset", "choose_images"]
 
@@ -103,24 +103,6 @@ def choose_images(catalog: Catalog, params: SimulateParams) -> tuple[list[dict],
     return rows[:params.images], rows[params.images:params.images + params.controls]
 
 
-def _workbook(out: Path, done: list[dict]) -> None:
-    from ..readers.workbook import write_workbook
-
-    rows = []
-    for d in done:
-        base = {"patient_id": d["patient_id"], "study_id": d["study_id"], "series_id": d["series_id"],
-                "image_id": d["image_id"]}
-        if not d["lesions"]:
-            rows.append({**base, "lesion_id": "", "x1": None, "y1": None, "x2": None, "y2": None,
-                         "status": "", "lesion_type": "", "simulated": None})
-        for k, le in enumerate(d["lesions"], 1):
-            r0, c0, r1, c1 = le["box"]
-            rows.append({**base, "lesion_id": f"sim{k}", "x1": c0, "y1": r0, "x2": c1, "y2": r1,
-                         "status": le.get("status", ""), "lesion_type": le.get("lesion_type", ""),
-                         "simulated": True})
-    write_workbook(out / "annotations.xlsx", pd.DataFrame(rows))
-
-
 def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulateParams, n_lesions: int) -> dict:
     pixels = load_pixels(row)
     if pixels.dtype.kind == "f":
@@ -133,7 +115,6 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
     unit = max(hi - lo, 1.0)
     mask = prepare(pixels, threshold=params.mask_threshold).full_mask()
     margin = int(round(params.margin_mm / spacing))
-    labels = np.zeros(image.shape, np.uint8)
     lesions, problems, boxes = [], [], np.zeros((0, 4), np.int64)
     for k in range(n_lesions):
         item = pool[int(rng.integers(len(pool)))]
@@ -149,9 +130,7 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
             continue
         ins = insert_lesion(image, template, centre, contrast=contrast, method=params.method, unit=unit, out=image)
         boxes = np.vstack([boxes, np.array(ins.box, np.int64)[None]])
-        r0, c0, r1, c1 = ins.window
-        labels[r0:r1, c0:c1][ins.support >= 0.5] = k + 1
-        lesions.append({
+        lesions.append({"support": ins.support,
             "lesion_index": k + 1, "box": list(ins.box), "center": list(centre), "window": list(ins.window),
             "lesion_type": template.kind or item.lesion_type, "status": template.status,
             "lesion_source": {**item.source, **template.source, "label": item.label},
@@ -159,19 +138,11 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
             "template_spacing_mm": float(item.spacing_mm or spacing), "image_spacing_mm": spacing,
             "size_px": list(template.shape), "size_mm": [round(n * spacing, 3) for n in template.shape],
             "unit": unit})
-    sop = uids["image_id"]
     desc = (f"mammostudio simulate: {len(lesions)} simulated lesion(s) inserted ({params.method} blending, seed "
             f"{params.seed}) into SOP {row['image_id']}" if lesions else
             f"mammostudio simulate: control image, no lesion inserted (seed {params.seed}), from SOP {row['image_id']}")
-    for le in lesions:
-        prov = {"source_image": {k: str(row.get(k, "")) for k in ("image_id", "patient_id", "study_id", "path")},
-                "derived_image": {**uids, "file": f"images/{row['patient_id']}/{uids['study_id']}/{sop}.dcm"},
-                "seed": params.seed, **le}
-        write_text(out / "provenance" / f"{sop}_lesion{le['lesion_index']}.json", json.dumps(prov, indent=2) + "\n")
-    if lesions:
-        write_png(out / "masks" / f"{sop}.png", labels)
-    path = out / "images" / str(row["patient_id"]) / uids["study_id"] / f"{sop}.dcm"
-    write_derived(path, row, image, uids=uids, description=desc)  # last: marks the image done
+    path = write_simulated_image(out, row, image, lesions, uids=uids, seed=params.seed, description=desc)
+    lesions = [{k: v for k, v in le.items() if k != "support"} for le in lesions]
     return {"patient_id": str(row["patient_id"]), **uids, "lesions": lesions, "problems": problems,
             "path": str(path)}
 
@@ -179,13 +150,11 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
 def _done_record(row: dict, out: Path, params: SimulateParams) -> dict | None:
     """The record of an image finished by an earlier run, or None."""
     uids = derived_uids(params.seed, row)
-    path = out / "images" / str(row["patient_id"]) / uids["study_id"] / f"{uids['image_id']}.dcm"
+    path = image_path(out, row["patient_id"], uids)
     if not path.exists():
         return None
-    lesions = []
-    for p in sorted((out / "provenance").glob(f"{uids['image_id']}_lesion*.json")):
-        lesions.append(json.loads(p.read_text(encoding="utf-8")))
-    lesions.sort(key=lambda le: le["lesion_index"])
+    lesions = [json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted((out / "provenance").glob(f"{uids['image_id']}_lesion*.json"))]
     return {"patient_id": str(row["patient_id"]), **uids, "lesions": lesions, "problems": [], "path": str(path)}
 
 
@@ -249,7 +218,7 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
                            {"path": record["path"] if record else ""})
     finally:
         if done:
-            _workbook(out, done)
+            rebuild_workbook(out)
     n_les = sum(len(d["lesions"]) for d in done)
     return {"out": str(out), "images": len(done), "lesions": n_les, "controls": len(controls),
             "skipped": skipped, "problems": problems, "seconds": time.perf_counter() - t0}

@@ -49,9 +49,13 @@ def pseudonymise(ds: Dataset, patient_id: str) -> None:
     ds.DeidentificationMethod = "mammostudio: catalog pseudonym, identifiers removed"
 
 
-def derived_uids(seed: int, source: dict) -> dict:
-    """Deterministic new UIDs for a derived image of catalog row ``source``."""
-    base = [str(int(seed)), "mammostudio-simulate"]
+def derived_uids(seed: int, source: dict, *, salt: str = "") -> dict:
+    """Deterministic new UIDs for a derived image of catalog row ``source``.
+
+    ``salt`` tells apart several derived images of one source made with one
+    seed (Simulate mode salts with the inserted lesions' description).
+    """
+    base = [str(int(seed)), "mammostudio-simulate", str(salt)]
     study = generate_uid(entropy_srcs=[*base, "study", str(source.get("study_id", ""))])
     series = generate_uid(entropy_srcs=[*base, "series", str(source.get("study_id", "")),
                                         str(source.get("series_id", ""))])

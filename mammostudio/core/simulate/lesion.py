@@ -146,12 +146,12 @@ def estimate_support(patch: np.ndarray, *, box=None) -> np.ndarray:
     resid = smooth - float(np.median(rim))
     yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
     if box is None:
-        box = (rows * 0.1, cols * 0.1, rows * 0.9 - 1, cols * 0.9 - 1)
+        box = (0, 0, rows - 1, cols - 1)
     r0, c0, r1, c1 = (float(v) for v in box)
     cy, cx, ry, rx = (r0 + r1) / 2, (c0 + c1) / 2, max((r1 - r0) / 2, 1.0), max((c1 - c0) / 2, 1.0)
-    inside = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
-    vals = resid[inside]
-    t = float(threshold_otsu(vals)) if np.ptp(vals) > 0 else float(vals.max()) - 1
+    # the ellipse of the box, a little larger (boxes are drawn tight or loose)
+    inside = ((yy - cy) / (1.15 * ry)) ** 2 + ((xx - cx) / (1.15 * rx)) ** 2 <= 1.0
+    t = float(threshold_otsu(resid)) if np.ptp(resid) > 0 else float(resid.max()) - 1
     mask = (resid > max(t, 0.0)) & inside
     labels, n = ndimage.label(mask)
     if n == 0:
@@ -192,7 +192,12 @@ def patch_template(patch: np.ndarray, *, spacing_mm: float, mask: np.ndarray | N
     # Grow the mask a little so the lesion's own margin lies inside the support
     # and the feathered edge falls on background (no cut through the lesion edge).
     grow = max(2, int(round(0.06 * min(p.shape))))
-    support = _feather(ndimage.binary_dilation(hard, iterations=grow), max(min(p.shape) / 30.0, 1.0))
+    sigma = max(min(p.shape) / 15.0, 1.0)
+    support = _feather(ndimage.binary_dilation(hard, iterations=grow), sigma)
+    # ... and fade to 0 at the crop's border: nothing is cut by the crop edge.
+    rr = np.minimum(np.arange(p.shape[0]), np.arange(p.shape[0])[::-1])[:, None]
+    cc = np.minimum(np.arange(p.shape[1]), np.arange(p.shape[1])[::-1])[None, :]
+    support = support * np.clip(np.minimum(rr, cc) / (2 * sigma), 0, 1)
     # Background under the lesion: normalised convolution of the pixels outside the support.
     outside = (support < 0.05).astype(np.float32)
     if outside.sum() < 8:  # the mask fills the crop: take the rim as background

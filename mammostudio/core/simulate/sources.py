@@ -130,7 +130,8 @@ def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | N
         except (TypeError, ValueError, KeyError):
             box = None
         out.append(SourceItem(
-            "patch", str(rec.get("patch_id", rec["file"])), str(rec.get("lesion_type", "")), array=arr,
+            "patch", f"{rec.get('lesion_type', '') or 'lesion'} {str(rec.get('patch_id', rec['file']))[-10:]}",
+            str(rec.get("lesion_type", "")), array=arr,
             spacing_mm=float(spacing), box=box, status=str(rec.get("status", "")),
             source={"type": "patch", "patch_dataset": str(folder.resolve()), "patch_id": str(rec.get("patch_id", "")),
                     "file": str(rec["file"]), "lesion_uid": str(rec.get("lesion_uid", "")),
