@@ -59,12 +59,12 @@ def speed(repeats: int) -> None:
     print(f"  {'drawing the template':24s} {t_make:8.1f} ms   (once per lesion; the demo renderer, not timed below)")
 
     def ours(method):
-        t = rescale_template(base, spacing, scale=1.1)
+        t = rescale_template(base, spacing, scale=1.1, with_patch=method != "additive")
         ins = insert_lesion(work, t, centre, method=method, unit=unit, limit=4095, out=work)
         ins.undo(work)
 
     def naive():
-        t = rescale_template(base, spacing, scale=1.1)
+        t = rescale_template(base, spacing, scale=1.1, with_patch=False)
         full = np.zeros(image.shape, np.float32)
         h, w = t.shape
         r, c = centre[0] - h // 2, centre[1] - w // 2
@@ -79,12 +79,45 @@ def speed(repeats: int) -> None:
               f"goal < 100 ms: {'met' if t_ours < 100 else 'NOT met'}")
     for method in ("additive", "poisson"):
         def preview():
-            t = rescale_template(base, spacing, scale=1.25)
+            t = rescale_template(base, spacing, scale=1.25, with_patch=method != "additive")
             return insert_lesion(image, t, centre, contrast=1.3, method=method, unit=unit, limit=4095)
         t_prev = _median_ms(preview, repeats)
         print(f"  {'preview core, ' + method:24s} {t_prev:8.1f} ms   goal < 50 ms: "
               f"{'met' if t_prev < 50 else 'NOT met'}")
     return image, spacing
+    return image, spacing
+
+
+def gui_preview(image, spacing, repeats: int) -> None:
+    """The Qt path: a slider change in Simulate mode, until the canvas has repainted."""
+    try:
+        from mammostudio.gui.app import make_app
+        from mammostudio.gui.pyramid import build_display
+        from mammostudio.gui.simulate import SimulatePanel
+        from mammostudio.gui.state import AppState
+    except ImportError as exc:
+        print(f"  (no GUI timing: {exc})")
+        return
+    app = make_app()
+    panel = SimulatePanel(AppState())
+    panel.resize(1600, 1000)
+    panel.show()
+    row = {"image_id": "bench", "patient_id": "p", "pixel_spacing_mm": spacing, "path": "", "format": "dicom"}
+    panel.set_image(row, image, build_display("bench", image))
+    panel.gallery.setCurrentRow(3)  # demo spiculated
+    panel.place((2650, 1266))
+    app.processEvents()
+    for name, slider, values in (("size", panel.size, (110, 125)), ("contrast", panel.contrast, (90, 130))):
+        times = []
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            slider.setValue(values[k % 2])
+            panel.canvas.viewport().repaint()
+            times.append((time.perf_counter() - t0) * 1000)
+        med = float(np.median(times))
+        print(f"  {'GUI preview, ' + name:24s} {med:8.1f} ms   goal < 50 ms: {'met' if med < 50 else 'NOT met'}   "
+              f"(slider change to repainted canvas, {panel.session.active.template.shape[0]} px lesion)")
+    panel.close()
 
 
 def _demo_sources(n: int):
@@ -125,11 +158,18 @@ def _print_scores(name: str, scores: dict) -> None:
 
     n = len(scores[METHODS[0]])
     print(f"\nseam scores, {name} ({n} insertions per method)")
-    print(f"  {'method':10s} {'ring gradient ratio':>22s} {'slope delta (after)':>22s} {'slope delta (before)':>22s}")
+    print(f"  {'method':10s} {'ring gradient ratio':>22s} {'slope delta (after)':>22s} {'slope delta (before)':>22s}"
+          f" {'seam distance':>14s}")
+    dist = {}
     for method in METHODS:
         s = scores[method]
+        # how far from untouched tissue: |ln ring ratio| + |slope change caused by the insert|
+        d = [abs(np.log(x["ring_gradient"])) + abs(x["slope_delta"] - x["slope_delta_before"]) for x in s
+             if np.isfinite(x["ring_gradient"]) and np.isfinite(x["slope_delta"])]
+        dist[method] = float(np.mean(d)) if d else float("nan")
         print(f"  {method:10s} {ms([x['ring_gradient'] for x in s]):>22s} {ms([x['slope_delta'] for x in s]):>22s} "
-              f"{ms([x['slope_delta_before'] for x in s]):>22s}")
+              f"{ms([x['slope_delta_before'] for x in s]):>22s} {dist[method]:14.3f}")
+    print(f"  closest to untouched tissue: {min(dist, key=lambda m: dist[m])}")
 
 
 def seams(placements: int, mias: Path | None) -> None:
@@ -176,9 +216,12 @@ def main() -> None:
     ap.add_argument("--mias", type=Path, default=Path(os.environ.get("MIAS_DIR", "/work/shared/data/mias")))
     ap.add_argument("--no-mias", action="store_true")
     ap.add_argument("--no-seams", action="store_true")
+    ap.add_argument("--no-gui", action="store_true")
     args = ap.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}")
-    speed(args.repeats)
+    image, spacing = speed(args.repeats)
+    if not args.no_gui:
+        gui_preview(image, spacing, args.repeats)
     if not args.no_seams:
         seams(args.placements, None if args.no_mias else args.mias)
 

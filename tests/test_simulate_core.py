@@ -78,6 +78,15 @@ def test_rescale_keeps_the_physical_size_in_mm():
     assert bigger.signal.sum() == pytest.approx(t.signal.sum() * 1.5 ** 2, rel=0.03)
 
 
+def test_blends_that_clone_pixels_refuse_a_template_without_its_patch():
+    t = rescale_template(parametric_template("round", spacing_mm=0.2, seed=1), 0.1, with_patch=False)
+    assert t.patch is None
+    image = _tissue(np.random.default_rng(3))
+    insert_lesion(image, t, (128, 128), unit=2000.0)  # additive needs no patch
+    with pytest.raises(ValueError, match="patch"):
+        insert_lesion(image, t, (128, 128), method="paste", unit=2000.0)
+
+
 def test_poisson_correction_reproduces_a_difference_that_vanishes_on_the_border():
     rng = np.random.default_rng(5)
     diff = np.zeros((40, 50))

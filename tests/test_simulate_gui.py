@@ -57,6 +57,9 @@ def test_session_adjust_and_undo_restore_the_image_exactly(demo):
     small = first.insertion.box
     s.adjust(scale=2.0, contrast=0.5)
     big = s.active.insertion.box
+    assert s.active.template.patch is None  # the additive preview skips the patch
+    s.adjust(method="poisson")  # ... and gets it back when a method needs it
+    assert s.active.template.patch is not None and s.active.method == "poisson"
     assert (big[2] - big[0]) > 1.6 * (small[2] - small[0])
     assert s.undo() is first and s.undo() is None
     assert np.array_equal(s.image, s.original)

@@ -140,6 +140,8 @@ def insert_lesion(image: np.ndarray, template: LesionTemplate, center, *, contra
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not contrast >= 0:
         raise ValueError(f"contrast must be >= 0, got {contrast!r}")
+    if method != "additive" and template.patch is None:
+        raise ValueError(f"the {method!r} blend needs the template's patch (rescaled with with_patch=False)")
     image = np.asarray(image)
     rows, cols = image.shape
     h, w = template.shape
@@ -155,7 +157,8 @@ def insert_lesion(image: np.ndarray, template: LesionTemplate, center, *, contra
     def padded(a):
         return np.pad(a, margin)[sl] if margin else a[sl]
 
-    support, signal, patch = padded(template.support), padded(template.signal), padded(template.patch)
+    support, signal = padded(template.support), padded(template.signal)
+    patch = padded(template.patch) if template.patch is not None else None
     before = image[r0:r1, c0:c1].copy()
     k = np.float32(contrast * unit)
     if method == "additive":  # in place, few passes: this is the live-preview path

@@ -38,7 +38,8 @@ class LesionTemplate:
     Parameters
     ----------
     signal, support, patch : numpy.ndarray, float32 (rows, cols)
-        Same shape. ``signal`` and ``patch`` in fractions of the source range.
+        Same shape. ``signal`` and ``patch`` in fractions of the source range
+        (``patch`` None: left out by :func:`rescale_template`, additive only).
     spacing_mm : float
         Pixel spacing of the template grid.
     kind : str
@@ -51,14 +52,14 @@ class LesionTemplate:
 
     signal: np.ndarray
     support: np.ndarray
-    patch: np.ndarray
+    patch: np.ndarray | None
     spacing_mm: float
     kind: str = ""
     source: dict = field(default_factory=dict)
     status: str = ""
 
     def __post_init__(self) -> None:
-        shapes = {self.signal.shape, self.support.shape, self.patch.shape}
+        shapes = {self.signal.shape, self.support.shape} | ({self.patch.shape} if self.patch is not None else set())
         if len(shapes) != 1 or self.signal.ndim != 2:
             raise ValueError(f"signal, support and patch must be 2-D of one shape, got {sorted(shapes)}")
         if not self.spacing_mm > 0:
@@ -231,13 +232,16 @@ def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     return sparse.csr_matrix((w.ravel().astype(np.float32), (rows, cols.ravel())), shape=(n_out, n_in))
 
 
-def rescale_template(template: LesionTemplate, spacing_mm: float, *, scale: float = 1.0) -> LesionTemplate:
+def rescale_template(template: LesionTemplate, spacing_mm: float, *, scale: float = 1.0,
+                     with_patch: bool = True) -> LesionTemplate:
     """Resample a template to a target pixel spacing, times a size factor.
 
     The zoom is ``template.spacing_mm / spacing_mm * scale``: a lesion keeps
     its physical size in mm (``scale`` = 1) whatever the two grids. The
     resampling is separable (two small matrix products per array: fast
-    enough for a live preview at full resolution).
+    enough for a live preview at full resolution). ``with_patch=False``
+    skips the patch (the additive blend does not use it; a live preview of
+    it saves a third of the work): the result's ``patch`` is then None.
     """
     if not spacing_mm > 0 or not scale > 0:
         raise ValueError(f"spacing_mm and scale must be > 0, got {spacing_mm!r}, {scale!r}")
@@ -247,9 +251,12 @@ def rescale_template(template: LesionTemplate, spacing_mm: float, *, scale: floa
     rows, cols = template.shape
     shape = (max(int(round(rows * zoom)), 3), max(int(round(cols * zoom)), 3))
     wr, wc = _resize_matrix(rows, shape[0]), _resize_matrix(cols, shape[1])
-    stacked = np.concatenate([template.signal, template.support, template.patch], axis=1)  # (rows, 3 cols)
+    arrays = [template.signal, template.support] + ([template.patch] if with_patch and template.patch is not None
+                                                     else [])
+    stacked = np.concatenate(arrays, axis=1)  # (rows, n * cols)
     left = np.asarray(wr @ stacked, dtype=np.float32)
-    signal, support, patch = (np.ascontiguousarray((wc @ left[:, k * cols:(k + 1) * cols].T).T, dtype=np.float32)
-                              for k in range(3))
+    out = [np.ascontiguousarray((wc @ left[:, k * cols:(k + 1) * cols].T).T, dtype=np.float32)
+           for k in range(len(arrays))]
+    signal, support, patch = out[0], out[1], (out[2] if len(out) == 3 else None)
     return replace(template, signal=signal, support=np.clip(support, 0, 1), patch=patch,
                    spacing_mm=float(spacing_mm))

@@ -90,7 +90,7 @@ class SimulationSession:
         """Insert a new lesion at ``centre`` (row, col); it becomes the active one."""
         base = rescale_template(make_template(item, spacing_mm=self.spacing, seed=seed, size_mm=size_mm),
                                 self.spacing)
-        template = rescale_template(base, self.spacing, scale=scale)
+        template = rescale_template(base, self.spacing, scale=scale, with_patch=method != "additive")
         centre = (int(centre[0]), int(centre[1]))
         ins = insert_lesion(self.image, template, centre, contrast=contrast, method=method, unit=self.unit,
                             out=self.image)
@@ -121,11 +121,12 @@ class SimulationSession:
         if le is None:
             raise LookupError("no lesion placed yet")
         le.insertion.undo(self.image)
-        if scale is not None and float(scale) != le.scale:
-            le.scale = float(scale)
-            le.template = rescale_template(le.base, self.spacing, scale=le.scale)
-        le.contrast = le.contrast if contrast is None else float(contrast)
         le.method = method or le.method
+        needs_patch = le.method != "additive" and le.template.patch is None
+        if (scale is not None and float(scale) != le.scale) or needs_patch:
+            le.scale = le.scale if scale is None else float(scale)
+            le.template = rescale_template(le.base, self.spacing, scale=le.scale, with_patch=le.method != "additive")
+        le.contrast = le.contrast if contrast is None else float(contrast)
         le.centre = le.centre if centre is None else (int(centre[0]), int(centre[1]))
         le.insertion = insert_lesion(self.image, le.template, le.centre, contrast=le.contrast, method=le.method,
                                      unit=self.unit, out=self.image)
