@@ -95,8 +95,13 @@ def test_extract_cuts_the_simulated_lesions(demo, tmp_path):
     drive(simulate_dataset(source, tmp_path / "sim", parametric_items(("round",)),
                            SimulateParams(images=2, size_mm=6.0, margin_mm=2.0)))
     cat = open_dataset(tmp_path / "sim")
-    summary = drive(extract_patches(cat, tmp_path / "patches", ExtractParams(patch_size=32, n_tissue=2)))
+    summary = drive(extract_patches(cat, tmp_path / "patches", ExtractParams(patch_size=32, n_tissue=2,
+                                                                               lesion_mode="centred")))
     assert summary["lesion_patches"] == cat.n_lesions == 2
+    # a simulated lesion, extracted again, brings its own mask (the label image) as a source
+    items = patch_items(tmp_path / "patches")
+    assert len(items) == 2 and all(i.mask is not None and i.mask.shape == i.array.shape for i in items)
+    assert all(i.mask[16, 16] for i in items)  # the centred patch's centre is on the lesion
 
 
 def test_real_lesion_patches_are_a_source_with_their_patch_id(demo, tmp_path):

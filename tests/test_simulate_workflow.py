@@ -75,3 +75,8 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
     w.set_mode("Simulate")  # the simulated images are not offered as normal images, the control is
     panel = w.pages["Simulate"]
     assert panel.image_box.count() == 1
+    before = panel.gallery.count()
+    panel.sources.generate(str(ckpt), 3, seed=2)  # "Generate from run": torch through gui.jobs, in a thread
+    qtbot.waitUntil(lambda: panel.gallery.count() == before + 3, timeout=60000)
+    item = panel.gallery.items()[-1]
+    assert item.kind == "generated" and item.source["checkpoint_sha256"] == digest

@@ -5,8 +5,9 @@ Three kinds of item (every one carries the provenance written per insertion):
 * ``parametric``: a demo lesion kind ('mass', 'spiculated', 'calcification',
   ...), drawn with a seed at the target's spacing;
 * ``patch``: a real lesion patch of a patch dataset (``index.csv`` row: its
-  box and, in 'centred' mode, where the box lies in the patch); its spacing
-  is the source image's (DICOM header, or mini-MIAS's 0.2 mm);
+  box and, in 'centred' mode, where the box lies in the patch; its mask when
+  the source is itself a simulated dataset); its spacing is the source
+  image's (DICOM header, or mini-MIAS's 0.2 mm);
 * ``generated``: a uint8 array from a DCGAN (read from a generated folder
   with its ``manifest.json``, or handed over by the jobs layer with the
   checkpoint's SHA-256 and the latent seed). A generated patch has no
@@ -47,6 +48,9 @@ class SourceItem:
         The patch's pixel spacing (None: parametric, drawn at the target's).
     box : tuple or None
         The lesion box inside the patch (inclusive), when known.
+    mask : numpy.ndarray of bool or None
+        The lesion's own mask on the patch, when the source dataset has one
+        (a simulated dataset's ``masks/``); else it is estimated.
     status : str
         Biopsy category of a real lesion.
     source : dict
@@ -59,6 +63,7 @@ class SourceItem:
     array: np.ndarray | None = None
     spacing_mm: float | None = None
     box: tuple | None = None
+    mask: np.ndarray | None = None
     status: str = ""
     source: dict = field(default_factory=dict)
 
@@ -91,6 +96,28 @@ def _spacing_of(path: str, cache: dict) -> float | None:
     return value
 
 
+def _mask_of(rec: dict, cache: dict) -> np.ndarray | None:
+    """The lesion's own mask when its source image has one (a simulated dataset's label image)."""
+    from ..images import read_png
+
+    src = Path(str(rec.get("source_path", "")))
+    if len(src.parents) < 4:
+        return None
+    path = src.parents[3] / "masks" / f"{src.stem}.png"  # <root>/images/<patient>/<study>/<sop>.dcm
+    if path not in cache:
+        cache[path] = read_png(path) if path.is_file() else None
+    labels = cache[path]
+    try:
+        r, c, h, w = (int(rec[k]) for k in ("row", "col", "height", "width"))
+        cy = (int(rec["box_row_min"]) + int(rec["box_row_max"])) // 2
+        cx = (int(rec["box_col_min"]) + int(rec["box_col_max"])) // 2
+    except (TypeError, ValueError, KeyError):
+        return None
+    if labels is None or not labels[cy, cx]:
+        return None
+    return labels[r:r + h, c:c + w] == labels[cy, cx]
+
+
 def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | None = None) -> list[SourceItem]:
     """The lesion patches of a patch dataset (``mammostudio extract`` output).
 
@@ -117,6 +144,7 @@ def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | N
     if lesion_type:
         rows = rows[rows.get("lesion_type", "").astype(str).str.contains(lesion_type, regex=False)]
     cache: dict = {}
+    masks: dict = {}
     out = []
     for rec in rows.to_dict("records"):
         arr = read_png(folder / rec["file"])
@@ -132,7 +160,7 @@ def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | N
         out.append(SourceItem(
             "patch", f"{rec.get('lesion_type', '') or 'lesion'} {str(rec.get('patch_id', rec['file']))[-10:]}",
             str(rec.get("lesion_type", "")), array=arr,
-            spacing_mm=float(spacing), box=box, status=str(rec.get("status", "")),
+            spacing_mm=float(spacing), box=box, mask=_mask_of(rec, masks), status=str(rec.get("status", "")),
             source={"type": "patch", "patch_dataset": str(folder.resolve()), "patch_id": str(rec.get("patch_id", "")),
                     "file": str(rec["file"]), "lesion_uid": str(rec.get("lesion_uid", "")),
                     "source_image": str(rec.get("image_id", ""))}))
@@ -186,5 +214,6 @@ def make_template(item: SourceItem, *, spacing_mm: float, seed: int = 0, size_mm
         t = parametric_template(item.source.get("name", item.lesion_type), spacing_mm=spacing_mm, seed=seed,
                                 size_mm=size_mm)
         return t
-    return patch_template(item.array, spacing_mm=float(item.spacing_mm), box=item.box, kind=item.lesion_type,
+    return patch_template(item.array, spacing_mm=float(item.spacing_mm), box=item.box, mask=item.mask,
+                          kind=item.lesion_type,
                           source=dict(item.source), status=item.status)
