@@ -78,6 +78,15 @@ def test_rescale_keeps_the_physical_size_in_mm():
     assert bigger.signal.sum() == pytest.approx(t.signal.sum() * 1.5 ** 2, rel=0.03)
 
 
+def test_rescale_equals_the_project_resize_when_enlarging():
+    from mammostudio.core.imageops import resize_image
+
+    t = parametric_template("lobulated", spacing_mm=0.2, seed=6)
+    big = rescale_template(t, 0.2, scale=1.7)
+    ref = resize_image(t.signal, big.shape)
+    np.testing.assert_allclose(big.signal[2:-2, 2:-2], ref[2:-2, 2:-2], atol=1e-5)
+
+
 def test_blends_that_clone_pixels_refuse_a_template_without_its_patch():
     t = rescale_template(parametric_template("round", spacing_mm=0.2, seed=1), 0.1, with_patch=False)
     assert t.patch is None

@@ -193,6 +193,9 @@ class SimulatePanel(QWidget):
         rows, cols = self.session.image.shape
         if not (0 <= row < rows and 0 <= col < cols):
             return
+        if not self.session.mask[row, col]:
+            self.message.emit("that point is outside the breast: click on breast tissue")
+            return
         if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier and self.session.active is not None:
             self._adjust(centre=(row, col))
         else:
