@@ -118,3 +118,26 @@ def test_simulate_is_a_mode_of_the_main_window(qtbot, tmp_path, monkeypatch):
     w.set_mode("Simulate")
     assert w.stack.currentWidget() is w.pages["Simulate"] and w.mode_actions["Simulate"].isChecked()
     assert all(d.isHidden() for d in w.docks.values())
+
+
+def test_a_click_on_the_breast_places_a_lesion_and_a_click_on_air_does_not(qtbot, panel):
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    _open_first(qtbot, panel)
+    session = panel.session
+    panel.canvas.fit()
+    qtbot.wait(50)
+
+    def click(row, col):
+        scene = panel.canvas.view.mapViewToScene(QPointF(col + 0.5, row + 0.5))
+        QTest.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=panel.canvas.mapFromScene(scene))
+
+    messages = []
+    panel.message.connect(messages.append)
+    air = np.argwhere(~session.mask)[0]
+    click(*air)
+    assert not session.lesions and "outside the breast" in messages[-1]
+    r, c = _centre(session)
+    click(r, c)
+    assert len(session.lesions) == 1 and abs(session.active.centre[0] - r) <= 1 and abs(session.active.centre[1] - c) <= 1
