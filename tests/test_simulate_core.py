@@ -193,3 +193,49 @@ def test_parametric_template_is_the_same_for_the_same_seed():
     c = parametric_template("spiculated", spacing_mm=0.2, seed=6)
     assert np.array_equal(a.signal, b.signal) and not np.array_equal(a.signal, c.signal)
     assert a.source["seed"] == 5 and a.kind == "mass"
+
+
+def _lin_file(tmp_path, pixels):
+    import pydicom
+
+    from mammostudio.core.dicom import write_dicom
+
+    path = write_dicom(tmp_path / "raw.dcm", pixels, {"for_presentation": False, "pixel_spacing_mm": 0.2},
+                       photometric="MONOCHROME1")
+    ds = pydicom.dcmread(path)
+    ds.PixelIntensityRelationship, ds.PixelIntensityRelationshipSign = "LIN", 1
+    ds.save_as(path)
+    return path
+
+
+def test_lin_raw_images_are_blended_in_attenuation(tmp_path):
+    from mammostudio.core.images import load_pixels
+    from mammostudio.core.simulate.domain import IntensityDomain, domain_of
+    from mammostudio.core.simulate.session import SimulationSession
+    from mammostudio.core.simulate.sources import parametric_items
+
+    intensity = (4095 - _tissue(np.random.default_rng(14), (200, 200)) // 2).astype(np.uint16)  # raw: I stored
+    path = _lin_file(tmp_path, intensity)
+    row = {"image_id": "raw", "path": str(path), "format": "dicom", "pixel_spacing_mm": 0.2, "patient_id": "p"}
+    domain = domain_of(row)
+    assert isinstance(domain, IntensityDomain) and domain.inverted
+    loaded = load_pixels(row)  # MONOCHROME1 inverted: bright = dense = less intensity
+    np.testing.assert_allclose(domain.inverse(domain.forward(loaded)), loaded, rtol=1e-5)
+    s = SimulationSession(row, loaded)
+    le = s.place(parametric_items(("round",))[0], (100, 100), size_mm=8.0)
+    r0, c0, r1, c1 = le.insertion.window
+    got = domain.intensity(s.image[r0:r1, c0:c1]) / domain.intensity(loaded[r0:r1, c0:c1])
+    want = np.exp(-s.unit * le.template.signal)  # Beer-Lambert: the lesion multiplies the intensity
+    inside = le.template.signal > 0.02
+    np.testing.assert_allclose(got[inside], want[inside], rtol=0.02)
+    assert (s.image[r0:r1, c0:c1][inside] >= loaded[r0:r1, c0:c1][inside]).all()  # denser = brighter
+    assert s.records()[0]["domain"].startswith("log")
+
+
+def test_log_type_images_have_no_domain(tmp_path):
+    from mammostudio.core.dicom import write_dicom
+    from mammostudio.core.simulate.domain import domain_of
+
+    path = write_dicom(tmp_path / "p.dcm", np.full((16, 16), 100, np.uint16))
+    assert domain_of({"path": str(path), "format": "dicom"}) is None
+    assert domain_of({"path": "x.pgm", "format": "pgm"}) is None

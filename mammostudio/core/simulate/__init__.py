@@ -3,7 +3,7 @@
 * :mod:`.lesion`: lesion templates (signal, soft support, patch, spacing) from
   every source;
 * :mod:`.blend`: the blending model (additive in the log-type domain, Poisson,
-  paste) on a local window;
+  paste) on a local window; :mod:`.domain`: LIN (raw) data blended in ``-ln I``;
 * :mod:`.seam`: seam scores (boundary-ring gradient energy, local spectrum slope);
 * :mod:`.placement`: automatic placement inside the breast;
 * :mod:`.sources`: lesion sources (patch datasets, generated arrays, demo lesions);

@@ -11,7 +11,8 @@ contrast factor, ``a`` = the soft support, ``s`` = the template's signal and
     (PixelIntensityRelationship LOG) and digitised film (optical density) -
     pixel values are affine in the log of the transmitted intensity, so an
     addition here is the attenuation of an extra (lesion minus displaced
-    tissue) thickness: Beer-Lambert in the log domain. The lesion's own
+    tissue) thickness: Beer-Lambert in the log domain (raw LIN data are
+    first mapped to ``-ln I``, :mod:`.domain`). The lesion's own
     background was removed when the template was made (local background
     subtraction, :mod:`.lesion`).
 ``poisson``
@@ -105,7 +106,7 @@ def _edge_mean(values: np.ndarray, support: np.ndarray) -> float:
 
 def insert_lesion(image: np.ndarray, template: LesionTemplate, center, *, contrast: float = 1.0,
                   method: str = "additive", unit: float = 1.0, limit: float | None = None,
-                  out: np.ndarray | None = None) -> Insertion:
+                  out: np.ndarray | None = None, domain=None) -> Insertion:
     """Blend ``template`` into ``image`` centred at ``center`` (see the module docstring).
 
     Parameters
@@ -125,6 +126,9 @@ def insert_lesion(image: np.ndarray, template: LesionTemplate, center, *, contra
         Largest allowed value (default: the dtype's maximum, 1.0 for floats).
     out : numpy.ndarray, optional
         When given (usually ``image`` itself), the result is written into it.
+    domain : IntensityDomain, optional
+        Blend in ``domain.forward(values)`` (attenuation, for LIN data; ``unit``
+        is then that domain's range) and map back (:mod:`.domain`).
 
     Returns
     -------
@@ -161,16 +165,19 @@ def insert_lesion(image: np.ndarray, template: LesionTemplate, center, *, contra
     patch = padded(template.patch) if template.patch is not None else None
     before = image[r0:r1, c0:c1].copy()
     k = np.float32(contrast * unit)
+    base = before if domain is None else domain.forward(before)
     if method == "additive":  # in place, few passes: this is the live-preview path
         new = np.multiply(signal, k, dtype=np.float32)
-        new += before
+        new += base
     elif method == "paste":
-        t = before.astype(np.float32)
+        t = base.astype(np.float32)
         src = k * (patch - _edge_mean(patch, support)) + _edge_mean(t, support)
         new = (1 - support) * t + support * src
     else:
-        t = before.astype(np.float32)
+        t = base.astype(np.float32)
         new = t + poisson_correction(k * patch - t, support)
+    if domain is not None:
+        new = domain.inverse(new)
     if limit is None:
         limit = float(np.iinfo(image.dtype).max) if image.dtype.kind in "ui" else 1.0
     np.clip(new, 0, limit, out=new)

@@ -32,6 +32,7 @@ from ..patches.tissue import image_rng
 from ..progress import Job, Progress
 from .blend import METHODS, insert_lesion
 from .derived import derived_uids
+from .domain import PRESENTATION, domain_of, domain_unit
 from .lesion import rescale_template
 from .placement import auto_place
 from .sources import SourceItem, make_template
@@ -111,8 +112,8 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
     spacing = float(row.get("pixel_spacing_mm") or 0) or params.default_spacing_mm
     rng = image_rng(params.seed, str(row["image_id"]))
     uids = derived_uids(params.seed, row)
-    lo, hi = float(image.min()), float(image.max())
-    unit = max(hi - lo, 1.0)
+    domain = domain_of(row)
+    unit = domain_unit(pixels, domain)
     mask = prepare(pixels, threshold=params.mask_threshold).full_mask()
     margin = int(round(params.margin_mm / spacing))
     lesions, problems, boxes = [], [], np.zeros((0, 4), np.int64)
@@ -128,7 +129,8 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
             problems.append(f"{row['path']}: no room for lesion {k + 1} ({template.shape[0]}x{template.shape[1]} px "
                             f"with a {params.margin_mm} mm margin); skipped")
             continue
-        ins = insert_lesion(image, template, centre, contrast=contrast, method=params.method, unit=unit, out=image)
+        ins = insert_lesion(image, template, centre, contrast=contrast, method=params.method, unit=unit, out=image,
+                            domain=domain)
         boxes = np.vstack([boxes, np.array(ins.box, np.int64)[None]])
         lesions.append({"support": ins.support,
             "lesion_index": k + 1, "box": list(ins.box), "center": list(centre), "window": list(ins.window),
@@ -137,7 +139,7 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
             "scale": scale, "contrast": contrast, "method": params.method,
             "template_spacing_mm": float(item.spacing_mm or spacing), "image_spacing_mm": spacing,
             "size_px": list(template.shape), "size_mm": [round(n * spacing, 3) for n in template.shape],
-            "unit": unit})
+            "unit": unit, "domain": domain.name if domain else PRESENTATION})
     desc = (f"mammostudio simulate: {len(lesions)} simulated lesion(s) inserted ({params.method} blending, seed "
             f"{params.seed}) into SOP {row['image_id']}" if lesions else
             f"mammostudio simulate: control image, no lesion inserted (seed {params.seed}), from SOP {row['image_id']}")

@@ -19,6 +19,7 @@ import numpy as np
 from ..patches.prepared import prepare
 from .blend import Insertion, insert_lesion
 from .derived import derived_uids
+from .domain import PRESENTATION, domain_of, domain_unit
 from .lesion import LesionTemplate, rescale_template
 from .placement import auto_place
 from .sources import SourceItem, make_template
@@ -68,7 +69,8 @@ class SimulationSession:
         spacing = self.row.get("pixel_spacing_mm")
         self.spacing = float(spacing) if spacing is not None and spacing == spacing and spacing > 0 \
             else float(default_spacing_mm)
-        self.unit = max(float(pixels.max()) - float(pixels.min()), 1.0)
+        self.domain = domain_of(self.row)
+        self.unit = domain_unit(pixels, self.domain)
         self.mask_threshold = int(mask_threshold)
         self._mask: np.ndarray | None = None
         self.lesions: list[PlacedLesion] = []
@@ -93,7 +95,7 @@ class SimulationSession:
         template = rescale_template(base, self.spacing, scale=scale, with_patch=method != "additive")
         centre = (int(centre[0]), int(centre[1]))
         ins = insert_lesion(self.image, template, centre, contrast=contrast, method=method, unit=self.unit,
-                            out=self.image)
+                            out=self.image, domain=self.domain)
         lesion = PlacedLesion(item, base, centre, float(scale), float(contrast), method, int(seed), ins, template)
         self.lesions.append(lesion)
         return lesion
@@ -129,7 +131,7 @@ class SimulationSession:
         le.contrast = le.contrast if contrast is None else float(contrast)
         le.centre = le.centre if centre is None else (int(centre[0]), int(centre[1]))
         le.insertion = insert_lesion(self.image, le.template, le.centre, contrast=le.contrast, method=le.method,
-                                     unit=self.unit, out=self.image)
+                                     unit=self.unit, out=self.image, domain=self.domain)
         return le
 
     def undo(self) -> PlacedLesion | None:
@@ -153,6 +155,7 @@ class SimulationSession:
                         "template_spacing_mm": float(le.item.spacing_mm or self.spacing),
                         "image_spacing_mm": self.spacing, "size_px": list(t.shape),
                         "size_mm": [round(n * self.spacing, 3) for n in t.shape], "unit": self.unit,
+                        "domain": self.domain.name if self.domain else PRESENTATION,
                         "placed_by": "user"})
         return out
 
