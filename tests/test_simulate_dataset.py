@@ -126,3 +126,16 @@ def test_simulate_command_writes_a_dataset_scan_opens(demo, tmp_path, capsys):
     assert main(["scan", str(tmp_path / "sim")]) == 0
     assert main(["simulate", str(tmp_path / "nothing"), str(tmp_path / "x"), "--quiet"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_lesion_with_no_room_is_reported_and_the_image_still_written(demo, tmp_path):
+    from mammostudio.core.simulate.dataset import ATTEMPTS
+    from mammostudio.core.simulate.sources import SourceItem
+
+    disc = np.zeros((64, 64), np.uint8)
+    disc[16:48, 16:48] = 200
+    huge = SourceItem("patch", "huge", "mass", array=disc, spacing_mm=5.0, source={"type": "patch", "patch_id": "h"})
+    summary = drive(simulate_dataset(open_dataset(demo), tmp_path / "sim", [huge],
+                                     SimulateParams(images=1, margin_mm=1.0)))
+    assert summary["lesions"] == 0 and summary["images"] == 1
+    assert len(summary["problems"]) == 1 and f"no room for lesion 1 in {ATTEMPTS} draws" in summary["problems"][0]

@@ -38,7 +38,10 @@ from .placement import auto_place
 from .sources import SourceItem, make_template
 from .store import image_path, rebuild_workbook, write_simulated_image
 
-__all__ = ["SimulateParams", "simulate_dataset", "choose_images"]
+__all__ = ["SimulateParams", "simulate_dataset", "choose_images", "ATTEMPTS"]
+
+#: Lesion draws per requested lesion before it is reported as not placed.
+ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -118,16 +121,20 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
     margin = int(round(params.margin_mm / spacing))
     lesions, problems, boxes = [], [], np.zeros((0, 4), np.int64)
     for k in range(n_lesions):
-        item = pool[int(rng.integers(len(pool)))]
-        lesion_seed = int(rng.integers(2**31))
-        scale = float(rng.uniform(*params.scale))
-        contrast = float(rng.uniform(*params.contrast))
-        template = rescale_template(make_template(item, spacing_mm=spacing, seed=lesion_seed,
-                                                  size_mm=params.size_mm), spacing, scale=scale)
-        centre = auto_place(mask, boxes, template.shape, rng, margin=margin)
+        for attempt in range(ATTEMPTS):  # a lesion too big for the room left: draw another
+            item = pool[int(rng.integers(len(pool)))]
+            lesion_seed = int(rng.integers(2**31))
+            scale = float(rng.uniform(*params.scale))
+            contrast = float(rng.uniform(*params.contrast))
+            template = rescale_template(make_template(item, spacing_mm=spacing, seed=lesion_seed,
+                                                      size_mm=params.size_mm), spacing, scale=scale,
+                                        with_patch=params.method != "additive")
+            centre = auto_place(mask, boxes, template.shape, rng, margin=margin)
+            if centre is not None:
+                break
         if centre is None:
-            problems.append(f"{row['path']}: no room for lesion {k + 1} ({template.shape[0]}x{template.shape[1]} px "
-                            f"with a {params.margin_mm} mm margin); skipped")
+            problems.append(f"{row['path']}: no room for lesion {k + 1} in {ATTEMPTS} draws (the last "
+                            f"{template.shape[0]}x{template.shape[1]} px with a {params.margin_mm} mm margin); skipped")
             continue
         ins = insert_lesion(image, template, centre, contrast=contrast, method=params.method, unit=unit, out=image,
                             domain=domain)
