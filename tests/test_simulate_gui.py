@@ -75,19 +75,19 @@ def test_place_adjust_undo_and_save_by_hand(qtbot, panel, tmp_path):
     session = panel.session
     panel.gallery.setCurrentRow(0)
     panel.place(_centre(session))
-    assert len(session.lesions) == 1 and len(panel.items) == 1
+    assert len(session.lesions) == 1 and len(panel.overlays) == 1
     before = session.active.insertion.box
     panel.size.setValue(200)  # live: the active lesion is re-blended at twice the size
     after = session.active.insertion.box
     assert session.active.scale == 2.0 and (after[2] - after[0]) > (before[2] - before[0])
     r0, c0, r1, c1 = session.active.insertion.window
-    rect = panel.items[-1].mapRectToView(panel.items[-1].boundingRect())
+    rect = panel.overlays.items[-1].mapRectToView(panel.overlays.items[-1].boundingRect())
     assert (round(rect.left()), round(rect.top()), round(rect.width())) == (c0, r0, c1 - c0)
     panel.contrast.setValue(50)
     assert session.active.contrast == 0.5
     panel.place(_centre(session))
     panel.undo()
-    assert len(session.lesions) == 1 and len(panel.items) == 1
+    assert len(session.lesions) == 1 and len(panel.overlays) == 1
     path = panel.save(str(tmp_path / "sim"))
     cat = open_dataset(tmp_path / "sim")
     les = cat.lesions.iloc[0]
@@ -141,3 +141,11 @@ def test_a_click_on_the_breast_places_a_lesion_and_a_click_on_air_does_not(qtbot
     r, c = _centre(session)
     click(r, c)
     assert len(session.lesions) == 1 and abs(session.active.centre[0] - r) <= 1 and abs(session.active.centre[1] - c) <= 1
+
+
+def test_opening_another_dataset_clears_the_image_and_its_lesions(qtbot, panel, demo):
+    _open_first(qtbot, panel)
+    panel.place(_centre(panel.session))
+    assert len(panel.overlays) == 1
+    panel.state.set_dataset(demo)
+    assert panel.session is None and len(panel.overlays) == 0 and panel.canvas.display is None

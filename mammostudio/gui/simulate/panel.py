@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QSplitter, QVBoxLayout, QWidget)
@@ -27,6 +26,7 @@ from ..canvas import ImageCanvas
 from ..jobs import JobRunner, function_job
 from .batch import BatchForm
 from .gallery import LesionGallery
+from .overlay import LesionOverlays
 from .sources import SourceButtons
 
 __all__ = ["SimulatePanel", "load_for_simulation"]
@@ -66,13 +66,12 @@ class SimulatePanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.session: SimulationSession | None = None
-        self.items: list[pg.ImageItem] = []
+        self.canvas = ImageCanvas()
+        self.overlays = LesionOverlays(self.canvas)
         self.out_dir: str = ""
         self.runner: JobRunner | None = None
         self.last_preview_ms = float("nan")
-        self.canvas = ImageCanvas()
         self.canvas.scene().sigMouseClicked.connect(self._on_click)
-        self.canvas.levelsChanged.connect(lambda *_: self._restyle())
         self.gallery = LesionGallery()
         self.sources = SourceButtons(self.gallery, self)
         self.sources.message.connect(self.message)
@@ -150,6 +149,9 @@ class SimulatePanel(QWidget):
 
     # -- image ---------------------------------------------------------------------
     def _fill_images(self) -> None:
+        self.overlays.clear()  # a new dataset: the old image and its lesions go
+        self.session = None
+        self.canvas.set_display(None)
         self.image_box.blockSignals(True)
         self.image_box.clear()
         cat = self.state.catalog
@@ -176,9 +178,7 @@ class SimulatePanel(QWidget):
 
     def set_image(self, row: dict, pixels: np.ndarray, display) -> None:
         """Show ``display`` and start a session on ``pixels`` (no lesion yet)."""
-        for item in self.items:
-            self.canvas.view.removeItem(item)
-        self.items = []
+        self.overlays.clear()
         self.session = SimulationSession(row, pixels)
         self.canvas.set_display(display)
         self.info.setText(f"{row['image_id']}: {pixels.shape[0]} x {pixels.shape[1]} px, "
@@ -231,11 +231,8 @@ class SimulatePanel(QWidget):
         self._add_item(lesion)
 
     def _add_item(self, lesion) -> None:
-        item = pg.ImageItem()
-        item.setZValue(5)
-        self.canvas.view.addItem(item)
-        self.items.append(item)
-        self._show(lesion, item)
+        self.overlays.add(lesion.insertion)
+        self._describe(lesion)
 
     def _adjust(self, **change) -> None:
         if "scale" in change:
@@ -246,38 +243,23 @@ class SimulatePanel(QWidget):
             return
         t0 = time.perf_counter()
         lesion = self.session.adjust(**change)
-        self._show(lesion, self.items[-1])
+        self.overlays.show(lesion.insertion)
+        self._describe(lesion)
         self.last_preview_ms = (time.perf_counter() - t0) * 1000
         self.timing.setText(f"preview update {self.last_preview_ms:.1f} ms")
 
-    def _show(self, lesion, item: pg.ImageItem) -> None:
-        r0, c0, r1, c1 = lesion.insertion.window
-        item.setImage(lesion.insertion.after, autoLevels=False, levels=self._levels(), lut=self._lut())
-        item.setRect(QRectF(c0, r0, c1 - c0, r1 - r0))
+    def _describe(self, lesion) -> None:
         b = lesion.insertion.box
         mm = self.session.spacing
         self.info.setText(f"lesion {len(self.session.lesions)}: {lesion.item.label} at row {lesion.centre[0]}, "
                           f"col {lesion.centre[1]}; box {(b[2] - b[0] + 1) * mm:.1f} x {(b[3] - b[1] + 1) * mm:.1f} mm, "
                           f"contrast {lesion.contrast:.2f}, {lesion.method}")
 
-    def _levels(self) -> tuple[float, float]:
-        half = max(self.canvas.width, 1e-6) / 2  # the canvas's window, as its own image uses it
-        return self.canvas.center - half, self.canvas.center + half
-
-    def _lut(self) -> np.ndarray:
-        grey = np.arange(256, dtype=np.uint8)
-        return grey[::-1].copy() if self.canvas.inverted else grey
-
-    def _restyle(self) -> None:
-        for item in self.items:
-            item.setLevels(self._levels())
-            item.setLookupTable(self._lut())
-
     def undo(self) -> None:
         """Remove the last lesion."""
         if self.session is None or self.session.undo() is None:
             return
-        self.canvas.view.removeItem(self.items.pop())
+        self.overlays.pop()
         self.info.setText(f"{len(self.session.lesions)} lesion(s) on this image")
 
     def save(self, out: str | None = None) -> Path | None:
