@@ -19,7 +19,7 @@ def _range(text: str) -> tuple[float, float]:
 
 
 def register(subparsers) -> None:
-    """Add the ``simulate`` command."""
+    """Add the ``simulate`` and ``train-inpaint`` commands."""
     p = subparsers.add_parser(
         "simulate", help="insert lesions into normal images and write a simulated dataset",
         description="Insert N lesions into each of M normal images of DATASET (images without a lesion box) and "
@@ -44,6 +44,10 @@ def register(subparsers) -> None:
     p.add_argument("--n-generated", type=int, default=16, help="with --checkpoint: how many (default 16)")
     p.add_argument("--generated-size-mm", type=float, default=15.0,
                    help="physical width of a generated patch in mm (default 15)")
+    p.add_argument("--inpaint", type=Path, metavar="CHECKPOINT",
+                   help="in-painting generator (mammostudio train-inpaint): lesions drawn into the tissue "
+                        "at their place, each --inpaint-size-mm across")
+    p.add_argument("--inpaint-size-mm", type=float, default=15.0, help="in-painted window width in mm (15)")
     p.add_argument("--method", choices=["additive", "poisson", "paste"], default="additive",
                    help="blending (default additive: see the README's seam scores)")
     p.add_argument("--contrast", type=_range, default=(1.0, 1.0), help="contrast factor or LOW,HIGH (default 1)")
@@ -55,6 +59,42 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_simulate)
+    t = subparsers.add_parser(
+        "train-inpaint", help="train the context-conditioned (in-painting) lesion generator",
+        description="Train a small encoder-decoder that fills an elliptical hole in a lesion patch from its "
+                    "surroundings (conditional infilling), on the lesion patches of PATCHES (best extracted "
+                    "with --lesion-mode centred). OUT gets config.json and checkpoints/last.pt, for "
+                    "`mammostudio simulate --inpaint`.")
+    t.add_argument("patches", type=Path, help="patch dataset (mammostudio extract)")
+    t.add_argument("out", type=Path, help="run folder")
+    t.add_argument("--preset", choices=["default", "tiny"], default="default",
+                   help="default: 64 px, 30 epochs; tiny: 16 px, 2 epochs (tests)")
+    t.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    t.add_argument("--size", type=int, default=None, help="override the image size (multiple of 8)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=_train_inpaint)
+
+
+def _train_inpaint(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from trainers.inpaint import InpaintConfig
+    from trainers.jobs.simulate import inpaint_training_job
+
+    from ..core.patches.dataset import PatchDatasetError
+
+    try:
+        config = InpaintConfig.tiny() if args.preset == "tiny" else InpaintConfig()
+        config = replace(config, seed=args.seed, num_threads=args.threads,
+                         **({"epochs": args.epochs} if args.epochs else {}),
+                         **({"image_size": args.size} if args.size else {}))
+        path = run_job(inpaint_training_job(args.patches, args.out, config), "train-inpaint", quiet=args.quiet)
+    except (ValueError, PatchDatasetError, OSError) as exc:
+        return fail(str(exc))
+    print(f"in-painting generator written to {path}")
+    return 0
 
 
 def _pool(args) -> list:
@@ -71,9 +111,16 @@ def _pool(args) -> list:
         res = generate_lesions(args.checkpoint, args.n_generated, seed=args.seed)
         pool += array_items(res["images"], checkpoint_sha256=res["checkpoint_sha256"], seed=res["seed"],
                             checkpoint=res["checkpoint"], size_mm=args.generated_size_mm)
+    inpainters = {}
+    if args.inpaint:
+        from trainers.jobs.simulate import make_inpainter
+
+        item, fill = make_inpainter(args.inpaint, size_mm=args.inpaint_size_mm)
+        inpainters[item.source["checkpoint_sha256"]] = fill
+        pool.append(item)
     if args.demo is not None or not pool:
         pool += parametric_items(*([args.demo] if args.demo else []))
-    return pool
+    return pool, inpainters
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -86,11 +133,12 @@ def _simulate(args: argparse.Namespace) -> int:
                                 method=args.method, contrast=args.contrast, scale=args.scale, size_mm=args.size_mm,
                                 margin_mm=args.margin_mm, mask_threshold=args.mask_threshold, seed=args.seed)
         catalog = open_dataset(args.dataset)
-        pool = _pool(args)
+        pool, inpainters = _pool(args)
     except (ValueError, DatasetError, PatchDatasetError, OSError) as exc:
         return fail(str(exc))
     try:
-        summary = run_job(simulate_dataset(catalog, args.out, pool, params), "simulate", quiet=args.quiet)
+        summary = run_job(simulate_dataset(catalog, args.out, pool, params, inpainters=inpainters), "simulate",
+                          quiet=args.quiet)
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     for line in summary["problems"][:20]:

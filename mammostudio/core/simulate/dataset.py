@@ -33,6 +33,7 @@ from ..progress import Job, Progress
 from .blend import METHODS, insert_lesion
 from .derived import derived_uids
 from .domain import PRESENTATION, domain_of, domain_unit
+from .inpaint import inpaint_template
 from .lesion import rescale_template
 from .placement import auto_place
 from .sources import SourceItem, make_template
@@ -107,7 +108,8 @@ def choose_images(catalog: Catalog, params: SimulateParams) -> tuple[list[dict],
     return rows[:params.images], rows[params.images:params.images + params.controls]
 
 
-def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulateParams, n_lesions: int) -> dict:
+def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulateParams, n_lesions: int,
+               inpainters=None) -> dict:
     pixels = load_pixels(row)
     if pixels.dtype.kind == "f":
         pixels = np.clip(np.rint(pixels), 0, 65535).astype(np.uint16)
@@ -126,15 +128,23 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
             lesion_seed = int(rng.integers(2**31))
             scale = float(rng.uniform(*params.scale))
             contrast = float(rng.uniform(*params.contrast))
-            template = rescale_template(make_template(item, spacing_mm=spacing, seed=lesion_seed,
-                                                      size_mm=params.size_mm), spacing, scale=scale,
-                                        with_patch=params.method != "additive")
-            centre = auto_place(mask, boxes, template.shape, rng, margin=margin)
+            if item.kind == "inpaint":  # drawn into the target, once placed
+                side = max(8, int(round(item.source["size_mm"] * scale / spacing)))
+                centre = auto_place(mask, boxes, (side, side), rng, margin=margin)
+                template = None if centre is None else inpaint_template(
+                    image, centre, side, inpainters[item.source["checkpoint_sha256"]], model_size=item.source["model_size"], rng=rng,
+                    seed=lesion_seed, unit=unit, spacing_mm=spacing, hole=item.source["hole"],
+                    source=item.source)
+            else:
+                template = rescale_template(make_template(item, spacing_mm=spacing, seed=lesion_seed,
+                                                          size_mm=params.size_mm), spacing, scale=scale,
+                                            with_patch=params.method != "additive")
+                centre = auto_place(mask, boxes, template.shape, rng, margin=margin)
             if centre is not None:
                 break
         if centre is None:
-            problems.append(f"{row['path']}: no room for lesion {k + 1} in {ATTEMPTS} draws (the last "
-                            f"{template.shape[0]}x{template.shape[1]} px with a {params.margin_mm} mm margin); skipped")
+            problems.append(f"{row['path']}: no room for lesion {k + 1} in {ATTEMPTS} draws (with a "
+                            f"{params.margin_mm} mm margin); skipped")
             continue
         ins = insert_lesion(image, template, centre, contrast=contrast, method=params.method, unit=unit, out=image,
                             domain=domain)
@@ -167,7 +177,8 @@ def _done_record(row: dict, out: Path, params: SimulateParams) -> dict | None:
     return {"patient_id": str(row["patient_id"]), **uids, "lesions": lesions, "problems": [], "path": str(path)}
 
 
-def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: SimulateParams) -> Job[dict]:
+def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: SimulateParams, *,
+                     inpainters: dict | None = None) -> Job[dict]:
     """Write a simulated dataset (see the module docstring); yields one Progress per image.
 
     Parameters
@@ -179,6 +190,9 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     pool : list of SourceItem
         Lesion sources, drawn uniformly per lesion.
     params : SimulateParams
+    inpainters : dict, optional
+        Checkpoint SHA-256 -> in-painter function, for the pool's in-painting
+        items (:mod:`.inpaint`).
 
     Returns
     -------
@@ -194,6 +208,10 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     out = Path(out)
     if not pool:
         raise ValueError("the lesion source pool is empty")
+    missing = [i.label for i in pool if i.kind == "inpaint"
+               and i.source["checkpoint_sha256"] not in (inpainters or {})]
+    if missing:
+        raise ValueError(f"no in-painter function given for {missing}")
     with_lesions, controls = choose_images(catalog, params)
     if not with_lesions and not controls:
         raise ValueError(f"{catalog.root}: no normal image (without a lesion box) to insert lesions into")
@@ -216,7 +234,7 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
                 skipped += 1
             else:
                 try:
-                    record = _one_image(row, out, pool, params, n)
+                    record = _one_image(row, out, pool, params, n, inpainters)
                 except OSError as exc:  # unreadable source image: say which, go on
                     problems.append(str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}")
                     record = None

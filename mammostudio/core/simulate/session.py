@@ -20,6 +20,7 @@ from ..patches.prepared import prepare
 from .blend import Insertion, insert_lesion
 from .derived import derived_uids
 from .domain import PRESENTATION, domain_of, domain_unit
+from .inpaint import inpaint_template
 from .lesion import LesionTemplate, rescale_template
 from .placement import auto_place
 from .sources import SourceItem, make_template
@@ -33,7 +34,7 @@ class PlacedLesion:
     """One lesion of a session: its source, settings and current insertion."""
 
     item: SourceItem
-    base: LesionTemplate      # at the image's spacing, size factor 1
+    base: LesionTemplate | None  # at the image's spacing, size factor 1 (None: in-painted)
     centre: tuple[int, int]
     scale: float
     contrast: float
@@ -59,7 +60,7 @@ class SimulationSession:
     """
 
     def __init__(self, row: dict, pixels: np.ndarray, *, mask_threshold: int = 0,
-                 default_spacing_mm: float = 0.1) -> None:
+                 default_spacing_mm: float = 0.1, inpainters: dict | None = None) -> None:
         pixels = np.asarray(pixels)
         if pixels.dtype.kind == "f":
             pixels = np.clip(np.rint(pixels), 0, 65535).astype(np.uint16)
@@ -74,6 +75,8 @@ class SimulationSession:
         self.mask_threshold = int(mask_threshold)
         self._mask: np.ndarray | None = None
         self.lesions: list[PlacedLesion] = []
+        #: checkpoint SHA-256 -> in-painter function, for in-painting items (:mod:`.inpaint`)
+        self.inpainters = inpainters if inpainters is not None else {}
 
     @property
     def mask(self) -> np.ndarray:
@@ -90,23 +93,48 @@ class SimulationSession:
     def place(self, item: SourceItem, centre, *, scale: float = 1.0, contrast: float = 1.0,
               method: str = "additive", seed: int = 0, size_mm: float | None = None) -> PlacedLesion:
         """Insert a new lesion at ``centre`` (row, col); it becomes the active one."""
-        base = rescale_template(make_template(item, spacing_mm=self.spacing, seed=seed, size_mm=size_mm),
-                                self.spacing)
-        template = rescale_template(base, self.spacing, scale=scale, with_patch=method != "additive")
         centre = (int(centre[0]), int(centre[1]))
+        if item.kind == "inpaint":  # drawn into the tissue at the centre: no template before placing
+            base, centre = None, self._inside(item, centre, scale)
+            template = self._inpainted(item, centre, scale, seed)
+        else:
+            base = rescale_template(make_template(item, spacing_mm=self.spacing, seed=seed, size_mm=size_mm),
+                                    self.spacing)
+            template = rescale_template(base, self.spacing, scale=scale, with_patch=method != "additive")
         ins = insert_lesion(self.image, template, centre, contrast=contrast, method=method, unit=self.unit,
                             out=self.image, domain=self.domain)
         lesion = PlacedLesion(item, base, centre, float(scale), float(contrast), method, int(seed), ins, template)
         self.lesions.append(lesion)
         return lesion
 
+    def _side(self, item: SourceItem, scale: float) -> int:
+        return max(8, int(round(item.source["size_mm"] * scale / self.spacing)))
+
+    def _inside(self, item: SourceItem, centre, scale: float) -> tuple[int, int]:
+        """``centre`` moved so an in-painting window fits in the image (a click near the edge moves in)."""
+        side, (rows, cols) = self._side(item, scale), self.image.shape
+        return (min(max(int(centre[0]), side // 2), rows - side + side // 2),
+                min(max(int(centre[1]), side // 2), cols - side + side // 2))
+
+    def _inpainted(self, item: SourceItem, centre, scale: float, seed: int) -> LesionTemplate:
+        fill = self.inpainters.get(item.source.get("checkpoint_sha256"))
+        if fill is None:
+            raise ValueError("this in-painting generator is not loaded (add it to the gallery again)")
+        side = self._side(item, scale)
+        return inpaint_template(self.image, centre, side, fill, model_size=item.source["model_size"],
+                                rng=np.random.default_rng(seed), seed=seed, unit=self.unit,
+                                spacing_mm=self.spacing, hole=item.source["hole"], source=item.source)
+
     def auto_place(self, item: SourceItem, rng: np.random.Generator, *, margin_mm: float = 5.0,
                    **settings) -> PlacedLesion | None:
         """Place ``item`` at a random valid spot (inside the breast, off other lesions); None when none."""
-        base = rescale_template(make_template(item, spacing_mm=self.spacing, seed=settings.get("seed", 0),
-                                              size_mm=settings.get("size_mm")), self.spacing)
         boxes = np.array([le.insertion.box for le in self.lesions], np.int64).reshape(-1, 4)
-        extent = tuple(int(np.ceil(n * settings.get("scale", 1.0))) for n in base.shape)
+        if item.kind == "inpaint":
+            extent = (self._side(item, settings.get("scale", 1.0)),) * 2
+        else:
+            base = rescale_template(make_template(item, spacing_mm=self.spacing, seed=settings.get("seed", 0),
+                                                  size_mm=settings.get("size_mm")), self.spacing)
+            extent = tuple(int(np.ceil(n * settings.get("scale", 1.0))) for n in base.shape)
         centre = auto_place(self.mask, boxes, extent, rng, margin=int(round(margin_mm / self.spacing)))
         return None if centre is None else self.place(item, centre, **settings)
 
@@ -125,11 +153,18 @@ class SimulationSession:
         le.insertion.undo(self.image)
         le.method = method or le.method
         needs_patch = le.method != "additive" and le.template.patch is None
-        if (scale is not None and float(scale) != le.scale) or needs_patch:
-            le.scale = le.scale if scale is None else float(scale)
-            le.template = rescale_template(le.base, self.spacing, scale=le.scale, with_patch=le.method != "additive")
+        if le.base is None:  # in-painted: drawn again into the (restored) tissue when size or place change
+            if scale is not None or centre is not None:
+                le.scale = le.scale if scale is None else float(scale)
+                le.centre = self._inside(le.item, le.centre if centre is None else centre, le.scale)
+                le.template = self._inpainted(le.item, le.centre, le.scale, le.seed)
+        else:
+            if (scale is not None and float(scale) != le.scale) or needs_patch:
+                le.scale = le.scale if scale is None else float(scale)
+                le.template = rescale_template(le.base, self.spacing, scale=le.scale,
+                                               with_patch=le.method != "additive")
+            le.centre = le.centre if centre is None else (int(centre[0]), int(centre[1]))
         le.contrast = le.contrast if contrast is None else float(contrast)
-        le.centre = le.centre if centre is None else (int(centre[0]), int(centre[1]))
         le.insertion = insert_lesion(self.image, le.template, le.centre, contrast=le.contrast, method=le.method,
                                      unit=self.unit, out=self.image, domain=self.domain)
         return le

@@ -8,6 +8,8 @@ Three kinds of item (every one carries the provenance written per insertion):
   box and, in 'centred' mode, where the box lies in the patch; its mask when
   the source is itself a simulated dataset); its spacing is the source
   image's (DICOM header, or mini-MIAS's 0.2 mm);
+* ``inpaint``: a context-conditioned generator (checkpoint), whose lesion is
+  drawn into the target at placement (:mod:`.inpaint`);
 * ``generated``: a uint8 array from a DCGAN (read from a generated folder
   with its ``manifest.json``, or handed over by the jobs layer with the
   checkpoint's SHA-256 and the latent seed). A generated patch has no
@@ -23,8 +25,8 @@ import numpy as np
 
 from .lesion import LesionTemplate, parametric_template, patch_template
 
-__all__ = ["SourceItem", "parametric_items", "patch_items", "generated_items", "array_items", "make_template",
-           "DEFAULT_GENERATED_SIZE_MM"]
+__all__ = ["SourceItem", "parametric_items", "patch_items", "generated_items", "array_items", "inpaint_item",
+           "make_template", "DEFAULT_GENERATED_SIZE_MM"]
 
 DEFAULT_GENERATED_SIZE_MM = 15.0
 _MIAS_SPACING_MM = 0.2
@@ -207,9 +209,25 @@ def generated_items(folder, *, size_mm: float = DEFAULT_GENERATED_SIZE_MM) -> li
                        size_mm=size_mm)
 
 
+def inpaint_item(*, checkpoint: str, checkpoint_sha256: str, model_size: int, hole=(0.35, 0.65),
+                 size_mm: float = DEFAULT_GENERATED_SIZE_MM) -> SourceItem:
+    """An in-painting generator as a pool item (its lesions are drawn at placement: :mod:`.inpaint`)."""
+    return SourceItem("inpaint", "in-painted", "mass", source={
+        "type": "inpaint", "checkpoint": checkpoint, "checkpoint_sha256": checkpoint_sha256,
+        "model_size": int(model_size), "hole": [float(hole[0]), float(hole[1])], "size_mm": float(size_mm)})
+
+
 def make_template(item: SourceItem, *, spacing_mm: float, seed: int = 0, size_mm: float | None = None
                   ) -> LesionTemplate:
-    """The item's template (parametric ones drawn with ``seed`` at ``spacing_mm``)."""
+    """The item's template (parametric ones drawn with ``seed`` at ``spacing_mm``).
+
+    Raises
+    ------
+    ValueError
+        For an in-painting item (its template needs the target: :func:`.inpaint.inpaint_template`).
+    """
+    if item.kind == "inpaint":
+        raise ValueError("an in-painted lesion is drawn into its target: use inpaint.inpaint_template")
     if item.kind == "parametric":
         t = parametric_template(item.source.get("name", item.lesion_type), spacing_mm=spacing_mm, seed=seed,
                                 size_mm=size_mm)

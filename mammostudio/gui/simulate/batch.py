@@ -40,9 +40,10 @@ class BatchForm(QGroupBox):
     finished = Signal(str)
     message = Signal(str)
 
-    def __init__(self, catalog_of, pool_of, parent=None) -> None:
+    def __init__(self, catalog_of, pool_of, parent=None, *, inpainters: dict | None = None) -> None:
         super().__init__("Batch: simulated dataset (headless job)", parent)
         self.catalog_of, self.pool_of = catalog_of, pool_of
+        self.inpainters = inpainters if inpainters is not None else {}
         self.runner: JobRunner | None = None
         self.images = _spin(1, 100000, 4)
         self.lesions = _spin(1, 20, 1)
@@ -106,7 +107,8 @@ class BatchForm(QGroupBox):
             self.message.emit(str(exc))
             return
         out, pool = Path(self.out.text().strip()), self.pool_of()
-        self.runner = JobRunner(lambda: simulate_dataset(catalog, out, pool, params), self)
+        inpainters = dict(self.inpainters)
+        self.runner = JobRunner(lambda: simulate_dataset(catalog, out, pool, params, inpainters=inpainters), self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(lambda summary: (self.message.emit(
             f"{summary['lesions']} simulated lesions written to {summary['out']}"), self.finished.emit(str(out))))

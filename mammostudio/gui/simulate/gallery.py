@@ -24,6 +24,10 @@ def thumbnail(item: SourceItem) -> np.ndarray:
     """A uint8 (THUMB, THUMB) picture of ``item`` (demo lesions drawn on grey)."""
     if item.array is not None:
         arr = np.asarray(item.array, dtype=np.float32)
+    elif item.kind == "inpaint":  # drawn at placement: a dashed ellipse on tissue grey stands for it
+        yy, xx = np.mgrid[0:THUMB, 0:THUMB] - (THUMB - 1) / 2
+        ring = np.abs(np.hypot(yy / 0.8, xx) - THUMB * 0.3) < 1.5
+        arr = np.where(ring & ((np.arctan2(yy, xx) * 6).astype(int) % 2 == 0), 230.0, 90.0)
     else:
         from ...core.simulate.lesion import parametric_template
 

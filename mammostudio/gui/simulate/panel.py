@@ -75,7 +75,7 @@ class SimulatePanel(QWidget):
         self.gallery = LesionGallery()
         self.sources = SourceButtons(self.gallery, self)
         self.sources.message.connect(self.message)
-        self.batch = BatchForm(lambda: self.state.catalog, self.gallery.items)
+        self.batch = BatchForm(lambda: self.state.catalog, self.gallery.items, inpainters=self.sources.inpainters)
         self.batch.message.connect(self.message)
         self.batch.finished.connect(self.openRequested)
         splitter = QSplitter()
@@ -179,7 +179,7 @@ class SimulatePanel(QWidget):
     def set_image(self, row: dict, pixels: np.ndarray, display) -> None:
         """Show ``display`` and start a session on ``pixels`` (no lesion yet)."""
         self.overlays.clear()
-        self.session = SimulationSession(row, pixels)
+        self.session = SimulationSession(row, pixels, inpainters=self.sources.inpainters)
         self.canvas.set_display(display)
         self.info.setText(f"{row['image_id']}: {pixels.shape[0]} x {pixels.shape[1]} px, "
                           f"{self.session.spacing:.3f} mm/px. Click to place the selected lesion.")

@@ -1,11 +1,12 @@
-"""Buttons that fill the lesion gallery: a patch dataset, a generated folder, a DCGAN checkpoint."""
+"""Buttons that fill the lesion gallery: a patch dataset, a generated folder, a DCGAN checkpoint,
+an in-painting generator."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ...core.simulate.sources import array_items, generated_items, patch_items
-from ..jobs import JobRunner, function_job, lesion_generation_job
+from ..jobs import JobRunner, function_job, inpainter_job, lesion_generation_job
 
 __all__ = ["SourceButtons"]
 
@@ -24,8 +25,13 @@ class SourceButtons(QWidget):
         super().__init__(parent)
         self.gallery = gallery
         self.runner: JobRunner | None = None
+        self.inpainters: dict = {}  # checkpoint SHA-256 -> in-painter function (shared with the session)
         patches, generated, ckpt = (QPushButton("Real lesions…"), QPushButton("Generated folder…"),
                                     QPushButton("Generate from run…"))
+        inpaint = QPushButton("In-painting run…")
+        inpaint.setToolTip("A context-conditioned generator (mammostudio train-inpaint): its lesions are "
+                           "drawn into the tissue where you click")
+        inpaint.clicked.connect(self._ask_inpainter)
         patches.setToolTip("Lesion patches of a patch dataset (mammostudio extract)")
         generated.setToolTip("A folder written by mammostudio generate (with manifest.json)")
         ckpt.setToolTip("Generate lesions now from a DCGAN checkpoint (last.pt / best.pt)")
@@ -39,6 +45,7 @@ class SourceButtons(QWidget):
         row1, row2 = QHBoxLayout(), QHBoxLayout()
         row1.addWidget(patches)
         row1.addWidget(generated)
+        row1.addWidget(inpaint)
         row2.addWidget(ckpt, 1)
         row2.addWidget(self.count)
         lay = QVBoxLayout(self)
@@ -75,6 +82,19 @@ class SourceButtons(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "DCGAN checkpoint", "", "Checkpoint (*.pt *.pth)")
         if path:
             self.generate(path, self.count.value())
+
+    def add_inpainter(self, checkpoint: str) -> None:
+        """Load an in-painting checkpoint (torch, in a thread) and add it to the gallery."""
+        def done(result):
+            item, fill = result
+            self.inpainters[item.source["checkpoint_sha256"]] = fill
+            self._added([item])
+        self._start(lambda: inpainter_job(checkpoint), done)
+
+    def _ask_inpainter(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "In-painting checkpoint", "", "Checkpoint (*.pt)")
+        if path:
+            self.add_inpainter(path)
 
     def _added(self, items) -> None:
         self.gallery.add_items(items)
