@@ -7,6 +7,9 @@
 * :mod:`.seam`: seam scores (boundary-ring gradient energy, local spectrum slope);
 * :mod:`.placement`: automatic placement inside the breast;
 * :mod:`.sources`: lesion sources (patch datasets, generated arrays, demo lesions);
+* :mod:`.inpaint`: lesions drawn into the target by an in-painting generator;
+* :mod:`.session`: the interactive session behind Simulate mode;
+* :mod:`.store`: one simulated image's files and the dataset's workbook;
 * :mod:`.derived`: derived DICOM files (new UIDs, DERIVED\\SECONDARY, pseudonymous);
 * :mod:`.dataset`: the headless job writing a simulated dataset.
 """
