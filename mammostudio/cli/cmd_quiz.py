@@ -149,7 +149,8 @@ def _open(db: Path):
     try:
         return QuizStore.open(db, readonly=True)
     except StudyError as exc:
-        raise SystemExit(fail(str(exc)))
+        fail(str(exc))
+        return None
 
 
 def _warn(store) -> None:
@@ -183,6 +184,8 @@ def _stats(args: argparse.Namespace) -> int:
     from ..core.quiz import summarise
 
     store = _open(args.db)
+    if store is None:
+        return 2
     if store.config.task == "detection":
         try:
             return _detection_stats(store, args.mode)
@@ -209,6 +212,8 @@ def _report(args: argparse.Namespace) -> int:
     from ..core.quiz import export
 
     store = _open(args.db)
+    if store is None:
+        return 2
     if store.config.task == "detection":
         return _detection_report(args, store)
     if args.rjafroc is not None:
@@ -260,6 +265,8 @@ def _copy(args: argparse.Namespace) -> int:
     from ..core.quiz import StudyError
 
     store = _open(args.db)
+    if store is None:
+        return 2
     try:
         store.export_copy(args.out)
     except StudyError as exc:

@@ -49,7 +49,7 @@ def _uri(path: Path, **params: str) -> str:
     return f"file:{quote(str(path.resolve()))}?{query}"
 
 
-def connect_study(path: str | os.PathLike, *, readonly: bool, timeout_s: float = 2.0) -> sqlite3.Connection:
+def connect_study(path: str | os.PathLike, *, readonly: bool, timeout_s: float = 0.25) -> sqlite3.Connection:
     """Open a study file (checks it is one before anything is written).
 
     Parameters
@@ -57,7 +57,8 @@ def connect_study(path: str | os.PathLike, *, readonly: bool, timeout_s: float =
     readonly : bool
         True for analysis: no write, no journal-mode change, no checkpoint.
     timeout_s : float
-        SQLite's own wait for a lock before :class:`RetryingTransaction` takes over.
+        SQLite's own wait for a lock before :class:`RetryingTransaction` takes over (short,
+        so the wait is reported while it lasts).
 
     Raises
     ------
@@ -68,7 +69,12 @@ def connect_study(path: str | os.PathLike, *, readonly: bool, timeout_s: float =
     _check_header(path)
     conn = None
     try:
-        if readonly:
+        if readonly and not _log_files(path):
+            # Closed cleanly (no -wal, no -shm): nothing is pending and no program has it open in
+            # WAL mode. ``immutable`` reads the file as it is, so SQLite creates no -wal/-shm beside it.
+            conn = sqlite3.connect(_uri(path, mode="ro", immutable="1"), uri=True, isolation_level=None)
+        elif readonly:
+            # Open in another program, or left by a crash: read through its write-ahead log.
             try:
                 conn = sqlite3.connect(_uri(path, mode="ro"), uri=True, isolation_level=None, timeout=timeout_s)
                 _has_meta(conn)
@@ -96,6 +102,10 @@ def connect_study(path: str | os.PathLike, *, readonly: bool, timeout_s: float =
         if "not a database" in msg or "malformed" in msg:
             raise StudyError(f"{path}: damaged or {_NOT_STUDY} ({msg})") from exc
         raise StudyError(f"{path}: cannot open the study ({msg})") from exc
+
+
+def _log_files(path: Path) -> bool:
+    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm", "-journal"))
 
 
 def _has_meta(conn: sqlite3.Connection) -> bool:
