@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.quiz.detect_session import DetectionCaseView, DetectionFeedback, DetectionSession
 from ...core.quiz.session import StudyError
+from .detection_draw import draw_marker, draw_outline
 
 __all__ = ["DetectionWidget"]
 
@@ -239,42 +240,19 @@ class DetectionWidget(QtWidgets.QWidget):
                 for les in self.feedback.lesions:
                     for o in les.outlines:
                         if o.image_key == v.image_key:
-                            vb.overlay += self._outline(vb, v, o.box, les)
+                            vb.overlay += draw_outline(vb, v, o.box, les)
             for m in marks:
                 if m.image_key == v.image_key:
                     r, c = v.to_display(m.row, m.col)
-                    vb.overlay += self._marker(vb, r, c, str(m.rating), self._mark_colour(m.mark_id))
+                    vb.overlay += draw_marker(vb, r, c, str(m.rating), self._mark_colour(m.mark_id))
             if self.pending is not None and self.pending[0] == i:
-                vb.overlay += self._marker(vb, self.pending[1], self.pending[2], "?", (255, 220, 0))
+                vb.overlay += draw_marker(vb, self.pending[1], self.pending[2], "?", (255, 220, 0))
         self.prompt.setText(self._prompt_text())
 
     def _mark_colour(self, mark_id: int) -> tuple[int, int, int]:
         if self.feedback is not None:
             return (60, 220, 90) if self.feedback.lesion_of.get(mark_id) is not None else (240, 70, 70)
         return (255, 160, 0) if mark_id == self.selected else (80, 200, 255)
-
-    @staticmethod
-    def _marker(vb, row: float, col: float, text: str, colour) -> list:
-        ring = pg.ScatterPlotItem([col + 0.5], [row + 0.5], symbol="o", size=18, pen=pg.mkPen(colour, width=2.5),
-                                  brush=None)
-        label = pg.TextItem(text, color=colour, anchor=(-0.3, 1.2))
-        label.setPos(col + 0.5, row + 0.5)
-        vb.addItem(ring)
-        vb.addItem(label)
-        return [ring, label]
-
-    @staticmethod
-    def _outline(vb, v, box, les) -> list:
-        r0, c0 = v.to_display(box[0] - 0.5, box[1] - 0.5)
-        r1, c1 = v.to_display(box[2] + 0.5, box[3] + 0.5)
-        colour = (60, 220, 90) if les.found else (255, 140, 0)
-        rect = QtWidgets.QGraphicsRectItem(c0 + 0.5, r0 + 0.5, c1 - c0, r1 - r0)
-        rect.setPen(pg.mkPen(colour, width=2, style=QtCore.Qt.PenStyle.DashLine))
-        label = pg.TextItem(f"{les.source} {les.lesion_type}".strip(), color=colour, anchor=(0, 1))
-        label.setPos(c0 + 0.5, r0 + 0.5)
-        vb.addItem(rect)
-        vb.addItem(label)
-        return [rect, label]
 
     # --- keys -------------------------------------------------------------------------------
     def event(self, event: QtCore.QEvent) -> bool:  # noqa: D102 (Qt override)
