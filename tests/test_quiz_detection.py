@@ -58,7 +58,7 @@ def test_four_view_cases_show_a_lesion_once_with_an_outline_per_view(demo):
     assert all(len(c.images) == 4 for c in design.cases)
     (lesion,) = abnormal[0].lesions
     assert len(lesion.outlines) == 2 and lesion.source == "real"
-    assert {im.view for im in abnormal[0].images} == {"L CC", "L MLO", "R CC", "R MLO"}
+    assert [im.view for im in abnormal[0].images] == ["R CC", "L CC", "R MLO", "L MLO"]
 
 
 def test_cli_detection_study_on_the_demo_data_reports_wafroc_and_writes_the_rjafroc_workbook(demo, tmp_path, capsys):

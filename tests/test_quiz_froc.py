@@ -59,3 +59,8 @@ def test_froc_and_afroc_curves_end_at_the_all_marks_point():
     assert fpf[-1] == 1 and llf2[-1] == 1 and np.all(np.diff(fpf) >= 0)
     # AFROC area by trapezoids equals the AFROC figure of merit (ties handled the same way).
     assert np.trapezoid(llf2, fpf) == pytest.approx(afroc_theta(WORKED))
+
+
+def test_jackknife_needs_two_normal_and_two_abnormal_cases():
+    est = jackknife([CaseRatings(), CaseRatings(nl=(2,)), CaseRatings(ll=(4,))])
+    assert est.theta == 1.0 and math.isnan(est.se) and math.isnan(est.lo)

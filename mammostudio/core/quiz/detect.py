@@ -157,8 +157,9 @@ def design_detection(catalog: Catalog, config: StudyConfig) -> DetectionDesign:
 
 def _make_case(unit: str, image_ids: list[str], pool: str, by_id: pd.DataFrame, lesions: pd.DataFrame,
                config: StudyConfig, rng: np.random.Generator) -> DetCase:
-    order = sorted(image_ids, key=lambda i: (str(by_id.loc[i].get("laterality", "")),
-                                             str(by_id.loc[i].get("view", "")), i))
+    # Hanging order of a screening study: CC above MLO, right breast left of the left breast.
+    order = sorted(image_ids, key=lambda i: (str(by_id.loc[i].get("view", "")),
+                                             str(by_id.loc[i].get("laterality", "")) != "R", i))
     dimages, key_of = [], {}
     for image_id in order:
         row = by_id.loc[image_id]

@@ -145,6 +145,7 @@ def summarise_detection(store, mode: str = "assessment") -> DetectionResults:
     if flat:
         rows.append(_reader_row("ALL", flat, pooled_jackknife(pooled_cases) if ok and len(common) > 2 else None))
         rows[-1]["cases"] = len(common)
+        rows[-1]["lesions"] = sum(len(c.ll) for c in pooled_cases[0])  # LL and NL stay totals over readers
     per_reader = pd.DataFrame(rows)
 
     les = lesion_readings(store, mode)

@@ -124,9 +124,11 @@ class FomEstimate:
 
 def _interval(theta: float, pseudo: np.ndarray) -> FomEstimate:
     k = len(pseudo)
-    se = float(np.std(pseudo, ddof=1) / math.sqrt(k)) if k > 1 else math.nan
+    if k < 2 or not np.isfinite(pseudo).all():
+        return FomEstimate(theta, pseudo, math.nan, math.nan, math.nan)
+    se = float(np.std(pseudo, ddof=1) / math.sqrt(k))
     # t with K - 1 degrees of freedom (cases are the random factor).
-    half = float(_st.t.ppf(0.975, k - 1)) * se if k > 1 else math.nan
+    half = float(_st.t.ppf(0.975, k - 1)) * se
     return FomEstimate(theta, pseudo, se, max(0.0, theta - half), min(1.0, theta + half))
 
 
@@ -142,11 +144,16 @@ def jackknife(cases: ReaderRatings, fom: str = "wAFROC") -> FomEstimate:
     -------
     FomEstimate
         ``pseudovalues[i] = K theta - (K - 1) theta_without_case_i``; SE = sd / sqrt(K);
-        95% interval theta +- t(0.975, K - 1) SE, clipped to [0, 1].
+        95% interval theta +- t(0.975, K - 1) SE, clipped to [0, 1]. With fewer than two
+        normal or two abnormal cases the pseudovalues, SE and interval are NaN.
     """
     f = _FOMS[fom]
     theta = f(cases)
     k = len(cases)
+    n_normal = sum(c.normal for c in cases)
+    if n_normal < 2 or k - n_normal < 2:
+        # Leaving out the only normal (or abnormal) case leaves no figure of merit: no jackknife.
+        return _interval(theta, np.full(k, math.nan))
     pseudo = np.array([k * theta - (k - 1) * f(cases[:i] + cases[i + 1 :]) for i in range(k)])
     return _interval(theta, pseudo)
 

@@ -22,7 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.quiz.detect_session import DetectionCaseView, DetectionFeedback, DetectionSession
 from ...core.quiz.session import StudyError
-from .detection_draw import draw_marker, draw_outline
+from .detection_draw import draw_marker, draw_outline, label_font
 
 __all__ = ["DetectionWidget"]
 
@@ -97,6 +97,7 @@ class DetectionWidget(QtWidgets.QWidget):
             item = pg.ImageItem(v.pixels, axisOrder="row-major", levels=(0, 255))
             vb.addItem(item)
             label = pg.TextItem(v.label, color=(220, 220, 120), anchor=(0, 0))
+            label.setFont(label_font(12))
             label.setPos(2, 2)
             vb.addItem(label)
             vb.autoRange(padding=0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
@@ -95,20 +96,22 @@ class DetectionResultsView(QtWidgets.QWidget):
             row["ci"] = f"{_fmt(row.get('wAFROC_lo'))} – {_fmt(row.get('wAFROC_hi'))}"
             for c, (key, _) in enumerate(_COLUMNS):
                 self.table.setItem(r, c, QtWidgets.QTableWidgetItem(_fmt(row.get(key))))
+        self.froc_plot.addLegend(offset=(-10, 10))
         for i, (reader, curves) in enumerate(sorted(res.curves.items())):
             pen = pg.mkPen(_PENS[i % len(_PENS)], width=2)
             self.froc_plot.plot(*curves["froc"], pen=pen, symbol="o", symbolSize=5, name=str(reader))
             self.afroc_plot.plot(*curves["afroc"], pen=pen, symbol="o", symbolSize=5, name=str(reader))
         self.afroc_plot.plot([0, 1], [0, 1], pen=pg.mkPen((150, 150, 150), style=QtCore.Qt.PenStyle.DashLine))
-        allrows = res.by_source[res.by_source["reader"] == "ALL"]
+        allrows = res.by_source[(res.by_source["reader"] == "ALL") & (res.by_source["lesions"] > 0)]
         if len(allrows):
-            x = list(range(len(allrows)))
+            x = np.arange(len(allrows), dtype=float)
             rate = allrows["rate"].fillna(0).to_numpy(float)
             self.source_plot.addItem(pg.BarGraphItem(x=x, height=rate, width=0.6, brush=(31, 119, 180, 180)))
             self.source_plot.addItem(pg.ErrorBarItem(
                 x=x, y=rate, top=(allrows["rate_hi"] - allrows["rate"]).fillna(0).to_numpy(float),
                 bottom=(allrows["rate"] - allrows["rate_lo"]).fillna(0).to_numpy(float), beam=0.2))
-            self.source_plot.getAxis("bottom").setTicks([list(zip(x, allrows["source"]))])
+            labels = [f"{s} ({n} readings)" for s, n in zip(allrows["source"], allrows["lesions"])]
+            self.source_plot.getAxis("bottom").setTicks([list(zip(x, labels))])
             self.source_plot.setYRange(0, 1)
 
     def _export(self) -> None:
