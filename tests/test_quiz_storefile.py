@@ -155,3 +155,24 @@ def test_a_study_on_read_only_media_is_analysed(study_path, capsys):
         assert main(["quiz-stats", str(study_path)]) == 0
     finally:
         os.chmod(study_path.parent, 0o755)
+
+
+def test_a_schema_1_study_is_read_read_only_and_upgraded_when_opened_for_reading(study_path):
+    store = QuizStore.open(study_path)
+    store.add_reader(ReaderProfile("R1", 2.0))
+    simulate_reader(store.start_session("R1", "training"), "perfect", np.random.default_rng(0))
+    store.close()
+    con = sqlite3.connect(study_path)  # make it look like a study written by the previous version
+    for table in ("det_marks", "det_outlines", "det_lesions", "det_images"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("ALTER TABLE sessions DROP COLUMN experience_years")
+    con.execute("ALTER TABLE sessions DROP COLUMN subspecialty")
+    con.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    with QuizStore.open(study_path, readonly=True) as old:
+        assert old.version == 1 and old.responses()["experience_years"].eq(2.0).all()
+    with QuizStore.open(study_path) as upgraded:
+        assert upgraded.version == 2
+        simulate_reader(upgraded.start_session("R1", "assessment"), "perfect", np.random.default_rng(0))
+        assert len(upgraded.responses()) == 10

@@ -137,10 +137,20 @@ class QuizStore(StudyContents):
             conn.close()
             raise StudyError(f"{path}: study schema version {version}, this program reads {READABLE_VERSIONS}")
         if version < SCHEMA_VERSION and not readonly:
-            conn.close()
-            raise StudyError(f"{path}: a study of schema version {version}; open it read-only for results, "
-                             "or create a new study to read")
+            version = cls._upgrade(conn, path)
         return cls(path, conn, readonly=readonly, version=version)
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection, path: Path) -> int:
+        """Schema 1 -> 2 in one transaction (only when opened for reading sessions)."""
+        statements = [s.strip() for s in DETECTION_SCHEMA.split(";") if s.strip()]
+        with RetryingTransaction(conn, path):
+            conn.execute("ALTER TABLE sessions ADD COLUMN experience_years REAL")
+            conn.execute("ALTER TABLE sessions ADD COLUMN subspecialty TEXT")
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        return SCHEMA_VERSION
 
     def close(self) -> None:
         """Fold the write-ahead log into the study file and close (answers are already committed).
