@@ -116,7 +116,7 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
     with QuizStore.open(db) as store:
         assert (store.n_cases("assessment"), store.n_cases("training")) == (6, 2)
         items = store.items()
-        assert set(items["source"]) == {"real", "last"}
+        assert set(items["source"]) == {"real", "run"}  # generators are named by their run folder (issue 15)
         assert not seen_pixels & {store.item_pixels(i).tobytes() for i in items["item_id"]}
         # Simulated readers answer through the same session calls as the reading screen.
         for code, policy in (("R1", "perfect"), ("R2", "random")):
