@@ -111,3 +111,36 @@ def test_resumed_detection_case_shows_the_marks_committed_before_the_crash(qtbot
     w = panel.start_reading("R2", "assessment")
     assert w.case.position == 0 and [m.rating for m in w.case.marks] == [3]
     panel.close()
+
+
+def test_detection_study_from_a_simulated_dataset_is_read_end_to_end(qtbot, tmp_path):
+    """`mammostudio simulate` output (simulated lesions) plus its archive (real lesions), read in the GUI."""
+    pytest.importorskip("mammostudio.core.simulate", reason="needs the `mammostudio simulate` command")
+    from mammostudio.cli import main
+
+    demo = tmp_path / "demo"
+    assert main(["demo-data", str(demo), "--patients", "4", "--size", "256", "208", "--quiet"]) == 0
+    sim = tmp_path / "sim"
+    assert main(["simulate", str(demo / "workbook"), str(sim), "--images", "4", "--lesions", "1", "--controls", "2",
+                 "--demo", "round", "--margin-mm", "2", "--seed", "3", "--quiet"]) == 0
+    db = tmp_path / "det.sqlite"
+    assert main(["quiz-create", str(db), "--task", "detection", "--dataset", str(sim), "--dataset",
+                 str(demo / "workbook"), "--cases", "8", "--training-cases", "0", "--size", "128"]) == 0
+    panel = QuizPanel()
+    qtbot.addWidget(panel)
+    assert panel.open_study(db)
+    w = panel.start_reading("R1", "assessment")
+    ratings = [5, 3]
+    while w.state == "marking":
+        _read_case(qtbot, w, normal_ratings=ratings)
+        qtbot.keyClick(w, K.Key_N)
+    res = summarise_detection(panel.store)
+    row = res.per_reader.set_index("reader").loc["R1"]
+    # By hand: K1 normal cases, highest NLs 5, 3 and none on the rest; every lesion rated 4:
+    # psi(5, 4) = 0 and psi(x, 4) = 1 otherwise, so wAFROC = (K1 - 1) / K1.
+    k1 = int(row["normal"])
+    assert row["wAFROC"] == pytest.approx((k1 - 1) / k1) and row["LLF"] == 1.0
+    found = res.by_source[res.by_source["reader"] == "ALL"].set_index("source")
+    assert found.loc["simulated", "lesions"] > 0 and found.loc["real", "lesions"] > 0
+    assert (found["rate"] == 1.0).all()
+    panel.close()

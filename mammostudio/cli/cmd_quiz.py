@@ -26,8 +26,9 @@ def register(subparsers) -> None:
     p.add_argument("--real", type=Path, default=None, help="patch dataset (index.csv) or folder of real PNG patches")
     p.add_argument("--generated", type=Path, action="append", default=None,
                    help="folder written by `mammostudio generate` (repeat for several generators)")
-    p.add_argument("--dataset", type=Path, default=None,
-                   help="detection: dataset folder (workbook, OMI-DB, mini-MIAS, or `mammostudio simulate` output)")
+    p.add_argument("--dataset", type=Path, action="append", default=None,
+                   help="detection: dataset folder (workbook, OMI-DB, mini-MIAS, or `mammostudio simulate` output); "
+                        "repeat to draw from several (e.g. a simulated dataset and its archive's real lesions)")
     p.add_argument("--case-unit", choices=["image", "study"], default="image",
                    help="detection: a case is one view, or all views of a study (default image)")
     p.add_argument("--fraction-normal", type=float, default=0.5, help="detection: share of cases without a lesion")
@@ -96,7 +97,7 @@ def _create_detection(args: argparse.Namespace) -> int:
             confidence_levels=args.confidence_levels, time_limit_s=args.time_limit,
             image_size=args.size or 1024, case_unit=args.case_unit, fraction_normal=args.fraction_normal,
             acceptance_radius_mm=args.radius_mm, seed=args.seed)
-        store = QuizStore.create(args.out, design_detection(open_dataset(args.dataset), cfg))
+        store = QuizStore.create(args.out, design_detection([open_dataset(d) for d in args.dataset], cfg))
     except (ValueError, OSError, DatasetError, ImageReadError, StudyError) as exc:
         return fail(str(exc))
     for line in store.log:

@@ -15,6 +15,7 @@ identifier enters what readers see or what is exported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -107,8 +108,30 @@ def _view_label(row) -> str:
     return text or "image"
 
 
-def design_detection(catalog: Catalog, config: StudyConfig) -> DetectionDesign:
+def _combine(catalogs: Sequence[Catalog]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One images and one lesions table; ids prefixed by the dataset's index when there are several."""
+    if len(catalogs) == 1:
+        return catalogs[0].images.reset_index(drop=True), catalogs[0].lesions.reset_index(drop=True)
+    images, lesions = [], []
+    for k, cat in enumerate(catalogs):
+        pre = lambda s, k=k: f"{k}/" + s.astype(str)  # noqa: E731
+        images.append(cat.images.assign(image_id=pre(cat.images["image_id"]), study_id=pre(cat.images["study_id"])))
+        lesions.append(cat.lesions.assign(image_id=pre(cat.lesions["image_id"])))
+    return pd.concat(images, ignore_index=True), pd.concat(lesions, ignore_index=True)
+
+
+def design_detection(catalog: Catalog | Sequence[Catalog], config: StudyConfig) -> DetectionDesign:
     """Draw normal and abnormal cases into the training and assessment pools.
+
+    Parameters
+    ----------
+    catalog : Catalog or sequence of Catalog
+        One dataset, or several drawn from together (e.g. a ``mammostudio simulate``
+        output, whose lesions are all simulated, and the archive it came from, for real
+        lesions). A simulated dataset's controls and the archive's normal images may show
+        the same breast; pick the datasets so that a reader does not see one twice.
+    config : StudyConfig
+        ``task='detection'``.
 
     Raises
     ------
@@ -119,8 +142,7 @@ def design_detection(catalog: Catalog, config: StudyConfig) -> DetectionDesign:
     if config.task != "detection":
         raise ValueError("design_detection needs a StudyConfig with task='detection'")
     rng = np.random.default_rng(config.seed)
-    images = catalog.images.reset_index(drop=True)
-    lesions = catalog.lesions.reset_index(drop=True)
+    images, lesions = _combine([catalog] if isinstance(catalog, Catalog) else list(catalog))
     simulated = lesions["simulated"].fillna(False).astype(bool) if "simulated" in lesions.columns else \
         pd.Series(False, index=lesions.index)
     lesions = lesions.assign(_sim=simulated.to_numpy())

@@ -1,8 +1,8 @@
 """Offscreen screenshots of a detection reading study.
 
-``python -m mammostudio.gui.quiz.detection_screenshots OUT_DIR DATASET [--study]`` builds a
-detection study from a dataset folder (mini-MIAS films, the demo archive or a
-``mammostudio simulate`` output) in a temporary folder, lets simulated readers read it,
+``python -m mammostudio.gui.quiz.detection_screenshots OUT_DIR DATASET [DATASET ...] [--study]``
+builds a detection study from dataset folders (mini-MIAS films, the demo archive, a
+``mammostudio simulate`` output and the archive it came from) in a temporary folder, lets simulated readers read it,
 then saves:
 
 - ``quiz_detection_reading.png``: an assessment case with two rated marks;
@@ -24,7 +24,7 @@ import numpy as np
 __all__ = ["make_detection_screenshots"]
 
 
-def make_detection_screenshots(out_dir: Path, dataset: Path, *, study: bool = False) -> list[Path]:
+def make_detection_screenshots(out_dir: Path, dataset: Path | list[Path], *, study: bool = False) -> list[Path]:
     """Write the three PNGs into ``out_dir``; returns their paths."""
     from PySide6 import QtCore, QtWidgets
     from PySide6.QtTest import QTest
@@ -43,7 +43,8 @@ def make_detection_screenshots(out_dir: Path, dataset: Path, *, study: bool = Fa
         cfg = StudyConfig(task="detection", n_assessment=3 if study else 16, n_training=2 if study else 4,
                           image_size=768, case_unit="study" if study else "image", seed=4)
         db = Path(tmp) / "detection.sqlite"
-        store = QuizStore.create(db, design_detection(open_dataset(dataset), cfg))
+        datasets = [dataset] if isinstance(dataset, Path) else list(dataset)
+        store = QuizStore.create(db, design_detection([open_dataset(d) for d in datasets], cfg))
         for code, policy in (("R01", "skill:0.8"), ("R02", "skill:0.6"), ("R03", "random")):
             store.add_reader(ReaderProfile(code, 10, "breast"))
             simulate_detection_reader(store.start_session(code, "assessment"), policy, rng)
@@ -67,7 +68,7 @@ def make_detection_screenshots(out_dir: Path, dataset: Path, *, study: bool = Fa
         w = panel.start_reading("R04", "training")
         for _ in range(cfg.n_training):
             outlines = w.session._truth_for_simulation(w.case.position)
-            if outlines:
+            if outlines and (_source(w) == "simulated" or not _any_simulated(w)):
                 o = outlines[0]
                 i = [v.image_key for v in w.case.views].index(o.image_key)
                 r, c = w.case.views[i].to_display((o.box[0] + o.box[2]) / 2, (o.box[1] + o.box[3]) / 2)
@@ -92,9 +93,19 @@ def make_detection_screenshots(out_dir: Path, dataset: Path, *, study: bool = Fa
     return paths
 
 
+def _source(w) -> str:
+    case_id = w.session._case_at(w.case.position)
+    row = w.session._conn.execute("SELECT source FROM det_lesions WHERE case_id=? LIMIT 1", (case_id,)).fetchone()
+    return row[0] if row else ""
+
+
+def _any_simulated(w) -> bool:
+    return w.session._conn.execute("SELECT 1 FROM det_lesions WHERE source='simulated' LIMIT 1").fetchone() is not None
+
+
 if __name__ == "__main__":  # pragma: no cover
     args = [a for a in sys.argv[1:] if a != "--study"]
-    if len(args) != 2:
-        sys.exit("usage: python -m mammostudio.gui.quiz.detection_screenshots OUT_DIR DATASET [--study]")
-    for p in make_detection_screenshots(Path(args[0]), Path(args[1]), study="--study" in sys.argv):
+    if len(args) < 2:
+        sys.exit("usage: python -m mammostudio.gui.quiz.detection_screenshots OUT_DIR DATASET [DATASET ...] [--study]")
+    for p in make_detection_screenshots(Path(args[0]), [Path(a) for a in args[1:]], study="--study" in sys.argv):
         print(p)
