@@ -96,6 +96,8 @@ class StudyConfig:
             raise ValueError("acceptance_radius_mm must be positive or None")
         if self.task == "detection" and self.confidence_levels < 2:
             raise ValueError("a detection study needs a rating scale (confidence_levels 2..9)")
+        if self.task == "detection" and self.time_limit_s is not None:
+            raise ValueError("detection studies have no time limit per case (the reading screen does not enforce one)")
         if not 0.0 < self.equivalence_margin < 0.5:
             raise ValueError("equivalence_margin must be in (0, 0.5)")
 
