@@ -144,3 +144,27 @@ def test_detection_study_from_a_simulated_dataset_is_read_end_to_end(qtbot, tmp_
     assert found.loc["simulated", "lesions"] > 0 and found.loc["real", "lesions"] > 0
     assert (found["rate"] == 1.0).all()
     panel.close()
+
+
+def test_detection_reading_keys_reach_the_widget_inside_the_main_window(qtbot, detection_study, tmp_path, mias_copy):
+    """Digits, Delete and N are the viewer's / editor's shortcuts elsewhere; while reading they are the reader's."""
+    from mammostudio.gui.mainwindow import MainWindow
+
+    win = MainWindow(settings_path=tmp_path / "settings.ini")
+    qtbot.addWidget(win)
+    win.show()
+    win.open_dataset(mias_copy)
+    win.set_mode("Quiz")
+    panel = win.pages["Quiz"]
+    assert panel.open_study(detection_study)
+    w = panel.start_reading("R7", "assessment")
+    _click(qtbot, w, 0, 10, 10)
+    qtbot.keyClick(w, K.Key_3)
+    assert [m.rating for m in w.session.marks()] == [3]
+    qtbot.keyClick(w, K.Key_Delete)
+    assert w.session.marks() == []
+    qtbot.keyClick(w, K.Key_N)
+    assert w.session.answered == 1
+    panel.show_start()
+    panel.store.close()
+    win.close()
