@@ -104,11 +104,14 @@ def test_a_damaged_image_is_named_and_left_out_of_the_statistics(study_path, cap
     assert f"warning: 1 damaged case(s) left out of the statistics: {case_id}" in capsys.readouterr().err
 
 
-def test_export_copy_holds_answers_still_in_the_write_ahead_log(study_path, tmp_path):
+def test_export_copy_holds_answers_still_in_the_write_ahead_log(study_path, tmp_path, capsys):
     store = QuizStore.open(study_path)
     store.add_reader(ReaderProfile("R1"))
     simulate_reader(store.start_session("R1", "training"), "perfect", np.random.default_rng(0), max_cases=2)
     assert os.path.getsize(str(study_path) + "-wal") > 0  # answers not yet in the main file
+    assert main(["quiz-stats", str(study_path), "--mode", "training"]) == 0
+    err = capsys.readouterr().err
+    assert "s.sqlite-wal holds answers not yet in s.sqlite" in err and "quiz-export-copy" in err
     store.export_copy(tmp_path / "copy.sqlite")
     assert not (tmp_path / "copy.sqlite-wal").exists()
     with QuizStore.open(tmp_path / "copy.sqlite", readonly=True) as copy:

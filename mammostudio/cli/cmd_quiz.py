@@ -148,10 +148,12 @@ def _open(db: Path):
     from ..core.quiz import QuizStore, StudyError
 
     try:
-        return QuizStore.open(db, readonly=True)
+        store = QuizStore.open(db, readonly=True)
     except StudyError as exc:
         fail(str(exc))
         return None
+    _warn(store)  # e.g. answers still in the -wal file
+    return store
 
 
 def _warn(store) -> None:

@@ -138,7 +138,13 @@ class QuizStore(StudyContents):
             raise StudyError(f"{path}: study schema version {version}, this program reads {READABLE_VERSIONS}")
         if version < SCHEMA_VERSION and not readonly:
             version = cls._upgrade(conn, path)
-        return cls(path, conn, readonly=readonly, version=version)
+        store = cls(path, conn, readonly=readonly, version=version)
+        wal = Path(f"{path}-wal")
+        if readonly and wal.exists() and wal.stat().st_size > 0:
+            store.warnings.append(f"{wal.name} holds answers not yet in {path.name} (the study is open in the app, "
+                                  "or was not closed); they are included here, but copy the study with "
+                                  "`mammostudio quiz-export-copy`, not as a plain file")
+        return store
 
     @staticmethod
     def _upgrade(conn: sqlite3.Connection, path: Path) -> int:

@@ -82,9 +82,13 @@ class DetectionResultsView(QtWidgets.QWidget):
         res = summarise_detection(self.store, self.mode.currentText())
         self.results = res
         pooled = res.per_reader[res.per_reader["reader"] == "ALL"] if len(res.per_reader) else res.per_reader
-        text = "No finished cases yet." if pooled.empty else (
-            f"wAFROC (all readers) {_fmt(pooled['wAFROC'].iloc[0])}, 95% CI {_fmt(pooled['wAFROC_lo'].iloc[0])} – "
-            f"{_fmt(pooled['wAFROC_hi'].iloc[0])} (cases random, readers fixed; export to RJafroc for DBM / ORH).")
+        if not pooled.empty and math.isnan(pooled["wAFROC"].iloc[0]):
+            text = ("wAFROC needs finished normal and abnormal cases read by every reader "
+                    "(two of each for a confidence interval).")
+        else:
+            text = "No finished cases yet." if pooled.empty else (
+                f"wAFROC (all readers) {_fmt(pooled['wAFROC'].iloc[0])}, 95% CI {_fmt(pooled['wAFROC_lo'].iloc[0])} – "
+                f"{_fmt(pooled['wAFROC_hi'].iloc[0])} (cases random, readers fixed; export to RJafroc for DBM / ORH).")
         p = res.source_test["p_fisher"]
         if not math.isnan(p):
             text += f"  Simulated vs real lesions found: Fisher p = {p:.3g} (pooled readings)."
