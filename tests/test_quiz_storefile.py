@@ -179,3 +179,26 @@ def test_a_schema_1_study_is_read_read_only_and_upgraded_when_opened_for_reading
         assert upgraded.version == 2
         simulate_reader(upgraded.start_session("R1", "assessment"), "perfect", np.random.default_rng(0))
         assert len(upgraded.responses()) == 10
+
+
+def test_an_answer_on_a_locked_study_is_reported_on_the_reading_screen(qtbot, study_path):
+    from PySide6 import QtCore
+
+    from mammostudio.gui.quiz import QuizPanel
+
+    panel = QuizPanel()
+    qtbot.addWidget(panel)
+    panel.open_study(study_path)
+    panel.store.max_wait_s = 0.6
+    w = panel.start_reading("R1", "assessment")
+    other = sqlite3.connect(study_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_R)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_3)
+    assert "locked by another program" in w.prompt.text() and w.session.answered == 0
+    other.execute("ROLLBACK")
+    other.close()
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_3)  # the same answer again, now saved
+    assert w.session.answered == 1
+    panel.show_start()
+    panel.store.close()

@@ -159,7 +159,8 @@ class QuizPanel(QtWidgets.QWidget):
         self.message.setText(text)
         if self.reading is not None:
             self.reading.prompt.setText(text)
-        QtWidgets.QApplication.processEvents()
+        # Repaint only: keys pressed while the write waits must not start another one.
+        QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     # --- reading ---------------------------------------------------------------------
     def _start_clicked(self) -> None:
