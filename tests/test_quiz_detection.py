@@ -121,3 +121,24 @@ def test_mini_mias_films_make_a_detection_study(mias_dir, tmp_path):
     im = abnormal[0].images[0]
     assert im.pixels.shape == (256, 256) and im.scale == pytest.approx(4.0)
     assert all(les.source == "real" for c in abnormal for les in c.lesions)
+
+
+def test_detection_dialog_builds_a_study_from_dataset_folders(qtbot, demo, tmp_path):
+    from mammostudio.gui.quiz.detection_dialog import DetectionDesignDialog
+
+    dialog = DetectionDesignDialog()
+    qtbot.addWidget(dialog)
+    dialog.datasets.addItem(str(demo))
+    dialog.out.setText(str(tmp_path / "d.sqlite"))
+    dialog.cases.setValue(4)
+    dialog.training_cases.setValue(0)
+    dialog.size.setValue(128)
+    dialog.radius.setValue(5.0)
+    dialog.create_button.click()
+    assert dialog.study_path == tmp_path / "d.sqlite" and "5.0 mm of the centre" in dialog.log.toPlainText()
+    with QuizStore.open(dialog.study_path, readonly=True) as store:
+        assert store.config.task == "detection" and store.n_cases("assessment") == 4
+    dialog.cases.setValue(400)
+    dialog.out.setText(str(tmp_path / "e.sqlite"))
+    dialog.create_button.click()
+    assert "Cannot create the study: need" in dialog.log.toPlainText()

@@ -48,9 +48,13 @@ class QuizPanel(QtWidgets.QWidget):
         new, open_ = QtWidgets.QPushButton("New study…"), QtWidgets.QPushButton("Open study…")
         new.clicked.connect(self._new_study)
         open_.clicked.connect(self._open_dialog)
+        new_detection = QtWidgets.QPushButton("New detection study…")
+        new_detection.setToolTip("Whole mammograms with simulated, real or no lesions: readers mark and rate")
+        new_detection.clicked.connect(self._new_detection_study)
         study_row = QtWidgets.QHBoxLayout()
         study_row.addWidget(self.study_label, 1)
         study_row.addWidget(new)
+        study_row.addWidget(new_detection)
         study_row.addWidget(open_)
         self.code = QtWidgets.QLineEdit(placeholderText="reader code, e.g. R01")
         self.experience = QtWidgets.QDoubleSpinBox(minimum=0, maximum=60, decimals=0, suffix=" years")
@@ -124,6 +128,13 @@ class QuizPanel(QtWidgets.QWidget):
 
     def _new_study(self) -> None:
         dialog = self.design_dialog()
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
+            self.open_study(dialog.study_path)
+
+    def _new_detection_study(self) -> None:
+        from .detection_dialog import DetectionDesignDialog
+
+        dialog = DetectionDesignDialog(self)
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
             self.open_study(dialog.study_path)
 
