@@ -110,6 +110,11 @@ def test_resumed_detection_case_shows_the_marks_committed_before_the_crash(qtbot
     panel.open_study(detection_study)
     w = panel.start_reading("R2", "assessment")
     assert w.case.position == 0 and [m.rating for m in w.case.marks] == [3]
+    qtbot.keyClick(w, K.Key_Space)  # paused: the case is hidden and clicks place no mark
+    assert w.state == "paused" and w.canvas.isHidden() and not w.pause_label.isHidden()
+    qtbot.keyClick(w, K.Key_4)
+    qtbot.keyClick(w, K.Key_Space)
+    assert w.state == "marking" and not w.canvas.isHidden() and len(w.session.marks()) == 1
     panel.close()
 
 

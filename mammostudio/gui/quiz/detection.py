@@ -7,6 +7,7 @@ Mouse and keys (shown on screen):
 - click on a mark: select it; a digit changes its rating; ``Delete``/``Backspace``
   withdraws the selected mark (or the last one made);
 - ``N`` or ``Enter``: the case is done (zero marks is a valid reading);
+- ``Space`` pauses and resumes (the images are hidden, the clock stops);
 - training mode: the lesion outlines, how each mark scored and each lesion's source
   (simulated or real) appear after the case; ``Enter`` continues.
 
@@ -22,13 +23,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.quiz.detect_session import DetectionCaseView, DetectionFeedback, DetectionSession
 from ...core.quiz.session import StudyError
-from .detection_draw import draw_marker, draw_outline, label_font
+from .detection_draw import draw_marker, draw_outline, feedback_text, label_font
 
 __all__ = ["DetectionWidget"]
 
 K = QtCore.Qt.Key
 _DIGITS = {getattr(K, f"Key_{d}"): d for d in range(1, 10)}
-_KEYS = set(_DIGITS) | {K.Key_N, K.Key_Return, K.Key_Enter, K.Key_Delete, K.Key_Backspace, K.Key_Escape}
+_KEYS = set(_DIGITS) | {K.Key_N, K.Key_Return, K.Key_Enter, K.Key_Delete, K.Key_Backspace, K.Key_Escape,
+                        K.Key_Space}
 _PICK_PX = 12  # a click this close (screen pixels) to a mark selects it
 
 
@@ -71,11 +73,15 @@ class DetectionWidget(QtWidgets.QWidget):
         self.prompt.setStyleSheet("font-size: 15pt; font-weight: 600;")
         self.help = QtWidgets.QLabel(
             f"Click = mark  ·  1-{self.levels} = rate the mark  ·  click a mark = select  ·  Delete = remove mark  "
-            "·  N / Enter = case done", alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
+            "·  N / Enter = case done  ·  Space = pause", alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
         self.help.setStyleSheet("color: #888;")
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.canvas, 1)
+        self.pause_label = QtWidgets.QLabel("Paused - press Space to resume", alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.pause_label.setStyleSheet("font-size: 20pt; color: #ddd; background: #222;")
+        self.pause_label.hide()
+        lay.addWidget(self.pause_label, 1)
         lay.addWidget(self.prompt)
         if self.training:  # exists only in training mode: assessment widgets never hold feedback
             self.feedback_label = QtWidgets.QLabel(alignment=QtCore.Qt.AlignmentFlag.AlignCenter, wordWrap=True)
@@ -125,6 +131,7 @@ class DetectionWidget(QtWidgets.QWidget):
         self._show_case(case)
         self.progress_label.setText(f"Case {case.position + 1} / {case.total}")
         self._clock.start()
+        self._before_pause = 0.0
         self._redraw()
 
     def _prompt_text(self) -> str:
@@ -205,7 +212,7 @@ class DetectionWidget(QtWidgets.QWidget):
     def _done(self) -> None:
         self.pending = None
         try:
-            fb = self.session.finish_case(rt_ms=float(self._clock.elapsed()))
+            fb = self.session.finish_case(rt_ms=self._before_pause + float(self._clock.elapsed()))
         except StudyError as exc:
             self.prompt.setText(str(exc))
             return
@@ -218,14 +225,7 @@ class DetectionWidget(QtWidgets.QWidget):
 
     def _show_feedback(self, fb: DetectionFeedback) -> None:
         self.state, self.feedback = "feedback", fb
-        nl = sum(1 for v in fb.lesion_of.values() if v is None)
-        if not fb.lesions:
-            text = "No lesion on this case." + (f" {nl} false mark{'s' if nl != 1 else ''}." if nl else " Correct: no marks.")
-        else:
-            parts = [f"lesion {les.lesion_no} ({les.lesion_type or 'lesion'}, {les.source}): "
-                     f"{'found' if les.found else 'missed'}" for les in fb.lesions]
-            text = "; ".join(parts) + (f".  {nl} false mark{'s' if nl != 1 else ''}." if nl else ".")
-        self.feedback_label.setText(text)
+        self.feedback_label.setText(feedback_text(fb))
         self._redraw()
 
     # --- drawing ---------------------------------------------------------------------------
@@ -265,9 +265,24 @@ class DetectionWidget(QtWidgets.QWidget):
             return True
         return super().event(event)
 
+    def toggle_pause(self) -> None:
+        """Hide the case and stop its clock, or bring it back."""
+        if self.state == "marking":
+            self.state, self._before_pause = "paused", self._before_pause + float(self._clock.elapsed())
+            self.canvas.hide()
+            self.pause_label.show()
+        elif self.state == "paused":
+            self.state = "marking"
+            self._clock.start()
+            self.pause_label.hide()
+            self.canvas.show()
+        self.prompt.setText("" if self.state == "paused" else self._prompt_text())
+
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
         key = event.key()
-        if self.state == "feedback" and key in (K.Key_Return, K.Key_Enter, K.Key_N):
+        if key == K.Key_Space and self.state in ("marking", "paused"):
+            self.toggle_pause()
+        elif self.state == "feedback" and key in (K.Key_Return, K.Key_Enter, K.Key_N):
             if self.training:
                 self.feedback_label.setText("")
             self._load_next()

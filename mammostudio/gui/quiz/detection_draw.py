@@ -1,10 +1,10 @@
-"""Overlay items of the detection reading screen: marks and revealed lesion outlines."""
+"""Overlay items and texts of the detection reading screen: marks, revealed outlines, feedback."""
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["draw_marker", "draw_outline", "label_font"]
+__all__ = ["draw_marker", "draw_outline", "feedback_text", "label_font"]
 
 
 def label_font(points: int = 13) -> QtGui.QFont:
@@ -40,3 +40,14 @@ def draw_outline(vb, v, box, les) -> list:
     vb.addItem(rect)
     vb.addItem(label)
     return [rect, label]
+
+
+def feedback_text(fb) -> str:
+    """Training feedback in words: each lesion found or missed with its source, and the false marks."""
+    nl = sum(1 for v in fb.lesion_of.values() if v is None)
+    false = f"{nl} false mark{'s' if nl != 1 else ''}."
+    if not fb.lesions:
+        return "No lesion on this case. " + (false if nl else "Correct: no marks.")
+    parts = [f"lesion {les.lesion_no} ({les.lesion_type or 'lesion'}, {les.source}): "
+             f"{'found' if les.found else 'missed'}" for les in fb.lesions]
+    return "; ".join(parts) + (f".  {false}" if nl else ".")
