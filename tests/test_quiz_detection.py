@@ -12,6 +12,7 @@ from mammostudio.core.quiz import QuizStore, ReaderProfile, StudyConfig
 from mammostudio.core.quiz.detect import design_detection, display_image
 from mammostudio.core.quiz.detect_report import summarise_detection
 from mammostudio.core.quiz.detect_score import Mark, Outline, score_marks
+from mammostudio.core.quiz.froc import CaseRatings, wafroc_theta
 from mammostudio.core.quiz.simulate_detection import simulate_detection_reader, synthetic_detection_catalog
 
 
@@ -87,6 +88,19 @@ def test_cli_detection_study_on_the_demo_data_reports_wafroc_and_writes_the_rjaf
     assert sorted(r[1] for r in truth) == [0, 0, 1, 1]  # two normal cases, two one-lesion cases
     ll = list(wb["LL"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in ll].count("R1") == 2  # the perfect reader localised both lesions
+    # Read the workbook back the way RJafroc's ReadJAFROCNewFormat does and recompute wAFROC.
+    nl = list(wb["NL"].iter_rows(min_row=2, values_only=True))
+    with QuizStore.open(db, readonly=True) as ro:
+        per_reader = summarise_detection(ro).per_reader.set_index("reader")
+    for reader in ("R1", "R2"):
+        cases = []
+        for case in sorted({r[0] for r in truth}):
+            lesions = sorted(r[1] for r in truth if r[0] == case and r[1] > 0)
+            nls = tuple(r[3] for r in nl if r[0] == reader and r[2] == case)
+            lls = tuple(next((r[4] for r in ll if r[0] == reader and r[2] == case and r[3] == n), -math.inf)
+                        for n in lesions)
+            cases.append(CaseRatings(nl=nls, ll=lls))
+        assert wafroc_theta(cases) == pytest.approx(per_reader.loc[reader, "wAFROC"])
     from mammostudio.core.readers import open_dataset
 
     text = csv.read_text() + " ".join(str(c.value) for w in (wb, openpyxl.load_workbook(xlsx))
