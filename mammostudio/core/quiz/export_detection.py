@@ -24,9 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_path, write_text
 from .detect_report import _case_numbers, damaged_cases, lesion_readings, scored_marks, summarise_detection
-from .export import _safe_id
+from .export import _safe_id, _write, write_workbook
 
 __all__ = ["rjafroc_sheets", "write_rjafroc", "write_detection_csv", "write_detection_excel"]
 
@@ -87,17 +86,12 @@ def rjafroc_sheets(store, *, modality: str = "1", mode: str = "assessment") -> d
 
 def write_rjafroc(store, path: str | os.PathLike, *, modality: str = "1") -> Path:
     """The JAFROC workbook RJafroc reads (``.xlsx``), written atomically."""
-    sheets = rjafroc_sheets(store, modality=modality)
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, table in sheets.items():
-                table.to_excel(xw, sheet_name=name, index=False)
-    return Path(path)
+    return write_workbook(path, rjafroc_sheets(store, modality=modality))
 
 
 def write_detection_csv(store, path: str | os.PathLike, *, mode: str = "assessment") -> Path:
     """Tidy CSV of every scored mark (see :func:`~.detect_report.scored_marks`), without case ids."""
-    return write_text(path, scored_marks(store, mode).drop(columns=["case_id"]).to_csv(index=False))
+    return _write(path, scored_marks(store, mode).drop(columns=["case_id"]).to_csv(index=False).encode())
 
 
 def write_detection_excel(store, path: str | os.PathLike) -> Path:
@@ -116,8 +110,4 @@ def write_detection_excel(store, path: str | os.PathLike) -> Path:
               "marks": scored_marks(store).drop(columns=["case_id"]),
               "lesions": lesion_readings(store).drop(columns=["case_id"]),
               "readers": store.readers().drop(columns=["reader_id"])}
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, table in sheets.items():
-                table.to_excel(xw, sheet_name=name, index=False)
-    return Path(path)
+    return write_workbook(path, sheets, fit_columns=True)
