@@ -202,3 +202,12 @@ def test_an_answer_on_a_locked_study_is_reported_on_the_reading_screen(qtbot, st
     assert w.session.answered == 1
     panel.show_start()
     panel.store.close()
+
+
+def test_a_report_that_cannot_be_written_names_the_file_not_the_study(study_path, tmp_path, capsys):
+    target = tmp_path / "report.xlsx"
+    target.mkdir()  # stands in for any write failure (a full disk is reported the same way)
+    assert main(["quiz-report", str(study_path), str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "report.xlsx: cannot write" in err and "not a mammostudio reader study" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx", "s.sqlite"]
