@@ -1,10 +1,12 @@
-"""Small pages of the main window: the welcome view and the pages of later releases."""
+"""Small pieces of the main window: the welcome view, an eliding label, a current-page stack."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
-__all__ = ["WelcomePage"]
+__all__ = ["WelcomePage", "ElidedLabel", "CurrentPageStack"]
 
 
 class WelcomePage(QWidget):
@@ -43,7 +45,7 @@ class WelcomePage(QWidget):
         buttons.addWidget(self.demo_button)
         buttons.addStretch(1)
         self.recent = QListWidget()
-        self.recent.setMinimumWidth(560)
+        self.recent.setMinimumWidth(320)
         self.recent.setMaximumHeight(180)
         self.recent_label = QLabel("Recent datasets (double-click to open):")
         self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.text()))
@@ -65,3 +67,48 @@ class WelcomePage(QWidget):
         self.recent.addItems(paths)
         self.recent.setVisible(bool(paths))
         self.recent_label.setVisible(bool(paths))
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text instead of widening the window.
+
+    A long path or progress message in the status bar (or a pane title) must
+    not set the main window's minimum width; the full text stays in the tooltip.
+    """
+
+    def __init__(self, text: str = "", parent=None, *, mode=Qt.TextElideMode.ElideMiddle, min_width: int = 40) -> None:
+        super().__init__(text, parent)
+        self._mode, self._min = mode, min_width
+
+    def minimumSizeHint(self) -> QSize:  # noqa: D102 - Qt API
+        return QSize(self._min, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:  # noqa: D102 - Qt API
+        super().setText(text)
+        self.setToolTip(text if len(text) > 40 else "")
+
+    def paintEvent(self, event) -> None:  # noqa: D102 - Qt API
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stacked widget as small as its *current* page allows.
+
+    Qt's own takes the largest minimum size of all pages, so a wide page in
+    another mode would keep the window wide in every mode.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: D102 - Qt API
+        page = self.currentWidget()
+        return page.minimumSizeHint().expandedTo(page.minimumSize()) if page is not None else QSize(0, 0)
+
+    def sizeHint(self) -> QSize:  # noqa: D102 - Qt API
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else QSize(0, 0)
