@@ -1,4 +1,5 @@
-"""The image canvas: one mammogram, window/level, invert, zoom, pan, pixel readout.
+"""The image canvas: one mammogram, window/level, invert, zoom, pan, pixel readout,
+and the corner text and orientation letters a radiology viewer draws on the image.
 
 x/y exist only here, at the pyqtgraph edge: the image item shows (rows, cols)
 arrays row-major (set once at app start), x = column, y = row, y pointing down.
@@ -7,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from .pyramid import DisplayImage
@@ -21,16 +22,19 @@ _GREY = np.arange(256, dtype=np.uint8)
 class WLViewBox(pg.ViewBox):
     """A view box where the right mouse button drags window/level (left pans, wheel zooms).
 
-    In draw mode a left drag draws a rectangle instead of panning (``boxDrawn``
-    gives it in view coordinates: x = column, y = row).
+    With a drawing tool (``tool``: 'box', 'ruler' or 'ellipse') a left drag
+    draws instead of panning: ``boxDrawn`` gives a box's rectangle,
+    ``shapeDrawn`` a ruler's or ellipse's (tool, start, end), all in view
+    coordinates (x = column, y = row).
     """
 
     windowDrag = Signal(float, float)
     boxDrawn = Signal(QRectF)
+    shapeDrawn = Signal(str, QPointF, QPointF)
 
     def __init__(self) -> None:
         super().__init__(invertY=True, lockAspect=True, enableMenu=False)
-        self.draw_mode = False
+        self.tool = ""  # '' pans
         self._rubber = QGraphicsRectItem()
         pen = QPen(QColor(255, 255, 255))
         pen.setCosmetic(True)
@@ -46,18 +50,30 @@ class WLViewBox(pg.ViewBox):
             delta = ev.screenPos() - ev.lastScreenPos()
             self.windowDrag.emit(float(delta.x()), float(delta.y()))
             return
-        if self.draw_mode and ev.button() == Qt.MouseButton.LeftButton:
+        if self.tool and ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             a, b = self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos())
             rect = QRectF(a, b).normalized()
             if ev.isFinish():
                 self._rubber.hide()
-                self.boxDrawn.emit(rect)
+                if self.tool == "box":
+                    self.boxDrawn.emit(rect)
+                else:
+                    self.shapeDrawn.emit(self.tool, a, b)
             else:
                 self._rubber.setRect(rect)
                 self._rubber.show()
             return
         super().mouseDragEvent(ev, axis)
+
+    @property
+    def draw_mode(self) -> bool:
+        """A left drag draws a lesion box (the 'box' tool)."""
+        return self.tool == "box"
+
+    @draw_mode.setter
+    def draw_mode(self, on: bool) -> None:
+        self.tool = "box" if on else ("" if self.tool == "box" else self.tool)
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -86,6 +102,12 @@ class ImageCanvas(pg.GraphicsView):
         self.max_pool = True
         self.level = "none"  # which copy is shown: 'fit' or 'full'
         self._crop: tuple[int, int, int, int] | None = None  # full-resolution part shown
+        # Corner text (lines per corner: 'tl', 'tr', 'bl', 'br'), the laterality
+        # marker, and orientation letters of the image's left, right, top, bottom.
+        self.corners: dict[str, list[str]] = {}
+        self.marker = ""
+        self.orientation = ("", "", "", "")
+        self.show_text = True
         self.view.windowDrag.connect(self._on_window_drag)
         self.view.sigRangeChanged.connect(self._choose_level)
         self.scene().sigMouseMoved.connect(self._on_mouse)
@@ -97,6 +119,8 @@ class ImageCanvas(pg.GraphicsView):
         self.level = "none"
         if display is None:
             self.image_item.clear()
+            self.corners, self.marker, self.orientation = {}, "", ("", "", "", "")
+            self.viewport().update()
             return
         lo, hi = display.data_range
         self.center, self.width = (lo + hi) / 2, hi - lo
@@ -159,6 +183,7 @@ class ImageCanvas(pg.GraphicsView):
         self.center, self.width = float(center), max(float(width), 1.0)
         if self.display is not None:
             self.image_item.setLevels(self._levels())
+            self.viewport().update()  # the W / L corner text
         self.levelsChanged.emit(self.center, self.width)
 
     def set_inverted(self, on: bool) -> None:
@@ -200,6 +225,91 @@ class ImageCanvas(pg.GraphicsView):
         want = "fit" if self.image_pixels_per_screen_pixel() >= self.display.factor * 0.75 else "full"
         if want != self.level or (want == "full" and not self._crop_covers_view()):
             self._show_level(want)
+
+    # -- corner text (OHIF / Weasis style) ---------------------------------------
+    def set_annotation_text(self, corners: dict[str, list[str]], marker: str = "",
+                            orientation: tuple[str, str, str, str] = ("", "", "", "")) -> None:
+        """Set the corner text, the laterality marker and the orientation letters.
+
+        Parameters
+        ----------
+        corners : dict
+            Lines per corner: 'tl', 'tr', 'bl', 'br'. Window/level and zoom are
+            added to 'bl' live.
+        marker : str
+            Laterality and view (e.g. 'R CC'), drawn large at the top of the
+            side named by ``orientation`` as anterior ('A'), else at the left.
+        orientation : (left, right, top, bottom)
+            Patient-direction letters of the image's edges as stored; they swap
+            when the view is mirrored.
+        """
+        self.corners, self.marker, self.orientation = dict(corners), marker, tuple(orientation)
+        self.viewport().update()
+
+    def set_text_visible(self, on: bool) -> None:
+        """Show or hide the corner text, marker and orientation letters."""
+        self.show_text = bool(on)
+        self.viewport().update()
+
+    def zoom_percent(self) -> float:
+        """Screen pixels per image pixel, in percent."""
+        return 100.0 / max(self.image_pixels_per_screen_pixel(), 1e-9)
+
+    def shown_orientation(self) -> tuple[str, str, str, str]:
+        """(left, right, top, bottom) letters as on screen (mirroring applied)."""
+        left, right, top, bottom = self.orientation
+        return (right, left, top, bottom) if self.view.state.get("xInverted") else (left, right, top, bottom)
+
+    def drawForeground(self, painter, rect) -> None:  # noqa: D102 - Qt API
+        super().drawForeground(painter, rect)
+        if not self.show_text or (self.display is None and not self.corners):
+            return
+        painter.save()
+        painter.resetTransform()
+        w, h = self.viewport().width(), self.viewport().height()
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.95))
+        painter.setFont(font)
+        line = painter.fontMetrics().height()
+        corners = {k: list(v) for k, v in self.corners.items()}
+        if self.display is not None:
+            corners.setdefault("bl", []).extend([f"W {self.width:.0f}  L {self.center:.0f}",
+                                                 f"Zoom {self.zoom_percent():.0f}%"])
+        left, right, top, bottom = self.shown_orientation()
+        marker_left = left == "A" or "A" not in (left, right)
+        y0 = {"tl": 4, "tr": 4}
+        if self.marker:
+            big = QFont(font)
+            big.setPointSizeF(font.pointSizeF() * 1.8)
+            big.setBold(True)
+            painter.setFont(big)
+            corner = "tl" if marker_left else "tr"
+            bh = painter.fontMetrics().height()
+            self._text(painter, QRectF(6, 2, w - 12, bh), self.marker,
+                       Qt.AlignmentFlag.AlignLeft if marker_left else Qt.AlignmentFlag.AlignRight)
+            y0[corner] += bh
+            painter.setFont(font)
+        for key, lines in corners.items():
+            align = Qt.AlignmentFlag.AlignLeft if key[1] == "l" else Qt.AlignmentFlag.AlignRight
+            top_y = y0.get(key, 0) if key[0] == "t" else h - 4 - line * len(lines)
+            for i, text in enumerate(lines):
+                self._text(painter, QRectF(6, top_y + i * line, w - 12, line), text, align)
+        mid = Qt.AlignmentFlag
+        for text, box, align in ((left, QRectF(4, h / 2 - line, 30, 2 * line), mid.AlignLeft),
+                                 (right, QRectF(w - 34, h / 2 - line, 30, 2 * line), mid.AlignRight),
+                                 (top, QRectF(w / 2 - 15, 2, 30, line), mid.AlignHCenter),
+                                 (bottom, QRectF(w / 2 - 15, h - line - 2, 30, line), mid.AlignHCenter)):
+            if text:
+                self._text(painter, box, text, align | mid.AlignVCenter, colour=QColor(255, 220, 120))
+        painter.restore()
+
+    @staticmethod
+    def _text(painter, box: QRectF, text: str, align, colour=None) -> None:
+        """Text with a dark shadow: legible on bright tissue and on black air."""
+        painter.setPen(QColor(0, 0, 0))
+        painter.drawText(box.translated(1, 1), int(align), text)
+        painter.setPen(colour or QColor(235, 235, 235))
+        painter.drawText(box, int(align), text)
 
     # -- readout ---------------------------------------------------------------
     def pixel_at(self, row: int, col: int) -> float | None:

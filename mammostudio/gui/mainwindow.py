@@ -301,6 +301,8 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if layout is not None:
             self.restoreState(layout)
+        else:  # narrow side docks at first start: the image gets the room (1366 x 768 laptops)
+            self.resizeDocks([self.docks["Studies"], self.docks["Annotation"]], [300, 230], Qt.Orientation.Horizontal)
         shown = self.settings.value("docks_shown")
         if shown is not None:
             shown = [shown] if isinstance(shown, str) else list(shown)
