@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from .canvas_text import paint_annotation_text
 from .pyramid import DisplayImage
 
 __all__ = ["ImageCanvas", "WLViewBox"]
@@ -262,54 +263,8 @@ class ImageCanvas(pg.GraphicsView):
 
     def drawForeground(self, painter, rect) -> None:  # noqa: D102 - Qt API
         super().drawForeground(painter, rect)
-        if not self.show_text or (self.display is None and not self.corners):
-            return
-        painter.save()
-        painter.resetTransform()
-        w, h = self.viewport().width(), self.viewport().height()
-        font = QFont(self.font())
-        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.95))
-        painter.setFont(font)
-        line = painter.fontMetrics().height()
-        corners = {k: list(v) for k, v in self.corners.items()}
-        if self.display is not None:
-            corners.setdefault("bl", []).extend([f"W {self.width:.0f}  L {self.center:.0f}",
-                                                 f"Zoom {self.zoom_percent():.0f}%"])
-        left, right, top, bottom = self.shown_orientation()
-        marker_left = left == "A" or "A" not in (left, right)
-        y0 = {"tl": 4, "tr": 4}
-        if self.marker:
-            big = QFont(font)
-            big.setPointSizeF(font.pointSizeF() * 1.8)
-            big.setBold(True)
-            painter.setFont(big)
-            corner = "tl" if marker_left else "tr"
-            bh = painter.fontMetrics().height()
-            self._text(painter, QRectF(6, 2, w - 12, bh), self.marker,
-                       Qt.AlignmentFlag.AlignLeft if marker_left else Qt.AlignmentFlag.AlignRight)
-            y0[corner] += bh
-            painter.setFont(font)
-        for key, lines in corners.items():
-            align = Qt.AlignmentFlag.AlignLeft if key[1] == "l" else Qt.AlignmentFlag.AlignRight
-            top_y = y0.get(key, 0) if key[0] == "t" else h - 4 - line * len(lines)
-            for i, text in enumerate(lines):
-                self._text(painter, QRectF(6, top_y + i * line, w - 12, line), text, align)
-        mid = Qt.AlignmentFlag
-        for text, box, align in ((left, QRectF(4, h / 2 - line, 30, 2 * line), mid.AlignLeft),
-                                 (right, QRectF(w - 34, h / 2 - line, 30, 2 * line), mid.AlignRight),
-                                 (top, QRectF(w / 2 - 15, 2, 30, line), mid.AlignHCenter),
-                                 (bottom, QRectF(w / 2 - 15, h - line - 2, 30, line), mid.AlignHCenter)):
-            if text:
-                self._text(painter, box, text, align | mid.AlignVCenter, colour=QColor(255, 220, 120))
-        painter.restore()
-
-    @staticmethod
-    def _text(painter, box: QRectF, text: str, align, colour=None) -> None:
-        """Text with a dark shadow: legible on bright tissue and on black air."""
-        painter.setPen(QColor(0, 0, 0))
-        painter.drawText(box.translated(1, 1), int(align), text)
-        painter.setPen(colour or QColor(235, 235, 235))
-        painter.drawText(box, int(align), text)
+        if self.show_text and (self.display is not None or self.corners):
+            paint_annotation_text(self, painter)
 
     # -- readout ---------------------------------------------------------------
     def pixel_at(self, row: int, col: int) -> float | None:

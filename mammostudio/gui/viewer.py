@@ -11,9 +11,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSpinBox, QToolBar, QToolButton, QVBoxLayout, QWidget, QWidgetAction
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .annotate import BoxLayer
 from .canvas import ImageCanvas
@@ -25,6 +24,7 @@ from .navigation import image_annotation
 from .overlays import OverlayLayer
 from .pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
+from .viewer_toolbar import build_toolbar
 
 __all__ = ["ViewerWidget", "window_choices", "default_mask_threshold", "FILM_MASK_THRESHOLD"]
 
@@ -88,7 +88,7 @@ class ViewerWidget(QWidget):
         self.audit_task = PoolTask(self)
         self.audit_task.result.connect(self._on_audit)
         self.audit_task.error.connect(self._on_audit_error)  # a method: runs in the GUI thread
-        self._build_toolbar()
+        build_toolbar(self)
         self.readout = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -105,82 +105,7 @@ class ViewerWidget(QWidget):
         state.catalogChanged.connect(self._on_catalog)
         self.threshold_spin.setValue(default_mask_threshold(state.catalog))
 
-    # -- toolbar -----------------------------------------------------------------
-    def _build_toolbar(self) -> None:
-        tb = self.toolbar = QToolBar("View")
-        self.preset_box = QComboBox()
-        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(14)
-        self.preset_box.setToolTip("Window presets: keys 1-9 (right-drag on the image adjusts window/level)")
-        self.preset_box.activated.connect(self._on_preset)
-        tb.addWidget(self.preset_box)
-        for i in range(9):
-            self._act(f"Window preset {i + 1}", str(i + 1), lambda _c=False, i=i: self.apply_preset(i), toolbar=False)
-        self.act_invert = self._act("Invert", "I", self.canvas.set_inverted, checkable=True)
-        self._act("Fit", "F", lambda: self.canvas.fit())
-        self._act("1:1", "0", lambda: self.canvas.one_to_one(), tip="One image pixel per screen pixel")
-        tb.addSeparator()
-        self.tool_actions = {}
-        for tool, text, key, tip in (("", "Pan", "P", "Left-drag pans (Esc also returns here)"),
-                                     ("ruler", "Ruler", "L", "Left-drag measures a length (mm)"),
-                                     ("ellipse", "Ellipse", "O", "Left-drag draws an ellipse ROI: area, mean, SD"),
-                                     ("box", "Draw box", "B", "Left-drag draws a new lesion box")):
-            self.tool_actions[tool] = self._act(text, key, lambda on, t=tool: self.set_tool(t if on else ""),
-                                                checkable=True, tip=tip)
-        self.act_draw = self.tool_actions["box"]
-        self._act("Pan tool", "Esc", lambda: self.set_tool(""), toolbar=False)
-        self.act_edit = self._act("Edit", "E", self.boxes.set_editable, checkable=True, tip="Move and resize lesion boxes")
-        self._act("Delete", QKeySequence.StandardKey.Delete, lambda: self.boxes.delete_selected(), toolbar=False)
-        tb.addSeparator()
-        self.overlay_menu = QMenu(self)
-        self.act_boxes = self._act("Lesion boxes", "", self.boxes.set_visible, checkable=True, checked=True,
-                                   toolbar=False, menu=True)
-        self.act_mask = self._act("Breast outline", "M", self._set_mask_visible, checkable=True, toolbar=False,
-                                  menu=True, tip="Outline of the breast mask (preprocessing's, at the threshold below)")
-        self.threshold_spin = QSpinBox()
-        self.threshold_spin.setRange(0, 254)
-        self.threshold_spin.setPrefix("Mask threshold > ")
-        self.threshold_spin.setToolTip("Breast = normalised pixel above this (0 for digital, ~20 for film)")
-        self.threshold_spin.valueChanged.connect(self.set_mask_threshold)
-        holder = QWidgetAction(self)
-        holder.setDefaultWidget(self.threshold_spin)
-        self.overlay_menu.addAction(holder)
-        self.act_text = self._act("Corner text", "T", self.canvas.set_text_visible, checkable=True, checked=True,
-                                  toolbar=False, menu=True)
-        self.overlay_menu.addSeparator()
-        self._act("Extraction audit", "A", self.request_audit, toolbar=False, menu=True,
-                  tip="Paper Figure 2: accepted tissue patches green, rejected red, lesion yellow")
-        self.act_rejected = self._act("Audit: show rejected", "", self.overlays.set_show_rejected, checkable=True,
-                                      checked=True, toolbar=False, menu=True)
-        self.act_maxpool = self._act("Max-pool reduced view", "", self.canvas.set_max_pool, checkable=True,
-                                     checked=True, toolbar=False, menu=True,
-                                     tip="Reduced view keeps the brightest pixel of each block (calcifications stay visible)")
-        self.overlay_menu.addSeparator()
-        self.act_hide = self._act("Hide all overlays", "H", self._set_hidden, checkable=True, toolbar=False, menu=True)
-        button = QToolButton()
-        button.setText("Overlays")
-        button.setMenu(self.overlay_menu)
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        tb.addWidget(button)
-        self._act("Clear", "", lambda: self.measure.clear(), tip="Remove the measurements")
-        self._act("Tags", "Ctrl+T", self.show_tags, tip="DICOM tag browser")
-
-    def _act(self, text, key, slot, *, checkable=False, checked=False, tip="", toolbar=True, menu=False) -> QAction:
-        act = QAction(text, self)
-        if key:
-            act.setShortcut(QKeySequence(key))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.setCheckable(checkable)
-        act.setChecked(checked)
-        act.setToolTip(f"{tip or text} ({QKeySequence(key).toString()})" if key else (tip or text))
-        (act.toggled if checkable else act.triggered).connect(slot)
-        self.addAction(act)  # shortcuts work while the viewer is shown, also for menu-only actions
-        if toolbar:
-            self.toolbar.addAction(act)
-        if menu:
-            self.overlay_menu.addAction(act)
-        return act
-
+    # -- tools -----------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
         """'' (pan), 'ruler', 'ellipse' or 'box': what a left drag on the image does."""
         self.canvas.view.tool = tool
