@@ -37,6 +37,7 @@ def chest_wall_side(image: np.ndarray) -> str:
 
 class _Pane(QWidget):
     ready = Signal(object)  # this pane, once its image is shown
+    opened = Signal(str)  # double-click: show this image alone
 
     def __init__(self, state: AppState, side: str, view: str) -> None:
         super().__init__()
@@ -83,6 +84,7 @@ class _Pane(QWidget):
     def _on_click(self, ev) -> None:
         if ev.double() and self.image_id:
             self.state.select(self.image_id)
+            self.opened.emit(self.image_id)
 
     # -- linked zoom / pan, in chest-wall coordinates -----------------------------
     def normalised_view(self) -> tuple[float, float, float, float] | None:
@@ -106,7 +108,15 @@ class _Pane(QWidget):
 
 
 class FourUpView(QWidget):
-    """The four standard views of the current image's study, in the hanging order."""
+    """The four standard views of the current image's study, in the hanging order.
+
+    Signals
+    -------
+    imageOpened(str)
+        A pane was double-clicked: show that image alone (as OHIF's 1-up toggle).
+    """
+
+    imageOpened = Signal(str)
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
@@ -130,6 +140,7 @@ class FourUpView(QWidget):
             pane = self.panes[slot] = _Pane(state, *slot)
             grid.addWidget(pane, i // 2, i % 2)
             pane.ready.connect(self.pane_ready)
+            pane.opened.connect(self.imageOpened)
             pane.canvas.view.sigRangeChanged.connect(lambda *_a, p=pane: self._sync(p))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

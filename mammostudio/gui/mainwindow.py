@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.state.lesionsChanged.connect(self._update_dataset_label)
+        self.fourup.imageOpened.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer))
         self.pages["Train"].message.connect(self.show_message)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(

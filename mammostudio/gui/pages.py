@@ -49,9 +49,8 @@ class WelcomePage(QWidget):
         self.recent.setMaximumHeight(180)
         self.recent_label = QLabel("Recent datasets (double-click to open):")
         self.recent.itemActivated.connect(lambda item: self.recentRequested.emit(item.text()))
-        self.status = QLabel("")
+        self.status = ElidedLabel("")  # a long progress path must not widen the window
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(title)
