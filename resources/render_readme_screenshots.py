@@ -211,9 +211,12 @@ def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path
             continue
         for w, h in SIZES:
             window.resize(w, h)
+            wait_until(app, lambda: False, 0.5)  # layouts settle
             hint = window.minimumSizeHint()
-            if hint.width() > w or hint.height() > h:
+            if hint.width() > w or hint.height() > h or (window.width(), window.height()) != (w, h):
                 print(f"WARNING {name}: the window needs {hint.width()} x {hint.height()}, more than {w} x {h}")
+            if not window.stack.page_fits():
+                print(f"WARNING {name}: at {w} x {h} the page needs a scroll bar")
             saved.append(_save(app, window, out / f"readme_{name}_{w}x{h}.png"))
     window.close()
     app.processEvents()

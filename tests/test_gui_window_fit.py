@@ -51,6 +51,8 @@ def _fits(qtbot, window, where):
             QApplication.processEvents()
             hint = window.minimumSizeHint()
             assert hint.width() <= 1280 and hint.height() <= 720, (where, mode, tab, hint)
+            # ... and at 1366 x 768 the page needs no scroll bar (its scroll area is only a safety net).
+            assert window.width() <= 1366 and window.stack.page_fits(), (where, mode, tab)
 
 
 def test_window_fits_1280x720_in_every_mode_and_with_each_dataset(qtbot, window, mias_copy, demo_dir):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QStackedWidget,
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QPushButton, QScrollArea, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 __all__ = ["WelcomePage", "ElidedLabel", "CurrentPageStack"]
@@ -94,19 +94,52 @@ class ElidedLabel(QLabel):
 
 
 class CurrentPageStack(QStackedWidget):
-    """A stacked widget as small as its *current* page allows.
+    """The main window's pages: as small as the *current* page allows, and never wider.
 
-    Qt's own takes the largest minimum size of all pages, so a wide page in
-    another mode would keep the window wide in every mode.
+    Qt's own stack takes the largest minimum size of all pages, so a wide page in
+    another mode would keep the window wide in every mode. Each page also sits
+    in a frameless scroll area: a page that grows past the screen (a long
+    unbroken path in a label) scrolls instead of pushing the window off a
+    1366 x 768 laptop screen. ``currentWidget`` / ``setCurrentWidget`` speak of
+    the pages themselves, not their scroll areas.
     """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.currentChanged.connect(lambda _i: self.updateGeometry())
 
+    def addWidget(self, page: QWidget) -> int:  # noqa: D102 - Qt API
+        area = QScrollArea()
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidgetResizable(True)
+        area.setWidget(page)
+        return super().addWidget(area)
+
+    def _area(self, page: QWidget) -> QWidget:
+        for i in range(self.count()):
+            area = super().widget(i)
+            if area is page or (isinstance(area, QScrollArea) and area.widget() is page):
+                return area
+        raise ValueError(f"{page!r} is not a page of this stack")
+
+    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: D102 - Qt API
+        super().setCurrentWidget(self._area(page))
+
+    def currentWidget(self) -> QWidget | None:  # noqa: D102 - Qt API
+        area = super().currentWidget()
+        return area.widget() if isinstance(area, QScrollArea) else area
+
+    def page_fits(self) -> bool:
+        """Whether the current page is shown whole (no scroll bar needed)."""
+        page, area = self.currentWidget(), super().currentWidget()
+        if page is None:
+            return True
+        need = page.minimumSizeHint().expandedTo(page.minimumSize())
+        return need.width() <= area.viewport().width() and need.height() <= area.viewport().height()
+
     def minimumSizeHint(self) -> QSize:  # noqa: D102 - Qt API
-        page = self.currentWidget()
-        return page.minimumSizeHint().expandedTo(page.minimumSize()) if page is not None else QSize(0, 0)
+        area = super().currentWidget()
+        return area.minimumSizeHint() if area is not None else QSize(0, 0)
 
     def sizeHint(self) -> QSize:  # noqa: D102 - Qt API
         page = self.currentWidget()
