@@ -213,12 +213,15 @@ class MainWindow(QMainWindow):
             self.state.select(ids[0])
 
     def _update_dataset_label(self, *_) -> None:
-        """Dataset name and counts in the status bar (boxes follow every edit)."""
+        """Dataset name and counts in the status bar (boxes follow every edit; the rest is
+        counted once per dataset)."""
         cat = self.state.catalog
         if cat is None:
             return
-        s = cat.summary()
-        boxes = len(cat.lesions) - len(self.state.wrong_uids() & set(cat.lesions["lesion_uid"]))
+        if getattr(self, "_summary_of", None) is not self.state.raw:
+            self._summary_of, self._summary = self.state.raw, cat.summary()
+        s = self._summary
+        boxes = len(cat.lesions) - len(self.state.wrong_uids())
         self.dataset_label.setText(f"{cat.root.parent.name}/{cat.root.name}: {s['images']} images, "
                                    f"{s['patients']} patients, {boxes} boxes, {s['problems']} problems")
 
