@@ -21,6 +21,7 @@ from .navigation import HANGING, image_annotation
 from .overlays import OverlayLayer
 from .pyramid import DisplayImage
 from .state import AppState
+from .tags import with_header_fields
 
 __all__ = ["FourUpView", "chest_wall_side", "SLOTS"]
 
@@ -75,7 +76,7 @@ class _Pane(QWidget):
         row = self.state.image_row(d.image_id)
         imgs = self.state.catalog.images
         study = imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
-        corners, marker, orientation = image_annotation(row, study, self.chest_wall)
+        corners, marker, orientation = image_annotation(with_header_fields(row), study, self.chest_wall)
         corners["tr"] = [*corners.get("tr", [])[:1], f"{len(les)} box(es)"] if len(les) else corners.get("tr", [])[:1]
         corners.pop("br", None)
         self.canvas.set_annotation_text(corners, marker, orientation)

@@ -17,7 +17,7 @@ from .fourup import FourUpView
 from .jobs import JobRunner, function_job
 from .menus import MODES, build_menus
 from .navigation import neighbour_image, neighbour_study
-from .pages import CurrentPageStack, ElidedLabel, WelcomePage
+from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
 from .state import AppState
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.problems = QListWidget()
         self.docks = {name: self._dock(name, w, area) for name, w, area in (
             ("Studies", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Filters", self.filters, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Filters", scrolling(self.filters), Qt.DockWidgetArea.LeftDockWidgetArea),  # long: scrolls on a laptop
             ("Annotation", self.annotation, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea))}
         self.tabifyDockWidget(self.docks["Studies"], self.docks["Filters"])

@@ -6,7 +6,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QPushButton, QScrollArea, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-__all__ = ["WelcomePage", "ElidedLabel", "CurrentPageStack"]
+__all__ = ["WelcomePage", "ElidedLabel", "CurrentPageStack", "scrolling"]
 
 
 class WelcomePage(QWidget):
@@ -93,6 +93,15 @@ class ElidedLabel(QLabel):
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
 
 
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: a tall panel scrolls instead of making the window taller."""
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
 class CurrentPageStack(QStackedWidget):
     """The main window's pages: as small as the *current* page allows, and never wider.
 
@@ -109,11 +118,7 @@ class CurrentPageStack(QStackedWidget):
         self.currentChanged.connect(lambda _i: self.updateGeometry())
 
     def addWidget(self, page: QWidget) -> int:  # noqa: D102 - Qt API
-        area = QScrollArea()
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setWidgetResizable(True)
-        area.setWidget(page)
-        return super().addWidget(area)
+        return super().addWidget(scrolling(page))
 
     def _area(self, page: QWidget) -> QWidget:
         for i in range(self.count()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
-__all__ = ["TagDialog", "tag_rows"]
+__all__ = ["TagDialog", "tag_rows", "with_header_fields"]
 
 MAX_VALUE = 120  # characters of a value shown (long arrays are cut)
 
@@ -32,6 +32,20 @@ def tag_rows(ds, depth: int = 0) -> list[tuple[int, str, str, str, str]]:
             value = "(cannot show this value)"
         rows.append((depth, tag, name, str(elem.VR), value[:MAX_VALUE] + ("..." if len(value) > MAX_VALUE else "")))
     return rows
+
+
+def with_header_fields(row: dict) -> dict:
+    """``row`` plus the study date from the DICOM header when the catalog has none
+    (for the corner text; a header-only read, a file that fails is left as it is)."""
+    if row.get("study_date") or str(row.get("format", "")) != "dicom":
+        return row
+    from ..core.dicom_read import DicomError, read_dataset
+
+    try:
+        date = str(read_dataset(row["path"], header_only=True).get("StudyDate", "") or "")
+    except (DicomError, KeyError):
+        return row
+    return {**row, "study_date": date} if date else row
 
 
 class TagDialog(QDialog):

@@ -24,6 +24,7 @@ from .navigation import image_annotation
 from .overlays import OverlayLayer
 from .pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
+from .tags import with_header_fields
 from .viewer_toolbar import build_toolbar
 
 __all__ = ["ViewerWidget", "window_choices", "default_mask_threshold", "FILM_MASK_THRESHOLD"]
@@ -163,7 +164,7 @@ class ViewerWidget(QWidget):
     def _annotate(self, display: DisplayImage, row: dict) -> None:
         imgs = self.state.catalog.images
         study = imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
-        corners, marker, orientation = image_annotation(row, study, chest_wall_side(display.fit_max))
+        corners, marker, orientation = image_annotation(with_header_fields(row), study, chest_wall_side(display.fit_max))
         if self.audit_counts:
             corners["br"] = [f"audit: green accepted {self.audit_counts['accepted']}, red rejected "
                              f"{self.audit_counts['rejected']}, yellow lesion", *corners.get("br", [])]
