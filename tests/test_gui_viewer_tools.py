@@ -142,3 +142,17 @@ def test_tag_browser_on_film_shows_catalog_fields(qtbot, viewer):
     viewer.show_tags()
     assert "not a DICOM file" in viewer.tag_dialog.note.text()
     assert viewer.tag_dialog.tree.topLevelItemCount() > 5
+
+
+def test_audit_has_a_legend_and_rejected_squares_can_be_hidden(qtbot, viewer):
+    audit = pd.DataFrame({"row": [10, 200, 300], "col": [10, 200, 300], "size": [64, 64, 64],
+                          "accepted": [True, False, False], "reason": ["", "background", "lesion overlap"]})
+    viewer._on_audit("mdb001", (audit, np.array([[500, 500, 560, 560]])))
+    assert any("accepted 1" in line and "rejected 2" in line for line in viewer.canvas.corners["br"])
+    rejected = viewer.overlays.rejected_items
+    others = [i for i in viewer.overlays.audit_items if i not in rejected]
+    assert rejected and all(i.isVisible() for i in viewer.overlays.audit_items)
+    viewer.act_rejected.setChecked(False)
+    assert not any(i.isVisible() for i in rejected) and all(i.isVisible() for i in others)
+    viewer.act_rejected.setChecked(True)
+    assert all(i.isVisible() for i in rejected)
