@@ -17,6 +17,9 @@ from .. import __version__
 
 __all__ = ["build_parser", "main"]
 
+WORKFLOW_ORDER = ("gui", "demo", "demo-data", "scan", "prepare", "extract", "train-gan", "generate", "fid", "tsne",
+                  "experiment", "quiz-create", "quiz-stats", "quiz-report", "self-test")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every ``cmd_*`` module's sub-command."""
@@ -29,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("cmd_"):
             importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    # Listed in workflow order (modules register alphabetically); unknown names go last.
+    rank = {name: i for i, name in enumerate(WORKFLOW_ORDER)}
+    sub._choices_actions.sort(key=lambda a: rank.get(a.dest, len(rank)))
     return parser
 
 

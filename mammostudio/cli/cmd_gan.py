@@ -27,12 +27,13 @@ def register(subparsers) -> None:
                     "Writes config.json, metrics.csv, sample grids and checkpoints into OUT.")
     p.add_argument("patches", type=Path, nargs="?", help="patch dataset (index.csv) or folder of PNGs")
     p.add_argument("out", type=Path, nargs="?", help="new run folder")
-    p.add_argument("--epochs", type=int, default=None, help="epochs in all (default: the config's, 1000)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    p.add_argument("--epochs", type=int, default=None, help="epochs in all (default: the preset's: paper 1000, tiny 2; or --config's)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                   help="where to train: auto = CUDA when available (default: the preset's)")
     p.add_argument("--config", type=Path, default=None, help="GANConfig JSON (e.g. a run's config.json)")
     p.add_argument("--preset", choices=PRESETS, default="paper",
                    help="paper (default), published_code (the authors' code), tiny (a smoke test)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="seed of weights, noise and batches (default: the preset's)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
                    help="continue the run in folder RUN from its last checkpoint")
@@ -50,11 +51,11 @@ def register(subparsers) -> None:
         "generate", help="write images from a DCGAN checkpoint",
         description="Sample N images from a checkpoint (ours, or a bare released-format generator "
                     "state dict) into OUT as PNGs plus manifest.json (checkpoint, seed, count).")
-    g.add_argument("checkpoint", type=Path)
-    g.add_argument("out", type=Path)
+    g.add_argument("checkpoint", type=Path, help="a run's checkpoint (.pt) or a released generator state dict")
+    g.add_argument("out", type=Path, help="folder for the PNGs and manifest.json")
     g.add_argument("--n", type=int, required=True, help="number of images")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    g.add_argument("--seed", type=int, default=0, help="noise seed (default 0; same seed, same images)")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu", help="default cpu")
     g.set_defaults(func=_generate)
 
 

@@ -43,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=128, help="patch side the sets are read at (default 128)")
     p.add_argument("--n", type=int, default=None, help="use a fixed random subset of N images per side")
     p.add_argument("--seed", type=int, default=0, help="subset and KID seed")
-    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=50, help="images per Inception batch (default 50)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--no-verify", action="store_true", help="skip the weight file's SHA-256 check")
     p.add_argument("--no-cache", action="store_true", help="do not read or write REAL/fid_stats/")
@@ -64,8 +64,8 @@ def register(subparsers) -> None:
     t.add_argument("--max-iter", type=int, default=4000, help="default 4000 (paper)")
     t.add_argument("--pca", type=int, default=None, help="PCA pre-reduction to this many components")
     t.add_argument("--n-per-group", type=int, default=None, help="random subset per group")
-    t.add_argument("--size", type=int, default=128)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--size", type=int, default=128, help="patch side the sets are read at (default 128)")
+    t.add_argument("--seed", type=int, default=0, help="subset and t-SNE seed (default 0)")
     t.set_defaults(func=_tsne)
 
 

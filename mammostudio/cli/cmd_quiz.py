@@ -40,8 +40,10 @@ def register(subparsers) -> None:
                    help="the generator's training patches, per --generated folder (memorisation screen)")
     p.add_argument("--cases", type=int, default=100, help="assessment cases (default 100)")
     p.add_argument("--training-cases", type=int, default=20, help="training cases with feedback (default 20)")
-    p.add_argument("--fraction-generated", type=float, default=0.5)
-    p.add_argument("--task", choices=["single", "2afc", "detection"], default="single")
+    p.add_argument("--fraction-generated", type=float, default=0.5, help="share of generated cases (default 0.5)")
+    p.add_argument("--task", choices=["single", "2afc", "detection"], default="single",
+                   help="single: real or generated? (default); 2afc: which of two is real?; "
+                        "detection: mark lesions on whole mammograms (needs --dataset)")
     p.add_argument("--confidence-levels", type=int, default=5, help="0 = no confidence rating; else 2..9")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per case (default: none)")
     p.add_argument("--size", type=int, default=None,
@@ -49,17 +51,22 @@ def register(subparsers) -> None:
     p.add_argument("--memorisation-threshold", type=float, default=0.03, help="RMS distance on a 0..1 scale")
     p.add_argument("--keep-memorised", action="store_true", help="keep flagged near-copies in the study")
     p.add_argument("--margin", type=float, default=0.1, help="equivalence margin around 50%% accuracy")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the case draw and reader orders (default 0)")
     p.set_defaults(func=_create)
 
-    s = subparsers.add_parser("quiz-stats", help="print a reader study's results and verdict")
-    s.add_argument("db", type=Path)
-    s.add_argument("--mode", choices=["assessment", "training"], default="assessment")
+    s = subparsers.add_parser("quiz-stats", help="print a reader study's results and verdict",
+                              description="Print accuracy, sensitivity/specificity, d', ROC AUC, agreement and a "
+                                          "plain-language verdict for the answers stored in a study database.")
+    s.add_argument("db", type=Path, help="study database (from quiz-create)")
+    s.add_argument("--mode", choices=["assessment", "training"], default="assessment",
+                   help="which answers to analyse (default assessment)")
     s.add_argument("--margin", type=float, default=None, help="override the study's equivalence margin")
     s.set_defaults(func=_stats)
 
-    r = subparsers.add_parser("quiz-report", help="export a reader study: Excel report (+ CSV, iMRMC, MRMCaov)")
-    r.add_argument("db", type=Path)
+    r = subparsers.add_parser("quiz-report", help="export a reader study: Excel report (+ CSV, iMRMC, MRMCaov)",
+                              description="Write a study's results as an Excel report and, on request, the tidy "
+                                          "CSV and the iMRMC / MRMCaov inputs (no patient identifiers).")
+    r.add_argument("db", type=Path, help="study database (from quiz-create)")
     r.add_argument("xlsx", type=Path, help="Excel report to write")
     r.add_argument("--csv", type=Path, default=None, help="also write the tidy responses CSV")
     r.add_argument("--imrmc", type=Path, default=None, help="also write the Java iMRMC input (.imrmc)")
@@ -69,7 +76,7 @@ def register(subparsers) -> None:
                    help="iMRMC/MRMCaov: one modality per generator (real cases shared) instead of one pooled")
     r.add_argument("--rjafroc", type=Path, default=None,
                    help="detection: also write RJafroc's JAFROC workbook (TRUTH, NL, LL sheets)")
-    r.add_argument("--margin", type=float, default=None)
+    r.add_argument("--margin", type=float, default=None, help="override the study's equivalence margin")
     r.set_defaults(func=_report)
 
     c = subparsers.add_parser(
