@@ -6,7 +6,13 @@ Output folder (the patch dataset, see :mod:`.dataset`)::
     out/tissue/<image>_tissueNN.png    patch_size x patch_size
     out/index.csv                      one row per patch, provenance (worker.INDEX_COLUMNS)
     out/images.csv                     images finished (a resumed run skips them)
-    out/params.json                    ExtractParams + seed + source dataset
+    out/params.json                    ExtractParams + seed + source dataset + identifier mode
+    out/problems.csv                   what went wrong, per image
+
+Exports are pseudonymous unless ``keep_identifiers`` (see
+:mod:`mammostudio.core.privacy`): ``patient_id`` / ``study_id`` are salted
+hashes, ``source_path`` is relative to the dataset root with patient ids
+replaced, and problems.csv loses the dataset's absolute path.
 
 Patches are written before their index rows; ``index.csv`` and ``images.csv``
 are rewritten atomically (index first) every few seconds and when the job ends
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -28,10 +35,11 @@ import pandas as pd
 
 from ..atomic import write_text
 from ..catalog import Catalog, Problem
+from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, ignore_interrupts, process_image, write_patches
+from .worker import INDEX_COLUMNS, FatalWriteError, process_image, worker_init, write_patches
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
@@ -51,7 +59,8 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set) -> list[dict]:
+def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set,
+           pseudo: Pseudonymiser) -> list[dict]:
     lesions = {iid: grp for iid, grp in catalog.lesions.groupby("image_id", sort=False)}
     tasks = []
     for rec in catalog.images.to_dict("records"):
@@ -60,14 +69,20 @@ def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: 
             continue
         les = lesions.get(iid)
         les_rows = [] if les is None else [{k: _plain(v) for k, v in r.items()} for r in les.to_dict("records")]
-        tasks.append({"image": {k: _plain(v) for k, v in rec.items()}, "lesions": les_rows,
+        image = {k: _plain(v) for k, v in rec.items()}
+        # What goes into index.csv: pseudonyms and a relative path (the worker
+        # still reads the pixels from image["path"]).
+        image["patient_id"] = pseudo.patient(image.get("patient_id", ""))
+        image["study_id"] = pseudo.study(image.get("study_id", ""))
+        tasks.append({"image": image, "lesions": les_rows, "source_path": pseudo.path(image.get("path", "")),
                       "params": params.to_dict(), "seed": seed, "out": str(out)})
     return tasks
 
 
-def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
+def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, pseudo: Pseudonymiser):
     """Check/record params.json; return (index rows kept, finished image rows)."""
-    meta = {"params": params.to_dict(), "seed": seed, "source": str(catalog.root),
+    source = str(catalog.root) if pseudo.keep else Path(str(catalog.root)).name
+    meta = {"params": params.to_dict(), "seed": seed, "source": source, "identifiers": pseudo.mode,
             "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
     pfile = out / PARAMS_NAME
     if pfile.is_file():
@@ -75,9 +90,16 @@ def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
             old = json.loads(pfile.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ValueError(f"{pfile}: unreadable ({exc}); choose an empty output folder") from exc
+        if not isinstance(old, dict):
+            raise ValueError(f"{pfile}: not a patch dataset's parameters (expected a JSON object)")
         if old.get("params") != meta["params"] or old.get("seed") != seed:
             raise ValueError(f"{out} already holds patches made with other parameters or seed "
                              f"({pfile}); choose an empty output folder or the same settings to resume")
+        old_mode = old.get("identifiers", "kept")  # runs before pseudonymisation kept them
+        if old_mode != pseudo.mode:
+            flag = "with" if old_mode == "kept" else "without"
+            raise ValueError(f"{out} holds patches whose identifiers were {old_mode} ({pfile}); resume "
+                             f"{flag} --keep-identifiers, or choose an empty output folder")
     elif out.exists() and any(p.name != ".cache" for p in out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
     for kind in KINDS:
@@ -112,7 +134,7 @@ def _remove_orphans(out: Path, rows: list) -> None:
 
 
 def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, *,
-                    workers: int = 1, seed: int = 0) -> Job[dict]:
+                    workers: int = 1, seed: int = 0, keep_identifiers: bool = False) -> Job[dict]:
     """Extract lesion and tissue patches of every image of ``catalog`` into ``out``.
 
     Parameters
@@ -128,6 +150,9 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         Worker processes (1 = in this process). Results do not depend on it.
     seed : int
         Base seed; each image's stream is derived from (seed, image_id).
+    keep_identifiers : bool
+        Write the original patient/study ids and absolute source paths
+        (default False: pseudonyms, see :mod:`mammostudio.core.privacy`).
 
     Returns
     -------
@@ -135,13 +160,17 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         Yields :class:`Progress` per image and returns a summary dict (out,
         images, done (finished in all), new (this run), skipped (finished
         before), lesion_patches, tissue_patches,
-        low_variety_dropped, images_short_of_tissue, problems (list of str), seconds). Closing it
-        cancels pending images and keeps what is complete.
+        low_variety_dropped, images_short_of_tissue, problems (list of str), seconds,
+        identifiers (one line saying what was done with them), pseudonym_map (path or None)).
+        Closing it cancels pending images and keeps what is complete.
 
     Raises
     ------
     ValueError
         Bad ``workers``/``seed``, or an output folder holding something else.
+    FatalWriteError
+        A patch or the index could not be written (disk full, read-only); the
+        message says how much is indexed ("nothing indexed yet" when nothing).
     """
     params = params or ExtractParams()
     if isinstance(workers, bool) or int(workers) != workers or workers < 1:
@@ -149,13 +178,44 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out)
-    rows, done = _open_output(out, params, int(seed), catalog)
+    pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
+    rows, done = _open_output(out, params, int(seed), catalog, pseudo)
     skip = {str(d["image_id"]) for d in done}
-    tasks = _tasks(catalog, params, int(seed), out, skip)
-    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images)
+    tasks = _tasks(catalog, params, int(seed), out, skip, pseudo)
+    pseudo.save()  # before any patch exists: the mapping of every id written below
+    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo)
 
 
-def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int) -> Job[dict]:
+def _indexed_state(flushed: int) -> str:
+    if flushed:
+        return f"{flushed} finished image(s) are indexed; re-run the same command to resume"
+    return "nothing indexed yet; re-run the same command to resume"
+
+
+def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
+         pseudo: Pseudonymiser) -> Job[dict]:
+    try:
+        return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo))
+    except FatalWriteError as exc:
+        raise FatalWriteError(exc.errno, f"{exc.strerror}; {_indexed_state(_flushed(out))}") from exc
+    except OSError as exc:  # the index or images.csv itself (a periodic flush)
+        if exc.errno is None:
+            raise
+        raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out}: {exc.strerror}; "
+                              f"{_indexed_state(_flushed(out))}") from exc
+
+
+def _flushed(out: Path) -> int:
+    """Images recorded as finished in the images.csv on disk (0 when there is none)."""
+    try:
+        return len(pd.read_csv(out / IMAGES_NAME, dtype=str, keep_default_na=False)) \
+            if (out / INDEX_NAME).is_file() else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
+               pseudo: Pseudonymiser) -> Job[dict]:
     t0, last_flush = time.perf_counter(), time.perf_counter()
     problems: list[Problem] = []
     finished = 0
@@ -211,7 +271,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         if workers > 1 and tasks:
             pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                        mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=ignore_interrupts)
+                                       initializer=worker_init, initargs=(os.getpid(),))
         else:
             writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")
@@ -238,14 +298,16 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                     record(res)
         try:
             _flush(out, rows, done)
-        except OSError:
+        except OSError as exc:
             if completed_ok:
-                raise
+                raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "
+                                      f"{exc.strerror or exc}") from exc
     _remove_orphans(out, rows)
     # The problems of this run, for the GUI's list and for later reading (the
     # summary alone is lost when a terminal closes).
-    write_text(out / "problems.csv", pd.DataFrame([vars(p) for p in problems],
-                                                   columns=["path", "message", "severity"]).to_csv(index=False))
+    shared = [{"path": pseudo.path(p.path), "message": pseudo.text(p.message), "severity": p.severity}
+              for p in problems]
+    write_text(out / "problems.csv", pd.DataFrame(shared, columns=["path", "message", "severity"]).to_csv(index=False))
     kinds = pd.Series([r["kind"] for r in rows], dtype=object)
     low_variety = sum(int(d.get("low_variety") or 0) for d in done)
     short = sum(int(d.get("short") or 0) for d in done)
@@ -255,4 +317,5 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         "tissue_patches": int((kinds == "tissue").sum()), "low_variety_dropped": low_variety,
         "images_short_of_tissue": short,
         "problems": [str(p) for p in problems], "seconds": round(time.perf_counter() - t0, 3),
+        "identifiers": pseudo.notice, "pseudonym_map": None if pseudo.mapping_path is None else str(pseudo.mapping_path),
     }
