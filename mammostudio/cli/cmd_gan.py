@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._run import fail
+from ._run import describe_error, ensure_writable_folder, fail
 
 __all__ = ["register"]
 
@@ -46,6 +46,8 @@ def register(subparsers) -> None:
     p.add_argument("--fid-n", type=int, default=2000, metavar="N", help="images per side (default 2000, the paper's)")
     p.add_argument("--fid-weights", type=Path, default=None, metavar="FILE", help="Inception weight file or folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable patch files (each is listed) instead of refusing the folder")
     p.set_defaults(func=_train)
 
     g = subparsers.add_parser(
@@ -130,7 +132,8 @@ def _train(args: argparse.Namespace) -> int:
             hooks = [progress.hooks] + _fid_callbacks(args, lambda: np.load(Path(args.resume) / "patches.npy"))
             trainer = GANTrainer.resume(args.resume, hooks, dist=info, **changes)
         else:
-            patches = _load(args.patches, config.image_size)
+            ensure_writable_folder(args.out)
+            patches = _load(args.patches, config.image_size, args.skip_bad)
             if isinstance(patches, int):
                 return patches
             hooks = [progress.hooks] + _fid_callbacks(args, lambda: patches, cache_dir=args.patches)
@@ -141,9 +144,9 @@ def _train(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:  # e.g. the Inception weights for --fid: the message says where
         return fail(str(exc))
     except OSError as exc:
-        return fail(f"{getattr(exc, 'filename', None) or 'run folder'}: cannot write ({exc.strerror or exc})")
+        return fail(describe_error(exc))
     except RuntimeError as exc:
-        return fail(str(exc).splitlines()[0])
+        return fail(describe_error(exc))
     finally:
         progress.bar.close()
         signal.signal(signal.SIGINT, previous[0])
@@ -173,13 +176,17 @@ def _fid_callbacks(args: argparse.Namespace, real, *, cache_dir=None) -> list:
                         weights=args.fid_weights, cache_dir=cache_dir)]
 
 
-def _load(folder: Path, size: int):
+def _load(folder: Path, size: int, skip_bad: bool = False):
     from mammostudio.core.patches import PatchDatasetError, load_patches
 
     try:
-        patches, _ = load_patches(folder, "lesion", size=size)
-    except (PatchDatasetError, ValueError, OSError) as exc:
+        patches, index = load_patches(folder, "lesion", size=size, skip_bad=skip_bad)
+    except (PatchDatasetError, ValueError) as exc:
         return fail(str(exc))
+    except OSError as exc:
+        return fail(describe_error(exc))
+    for bad, reason in index.attrs.get("skipped", []):
+        print(f"skipped {bad}: {reason}", file=sys.stderr)
     if len(patches) == 0:
         return fail(f"{folder}: no lesion patches or PNG images found")
     return patches
@@ -193,6 +200,6 @@ def _generate(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as exc:
         return fail(str(exc))
     except OSError as exc:
-        return fail(f"{args.out}: cannot write ({exc.strerror or exc})")
+        return fail(describe_error(exc))
     print(manifest)
     return 0

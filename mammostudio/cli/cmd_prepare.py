@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._run import fail, run_job
+from ._run import describe_error, fail, run_job
 
 __all__ = ["register"]
 
@@ -63,7 +63,7 @@ def _prepare(args: argparse.Namespace) -> int:
                                          mask_threshold=args.mask_threshold, overwrite=args.overwrite),
                          "prepare", quiet=args.quiet)
     except OSError as exc:
-        return fail(f"{args.out}: cannot write ({exc})")
+        return fail(describe_error(exc))
     print(f"prepared {result['written']} images, skipped {result['skipped']} already done, "
           f"{result['failed']} failed -> {args.out} (report: {args.out / REPORT_NAME})")
     for problem in result["problems"]:
