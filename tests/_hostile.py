@@ -100,3 +100,23 @@ def full_folder(path: Path, size_kb: int = 256):
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    """``mammostudio ARGS`` in this process (the same one error path, without a new interpreter)."""
+    from mammostudio import cli
+
+    capsys.readouterr()
+    code = cli.main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def assert_error_line(err: str, code: int, *needles, expected_code: int = 2) -> str:
+    """The in-process twin of :func:`assert_one_line_error`."""
+    lines = [ln for ln in err.splitlines() if ln.startswith("mammostudio: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
+    assert code == expected_code, (code, err[-2000:])
+    for needle in needles:
+        assert str(needle).lower() in lines[0].lower(), f"{needle!r} not in {lines[0]!r}"
+    return lines[0]

@@ -275,5 +275,5 @@ def deidentify_dicom(ds, pseudo: Pseudonymiser):
     ds.PatientName = ds.PatientID  # type 2: present; the pseudonym, not a name
     ds.PatientBirthDate = ""  # type 2: present and empty
     ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = "mammostudio pseudonymisation (salted hash of PatientID; PS3.15 basic profile tags removed)"
+    ds.DeidentificationMethod = "mammostudio: PS3.15 basic profile, hashed PatientID"  # LO: 64 chars
     return ds

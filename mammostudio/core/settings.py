@@ -105,10 +105,6 @@ def _no_duplicates(pairs):
     return seen
 
 
-def _no_constants(token: str):
-    raise ValueError(f"{token} is not a number JSON allows")
-
-
 class JsonSettings:
     """Mixin for frozen dataclasses: ``to_dict`` / ``from_dict`` / ``to_json`` / ``from_json``.
 
@@ -172,8 +168,8 @@ class JsonSettings:
         Raises
         ------
         ValueError
-            Unreadable JSON (also NaN / Infinity literals and keys given
-            twice), not an object, unknown keys or bad values; the message
+            Unreadable JSON (also keys given twice), not an object, NaN or
+            infinite numbers, unknown keys or bad values; the message
             names the file and the field.
         """
         path = Path(path)
@@ -184,7 +180,8 @@ class JsonSettings:
         except OSError as exc:
             raise ValueError(f"{path}: cannot read the {cls._LABEL} ({exc.strerror or exc})") from exc
         try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+            # NaN / Infinity literals are parsed so the field check can name the field.
+            data = json.loads(text, object_pairs_hook=_no_duplicates)
             if not isinstance(data, dict):
                 raise ValueError("expected a JSON object")
             return cls.from_dict(data, source=None)
