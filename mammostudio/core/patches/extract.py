@@ -186,10 +186,20 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
     return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo)
 
 
-def _indexed_state(flushed: int) -> str:
-    if flushed:
-        return f"{flushed} finished image(s) are indexed; re-run the same command to resume"
-    return "nothing indexed yet; re-run the same command to resume"
+def _indexed_state(out: Path) -> str:
+    """What a resumed run will find, read from the disk (not from what this run hoped to write)."""
+    if not (out / INDEX_NAME).is_file():
+        return "nothing indexed yet; re-run the same command to resume"
+    try:
+        done = set(pd.read_csv(out / IMAGES_NAME, dtype=str, keep_default_na=False)["image_id"]) \
+            if (out / IMAGES_NAME).is_file() else set()
+        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
+        n = int(index["image_id"].isin(done).sum())
+    except (OSError, ValueError, KeyError):
+        return "the index could not be checked; re-run the same command to resume"
+    if not done:
+        return "nothing indexed yet (index.csv lists no finished image); re-run the same command to resume"
+    return f"{len(done)} finished image(s) are indexed ({n} patches); re-run the same command to resume"
 
 
 def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
@@ -197,21 +207,12 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
     try:
         return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo))
     except FatalWriteError as exc:
-        raise FatalWriteError(exc.errno, f"{exc.strerror}; {_indexed_state(_flushed(out))}") from exc
+        raise FatalWriteError(exc.errno, f"{exc.strerror}; {_indexed_state(out)}") from exc
     except OSError as exc:  # the index or images.csv itself (a periodic flush)
         if exc.errno is None:
             raise
         raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out}: {exc.strerror}; "
-                              f"{_indexed_state(_flushed(out))}") from exc
-
-
-def _flushed(out: Path) -> int:
-    """Images recorded as finished in the images.csv on disk (0 when there is none)."""
-    try:
-        return len(pd.read_csv(out / IMAGES_NAME, dtype=str, keep_default_na=False)) \
-            if (out / INDEX_NAME).is_file() else 0
-    except (OSError, ValueError):
-        return 0
+                              f"{_indexed_state(out)}") from exc
 
 
 def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
@@ -297,7 +298,13 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                 if fut.exception() is None:
                     record(res)
         try:
-            _flush(out, rows, done)
+            try:
+                _flush(out, rows, done)
+            except OSError:
+                # A full disk: the patches of unfinished images are not indexed and
+                # would be redone anyway; removing them frees room for the index.
+                _remove_orphans(out, rows)
+                _flush(out, rows, done)
         except OSError as exc:
             if completed_ok:
                 raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "
