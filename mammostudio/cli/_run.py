@@ -113,22 +113,26 @@ def report_error(exc: BaseException, command: str | None = None) -> int:
 
 
 def ensure_writable_folder(path: str | os.PathLike) -> Path:
-    """Create ``path`` (a folder) if needed and check a file can be written in it.
+    """Check that folder ``path`` could be created and written, leaving no trace.
 
     Commands call this before long work so a read-only or wrong destination
-    fails at once, not after an hour of training.
+    fails at once, not after an hour of training. Nothing is created: the
+    probe file goes into ``path`` when it exists, else into its nearest
+    existing parent, and is removed.
 
     Raises
     ------
     OSError
-        Naming ``path`` (not a folder, read-only, permission denied, disk full).
+        Naming ``path`` (a file in the way, read-only, permission denied, disk full).
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(_errno.ENOTDIR, "a file is in the way (not a folder)", str(path))
+    probe_in = path
+    while not probe_in.exists() and probe_in.parent != probe_in:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise NotADirectoryError(_errno.ENOTDIR, "a file is in the way (not a folder)", str(probe_in))
+    probe = probe_in / f".mammostudio-write-test-{os.getpid()}"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".mammostudio-write-test-{os.getpid()}"
         with open(probe, "wb") as fh:
             fh.write(b"x")
         probe.unlink()
