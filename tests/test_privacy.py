@@ -60,12 +60,17 @@ def test_every_export_of_a_run_is_free_of_dicom_identifiers_unless_kept(dataset,
     assert "pseudonymised" in proc.stdout and str(dataset / MAPPING_NAME) in proc.stdout
     proc = run_cli("train-gan", out, run, "--preset", "tiny", "--epochs", "1", "--quiet")
     assert proc.returncode == 0, proc.stderr
+    proc = run_cli("prepare", dataset, tmp_path / "prepared", "--no-filter", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "prepared").rglob("*_gt.png"))) == 2
     from mammostudio.core.annotations import Annotations, export_workbook
     from mammostudio.core.readers import open_dataset
 
     catalog = open_dataset(dataset)
     export_workbook(catalog, Annotations(tmp_path / "sidecar.json"), tmp_path / "export" / "annotations.xlsx")
-    for folder in (out, run, tmp_path / "export"):
+    for folder in (out, run, tmp_path / "export", tmp_path / "prepared"):
+        names = [p.relative_to(folder).as_posix() for p in folder.rglob("*")]
+        assert not [n for n in names if PID in n], folder  # file and folder names too
         assert _grep(folder, IDENTIFIERS + [str(dataset)]) == {}, folder
     index = (out / "index.csv").read_text()
     assert "P-" in index and "batch1/P-" in index  # pseudonymous patient, relative path with the folder renamed
