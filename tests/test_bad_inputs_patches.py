@@ -111,6 +111,16 @@ def test_mixed_sizes_are_refused_with_counts_not_resized(folder, tmp_path, capsy
     assert_error_line(err, code, folder, "mixed sizes", "16 x 16: 10", "300 x 50: 1", "20 x 20: 1", "not resized")
 
 
+def test_mixed_sizes_are_resized_only_when_asked(folder, tmp_path, capsys):
+    _img(folder / "wide.png", "L", (300, 50))
+    code, _, err = _tsne(capsys, tmp_path, folder, "--mixed-sizes")
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "tsne" / "tsne.csv")) == N_GOOD + 1
+    _img(folder / "deep.png", "I;16", (16, 16))  # formats must still agree
+    code, _, err = _tsne(capsys, tmp_path, folder, "--mixed-sizes")
+    assert_error_line(err, code, "mixed pixel formats")
+
+
 def test_mixed_bit_depths_are_refused_with_counts(folder, tmp_path, capsys):
     _img(folder / "deep.png", "I;16", (16, 16))
     code, _, err = _tsne(capsys, tmp_path, folder)

@@ -48,6 +48,9 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    p.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to the "
+                        "GAN's image size")
     p.set_defaults(func=_train)
 
     g = subparsers.add_parser(
@@ -133,7 +136,7 @@ def _train(args: argparse.Namespace) -> int:
             trainer = GANTrainer.resume(args.resume, hooks, dist=info, **changes)
         else:
             ensure_writable_folder(args.out)
-            patches = _load(args.patches, config.image_size, args.skip_bad)
+            patches = _load(args.patches, config.image_size, args.skip_bad, args.mixed_sizes)
             if isinstance(patches, int):
                 return patches
             hooks = [progress.hooks] + _fid_callbacks(args, lambda: patches, cache_dir=args.patches)
@@ -176,11 +179,11 @@ def _fid_callbacks(args: argparse.Namespace, real, *, cache_dir=None) -> list:
                         weights=args.fid_weights, cache_dir=cache_dir)]
 
 
-def _load(folder: Path, size: int, skip_bad: bool = False):
+def _load(folder: Path, size: int, skip_bad: bool = False, mixed_sizes: bool = False):
     from mammostudio.core.patches import PatchDatasetError, load_patches
 
     try:
-        patches, index = load_patches(folder, "lesion", size=size, skip_bad=skip_bad)
+        patches, index = load_patches(folder, "lesion", size=size, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
     except (PatchDatasetError, ValueError) as exc:
         return fail(str(exc))
     except OSError as exc:

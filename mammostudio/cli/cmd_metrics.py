@@ -51,6 +51,8 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    p.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to --size")
     p.set_defaults(func=_fid)
 
     t = subparsers.add_parser(
@@ -70,17 +72,19 @@ def register(subparsers) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--skip-bad", action="store_true",
                    help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    t.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to --size")
     t.set_defaults(func=_tsne)
 
 
-def _load(path: Path, kind: str, size: int, skip_bad: bool = False):
+def _load(path: Path, kind: str, size: int, skip_bad: bool = False, mixed_sizes: bool = False):
     """A patch set as uint8 (n, size, size); any problem becomes a ValueError naming the folder."""
     from mammostudio.core.patches import PatchDatasetError, load_patches
 
     from ._run import describe_error
 
     try:
-        patches, index = load_patches(path, kind, size=size, skip_bad=skip_bad)
+        patches, index = load_patches(path, kind, size=size, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
     except PatchDatasetError as exc:
         raise ValueError(str(exc)) from exc
     except OSError as exc:
@@ -105,8 +109,8 @@ def _fid(args: argparse.Namespace) -> int:
                                   kid, load_backbone, prdc, real_reference)
 
     try:
-        real = _load(args.real, args.kind, args.size, args.skip_bad)
-        fake = _load(args.fake, args.kind, args.size, args.skip_bad)
+        real = _load(args.real, args.kind, args.size, args.skip_bad, args.mixed_sizes)
+        fake = _load(args.fake, args.kind, args.size, args.skip_bad, args.mixed_sizes)
     except ValueError as exc:
         return fail(str(exc))
     if args.n is not None and args.n < 4:
@@ -171,7 +175,8 @@ def _tsne(args: argparse.Namespace) -> int:
             label, path, kind = _parse_group(spec)
             if label in groups:
                 return fail(f"group label {label!r} given twice")
-            groups[label] = _subset(_load(path, kind, args.size, args.skip_bad), args.n_per_group, args.seed)
+            stack = _load(path, kind, args.size, args.skip_bad, args.mixed_sizes)
+            groups[label] = _subset(stack, args.n_per_group, args.seed)
     except ValueError as exc:
         return fail(str(exc))
     ensure_writable_folder(args.out)  # fail before the embedding, not after

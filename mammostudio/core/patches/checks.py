@@ -76,7 +76,8 @@ def _expected(index: pd.DataFrame, i: int) -> tuple | None:
     return (None if pd.isna(h) else int(h), None if pd.isna(w) else int(w))
 
 
-def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad: bool) -> tuple[list, str | None]:
+def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad: bool,
+                  mixed_sizes: bool = False) -> tuple[list, str | None]:
     """Check every file of ``index`` (its ``file`` column, relative to ``folder``).
 
     Parameters
@@ -90,6 +91,9 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
     skip_bad : bool
         Files of a minority size or pixel format count as bad (and are
         skipped) instead of refusing the folder.
+    mixed_sizes : bool
+        A plain folder may mix sizes (variable-size lesion crops, resized by
+        the caller on purpose); pixel formats must still agree.
 
     Returns
     -------
@@ -108,7 +112,7 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
         else:
             info[i] = res
     refusal = None
-    checks = [("pixel format", 1)] + ([] if indexed else [("size", 0)])
+    checks = [("pixel format", 1)] + ([] if indexed or mixed_sizes else [("size", 0)])
     for what, pos in checks:
         counts = Counter(v[pos] for v in info.values())
         if len(counts) <= 1:
@@ -124,8 +128,10 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
                                 f"{label(info[i][pos])}, the folder's patches are {label(keep)}"))
                     del info[i]
             continue
+        hint = " or --mixed-sizes to resize them all (variable-size lesion crops)" if pos == 0 else ""
         refusal = (f"{folder}: mixed {what}s ({summary}); patches are not resized or converted silently: "
-                   "make the folder consistent" + ("" if skip_bad else ", or pass --skip-bad to use the majority"))
+                   "make the folder consistent" + ("" if skip_bad else ", or pass --skip-bad to use the majority")
+                   + hint)
         break
     order = {str(folder / f): k for k, f in enumerate(index["file"])}
     bad.sort(key=lambda b: order.get(b[0], 0))

@@ -109,8 +109,8 @@ def _plain_index(folder: Path, kind: str) -> pd.DataFrame:
     return pd.DataFrame({"file": files, "kind": kind})
 
 
-def _key(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool) -> str:
-    h = hashlib.sha1(b"skip-bad\n" if skip_bad else b"")
+def _key(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed: bool) -> str:
+    h = hashlib.sha1((b"skip-bad\n" if skip_bad else b"") + (b"mixed\n" if mixed and plain else b""))
     if plain:
         for rel in index["file"]:
             try:
@@ -136,9 +136,9 @@ def _build(folder: Path, files, size: int, dest: np.ndarray) -> list:
     return failed
 
 
-def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool) -> pd.DataFrame:
+def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed_sizes: bool) -> pd.DataFrame:
     """``index`` without its bad files (``attrs['skipped']``), or PatchDatasetError listing them all."""
-    bad, refusal = inspect_files(folder, index, indexed=not plain, skip_bad=skip_bad)
+    bad, refusal = inspect_files(folder, index, indexed=not plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
     if refusal is not None:
         raise PatchDatasetError(refusal)
     if bad and not skip_bad:
@@ -166,7 +166,7 @@ def _decoded(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray, ski
 
 def load_patches(
     folder: str | os.PathLike, kind: str = "lesion", *, size: int = 128, cache: bool = True,
-    skip_bad: bool = False,
+    skip_bad: bool = False, mixed_sizes: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Load every patch of one kind as a ``(n, size, size)`` uint8 stack.
 
@@ -185,6 +185,10 @@ def load_patches(
         Leave bad files out (listed in ``index.attrs['skipped']`` as
         (path, reason)) instead of refusing the folder; files of a minority
         size or pixel format in a plain folder count as bad.
+    mixed_sizes : bool
+        Let a plain folder mix patch sizes (e.g. variable-size lesion crops
+        copied out of a patch dataset); they are resized like a patch
+        dataset's. Without it such a folder is refused with counts per size.
 
     Returns
     -------
@@ -221,11 +225,11 @@ def load_patches(
     if len(index) == 0:
         return np.zeros((0, size, size), np.uint8), index
     if not cache:
-        index = _checked(folder, index, plain=plain, skip_bad=skip_bad)
+        index = _checked(folder, index, plain=plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
         out = np.empty((len(index), size, size), np.uint8)
         return _decoded(folder, index, size, out, skip_bad)
     cache_dir = folder / CACHE_DIR
-    target = cache_dir / f"{kind}-{size}-{_key(folder, index, plain=plain, skip_bad=skip_bad)}.npy"
+    target = cache_dir / f"{kind}-{size}-{_key(folder, index, plain=plain, skip_bad=skip_bad, mixed=mixed_sizes)}.npy"
     skipped_file = target.with_suffix(".skipped.json")
     if target.is_file() and skipped_file.is_file():
         try:
@@ -238,7 +242,7 @@ def load_patches(
                 return arr, good
         except (OSError, ValueError, TypeError):
             pass  # a damaged cache is rebuilt below
-    index = _checked(folder, index, plain=plain, skip_bad=skip_bad)
+    index = _checked(folder, index, plain=plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
     n = len(index)
     try:
         with atomic_path(target) as tmp:

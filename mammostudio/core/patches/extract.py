@@ -23,7 +23,6 @@ depend on interruptions or on the number of workers.
 """
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
@@ -37,14 +36,13 @@ from ..atomic import write_text
 from ..catalog import Catalog, Problem
 from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
-from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
+from .dataset import INDEX_NAME
+from .output import IMAGES_NAME, flush, indexed_state, open_output, remove_orphans
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, FatalWriteError, process_image, worker_init, write_patches
+from .worker import FatalWriteError, process_image, worker_init, write_patches
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
-IMAGES_NAME = "images.csv"
-_IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "short", "seconds"]
 _FLUSH_SECONDS = 5.0
 
 
@@ -77,60 +75,6 @@ def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: 
         tasks.append({"image": image, "lesions": les_rows, "source_path": pseudo.path(image.get("path", "")),
                       "params": params.to_dict(), "seed": seed, "out": str(out)})
     return tasks
-
-
-def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, pseudo: Pseudonymiser):
-    """Check/record params.json; return (index rows kept, finished image rows)."""
-    source = str(catalog.root) if pseudo.keep else Path(str(catalog.root)).name
-    meta = {"params": params.to_dict(), "seed": seed, "source": source, "identifiers": pseudo.mode,
-            "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
-    pfile = out / PARAMS_NAME
-    if pfile.is_file():
-        try:
-            old = json.loads(pfile.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{pfile}: unreadable ({exc}); choose an empty output folder") from exc
-        if not isinstance(old, dict):
-            raise ValueError(f"{pfile}: not a patch dataset's parameters (expected a JSON object)")
-        if old.get("params") != meta["params"] or old.get("seed") != seed:
-            raise ValueError(f"{out} already holds patches made with other parameters or seed "
-                             f"({pfile}); choose an empty output folder or the same settings to resume")
-        old_mode = old.get("identifiers", "kept")  # runs before pseudonymisation kept them
-        if old_mode != pseudo.mode:
-            flag = "with" if old_mode == "kept" else "without"
-            raise ValueError(f"{out} holds patches whose identifiers were {old_mode} ({pfile}); resume "
-                             f"{flag} --keep-identifiers, or choose an empty output folder")
-    elif out.exists() and any(p.name != ".cache" for p in out.iterdir()):
-        raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
-    for kind in KINDS:
-        (out / kind).mkdir(parents=True, exist_ok=True)
-    write_text(pfile, json.dumps(meta, indent=2, sort_keys=True))
-    done = pd.DataFrame(columns=_IMAGE_COLUMNS)
-    if (out / IMAGES_NAME).is_file():
-        done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
-    rows = []
-    if (out / INDEX_NAME).is_file():
-        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
-        index = index[index["image_id"].isin(set(done["image_id"]))]
-        index = index[[(out / f).is_file() for f in index["file"]]]
-        rows = index.to_dict("records")
-    return rows, done.to_dict("records")
-
-
-def _flush(out: Path, rows: list, done: list) -> None:
-    index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
-    index = index.sort_values(["image_id", "kind", "file"], kind="stable")
-    write_text(out / INDEX_NAME, index.to_csv(index=False))  # index first: never ahead of the files
-    write_text(out / IMAGES_NAME, pd.DataFrame(done, columns=_IMAGE_COLUMNS).to_csv(index=False))
-
-
-def _remove_orphans(out: Path, rows: list) -> None:
-    keep = {r["file"] for r in rows}
-    for kind in KINDS:
-        for p in (out / kind).iterdir():
-            rel = f"{kind}/{p.name}"
-            if p.is_file() and rel not in keep and (p.suffix == ".png" or ".part" in p.name):
-                p.unlink(missing_ok=True)
 
 
 def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, *,
@@ -179,27 +123,11 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out)
     pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
-    rows, done = _open_output(out, params, int(seed), catalog, pseudo)
+    rows, done = open_output(out, params, int(seed), catalog, pseudo)
     skip = {str(d["image_id"]) for d in done}
     tasks = _tasks(catalog, params, int(seed), out, skip, pseudo)
     pseudo.save()  # before any patch exists: the mapping of every id written below
     return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo)
-
-
-def _indexed_state(out: Path) -> str:
-    """What a resumed run will find, read from the disk (not from what this run hoped to write)."""
-    if not (out / INDEX_NAME).is_file():
-        return "nothing indexed yet; re-run the same command to resume"
-    try:
-        done = set(pd.read_csv(out / IMAGES_NAME, dtype=str, keep_default_na=False)["image_id"]) \
-            if (out / IMAGES_NAME).is_file() else set()
-        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
-        n = int(index["image_id"].isin(done).sum())
-    except (OSError, ValueError, KeyError):
-        return "the index could not be checked; re-run the same command to resume"
-    if not done:
-        return "nothing indexed yet (index.csv lists no finished image); re-run the same command to resume"
-    return f"{len(done)} finished image(s) are indexed ({n} patches); re-run the same command to resume"
 
 
 def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
@@ -207,12 +135,12 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
     try:
         return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo))
     except FatalWriteError as exc:
-        raise FatalWriteError(exc.errno, f"{exc.strerror}; {_indexed_state(out)}") from exc
+        raise FatalWriteError(exc.errno, f"{exc.strerror}; {indexed_state(out)}") from exc
     except OSError as exc:  # the index or images.csv itself (a periodic flush)
         if exc.errno is None:
             raise
         raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out}: {exc.strerror}; "
-                              f"{_indexed_state(out)}") from exc
+                              f"{indexed_state(out)}") from exc
 
 
 def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
@@ -283,7 +211,7 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                            f"{res['image_id']}: {n_les} lesion, {len(res['rows']) - n_les} tissue",
                            {"image_id": res["image_id"], "patches": len(res["rows"])})
             if time.perf_counter() - last_flush > _FLUSH_SECONDS:
-                _flush(out, rows, done)
+                flush(out, rows, done)
                 last_flush = time.perf_counter()
         completed_ok = True
     finally:
@@ -299,17 +227,17 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                     record(res)
         try:
             try:
-                _flush(out, rows, done)
+                flush(out, rows, done)
             except OSError:
                 # A full disk: the patches of unfinished images are not indexed and
                 # would be redone anyway; removing them frees room for the index.
-                _remove_orphans(out, rows)
-                _flush(out, rows, done)
+                remove_orphans(out, rows)
+                flush(out, rows, done)
         except OSError as exc:
             if completed_ok:
                 raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "
                                       f"{exc.strerror or exc}") from exc
-    _remove_orphans(out, rows)
+    remove_orphans(out, rows)
     # The problems of this run, for the GUI's list and for later reading (the
     # summary alone is lost when a terminal closes).
     shared = [{"path": pseudo.path(p.path), "message": pseudo.text(p.message), "severity": p.severity}
@@ -324,5 +252,6 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
         "tissue_patches": int((kinds == "tissue").sum()), "low_variety_dropped": low_variety,
         "images_short_of_tissue": short,
         "problems": [str(p) for p in problems], "seconds": round(time.perf_counter() - t0, 3),
-        "identifiers": pseudo.notice, "pseudonym_map": None if pseudo.mapping_path is None else str(pseudo.mapping_path),
+        "identifiers": pseudo.notice,
+        "pseudonym_map": None if pseudo.mapping_path is None else str(pseudo.mapping_path),
     }
