@@ -148,3 +148,18 @@ def test_resuming_with_the_other_identifier_mode_is_refused(dataset, tmp_path):
     assert run_cli(*args).returncode == 0
     proc = run_cli(*args, "--keep-identifiers")
     assert proc.returncode == 2 and "pseudonymised" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_processes_starting_together_on_one_dataset_agree_on_the_salt(dataset):
+    import subprocess
+    import sys
+
+    from _hostile import REPO
+
+    code = ("import sys; sys.path.insert(0, %r); from mammostudio.core.privacy import Pseudonymiser; "
+            "p = Pseudonymiser.for_dataset(%r); print(p.patient('X'), flush=True); p.save()" % (str(REPO), str(dataset)))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = {proc.communicate(timeout=60)[0].strip() for proc in procs}
+    assert len(outs) == 1 and outs.pop().startswith("P-")
+    doc = json.loads((dataset / MAPPING_NAME).read_text())
+    assert list(doc["patient"].values()) == ["X"]

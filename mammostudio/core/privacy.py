@@ -31,6 +31,7 @@ Usage::
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -95,6 +96,19 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def _read_mapping(path: Path) -> tuple[str, dict]:
+    """(salt, {'patient': raw -> pseudonym, 'study': ...}) of a mapping file; ValueError naming it."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        salt = str(doc["salt"])
+        bytes.fromhex(salt)
+        maps = {kind: {str(v): str(k) for k, v in dict(doc.get(kind, {})).items()} for kind in ("patient", "study")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path}: unreadable pseudonym mapping ({exc}); restore it from a "
+                         "backup, or move it away to start new pseudonyms") from exc
+    return salt, maps
+
+
 class Pseudonymiser:
     """Turns identifiers of one dataset into pseudonyms (or keeps them, when asked).
 
@@ -122,7 +136,11 @@ class Pseudonymiser:
 
     @classmethod
     def for_dataset(cls, root, *, keep_identifiers: bool = False) -> "Pseudonymiser":
-        """The pseudonymiser of ``root``: its saved salt and mapping when there is one.
+        """The pseudonymiser of ``root``: its saved salt and mapping, or a new salt saved at once.
+
+        A new salt is written before any pseudonym is handed out, with an
+        exclusive create: two processes starting on one dataset at the same
+        time agree on one salt.
 
         Raises
         ------
@@ -135,16 +153,40 @@ class Pseudonymiser:
             return cls(root, keep_identifiers=True)
         for path in (root / MAPPING_NAME, _fallback_path(root)):
             if path.is_file():
-                try:
-                    doc = json.loads(path.read_text(encoding="utf-8"))
-                    self = cls(root, salt=str(doc["salt"]), mapping_path=path)
-                    for kind in ("patient", "study"):
-                        self._map[kind] = {str(v): str(k) for k, v in dict(doc.get(kind, {})).items()}
-                except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                    raise ValueError(f"{path}: unreadable pseudonym mapping ({exc}); restore it from a "
-                                     "backup, or move it away to start new pseudonyms") from exc
-                return self
-        return cls(root)
+                return cls._from_file(root, path)
+        self = cls(root)
+        path = root / MAPPING_NAME if _writable(root) else _fallback_path(root)
+        try:
+            self._claim(path)
+        except FileExistsError:
+            return cls._from_file(root, path)  # another process created it first: use its salt
+        except OSError:
+            pass  # nowhere to save yet: save() will say why
+        return self
+
+    @classmethod
+    def _from_file(cls, root: Path, path: Path) -> "Pseudonymiser":
+        salt, maps = _read_mapping(path)
+        self = cls(root, salt=salt, mapping_path=path)
+        self._map = maps
+        return self
+
+    def _doc(self) -> str:
+        doc = {"about": "PRIVATE: maps mammostudio pseudonyms back to patient and study ids. Do not share.",
+               "dataset": str(self.root), "salt": self.salt,
+               "patient": {v: k for k, v in sorted(self._map["patient"].items())},
+               "study": {v: k for k, v in sorted(self._map["study"].items())}}
+        return json.dumps(doc, indent=1) + "\n"
+
+    def _claim(self, path: Path) -> None:
+        """Create ``path`` holding this salt, failing with FileExistsError if it exists (atomic)."""
+        fresh = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+        write_text(fresh, self._doc(), mode=0o600)
+        try:
+            os.link(fresh, path)  # an exclusive, atomic create of a complete file
+        finally:
+            fresh.unlink(missing_ok=True)
+        self.mapping_path = path
 
     # -- identifiers ---------------------------------------------------------
     def _hash(self, kind: str, raw: str) -> str:
@@ -225,11 +267,13 @@ class Pseudonymiser:
             beside = self.root / MAPPING_NAME
             self.mapping_path = beside if _writable(self.root) else _fallback_path(self.root)
         if self._dirty or not self.mapping_path.is_file():
-            doc = {"about": "PRIVATE: maps mammostudio pseudonyms back to patient and study ids. Do not share.",
-                   "dataset": str(self.root), "salt": self.salt,
-                   "patient": {v: k for k, v in sorted(self._map["patient"].items())},
-                   "study": {v: k for k, v in sorted(self._map["study"].items())}}
-            write_text(self.mapping_path, json.dumps(doc, indent=1) + "\n", mode=0o600)
+            if self.mapping_path.is_file():  # keep what other runs on this dataset added meanwhile
+                with contextlib.suppress(ValueError):
+                    salt, maps = _read_mapping(self.mapping_path)
+                    if salt == self.salt:
+                        for kind in maps:
+                            self._map[kind] = {**maps[kind], **self._map[kind]}
+            write_text(self.mapping_path, self._doc(), mode=0o600)
             self._dirty = False
         return self.mapping_path
 
