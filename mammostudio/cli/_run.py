@@ -18,15 +18,12 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
+from ..core.errors import describe_error, is_user_error
 from ..core.progress import Job, Progress
 
 T = TypeVar("T")
 
 __all__ = ["run_job", "fail", "describe_error", "is_user_error", "report_error", "ensure_writable_folder"]
-
-_FOLDER_PROBLEMS = {_errno.ENOTDIR: "a file is in the way (not a folder)",
-                    _errno.EEXIST: "a file is in the way (not a folder)"}
-
 
 def run_job(job: Job[T], desc: str, *, quiet: bool = False) -> T:
     """Run ``job`` to completion with a tqdm bar; Ctrl-C closes it cleanly.
@@ -60,32 +57,6 @@ def fail(message: str, code: int = 2) -> int:
     """Print an error for the user (one line, no traceback) and return an exit code."""
     print(f"mammostudio: error: {_one_line(message)}", file=sys.stderr)
     return code
-
-
-def is_user_error(exc: BaseException) -> bool:
-    """True for errors a user can act on (bad input, settings, files); False for bugs.
-
-    ``ValueError`` (every "this input is wrong" error of mammostudio derives
-    from it), ``OSError`` (files, disks, permissions) and the runtime errors
-    that mammostudio itself raises (divergence, a busy cell) are the user's;
-    anything else is a bug.
-    """
-    if isinstance(exc, (ValueError, OSError)):
-        return True
-    return isinstance(exc, RuntimeError) and type(exc).__module__.split(".")[0] in ("mammostudio", "trainers")
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a user error: an OSError as 'PATH: strerror', others their message."""
-    if isinstance(exc, OSError) and exc.errno is not None and exc.filename is not None:
-        what = _FOLDER_PROBLEMS.get(exc.errno) if exc.errno in _FOLDER_PROBLEMS else None
-        reason = what or exc.strerror or os.strerror(exc.errno)
-        if exc.errno == _errno.ENOSPC:
-            reason = "no space left on the disk"
-        target = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
-        return _one_line(f"{target}: {reason}")
-    text = _one_line(str(exc)) or type(exc).__name__
-    return text
 
 
 def _log_path() -> Path:

@@ -83,7 +83,7 @@ def _extract(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     except FatalWriteError as exc:  # its message says what is indexed
-        return fail(exc.strerror or str(exc))
+        return fail(describe_error(exc))
     for line in summary["problems"][:20]:
         print(line)
     if len(summary["problems"]) > 20:
