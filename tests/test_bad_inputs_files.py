@@ -95,6 +95,18 @@ def test_a_hostile_generated_npy_is_named(case, tmp_path):
     assert str(path) in msg and "\n" not in msg and "train G_k again" in msg
 
 
+@pytest.mark.parametrize("case", ["object_array", "missing"])
+def test_resuming_a_run_with_a_hostile_or_missing_patch_stack_names_it(case, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    if case == "object_array":
+        np.save(run / "patches.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    before = checksums(tmp_path)
+    code, _, err = run_main(capsys, "train-gan", "--resume", run)
+    assert_error_line(err, code, run / "patches.npy", "cannot be resumed")
+    assert checksums(tmp_path) == before
+
+
 # -- output folders --------------------------------------------------------
 
 @pytest.fixture
