@@ -83,6 +83,11 @@ def worker_init(parent_pid: int | None = None, interval: float = 0.5) -> None:
     exits the worker once the parent is gone (parent pid polled every
     ``interval`` seconds on POSIX; on Windows it waits on the parent's process
     handle).
+
+    Linux sends the parent-death signal when the *thread* that started the
+    worker ends: the pool must be created and shut down by one thread (as
+    :func:`~mammostudio.core.patches.extract.extract_patches` does, whether
+    driven by the CLI's main thread or the app's worker thread).
     """
     ignore_interrupts()
     if parent_pid is None:
