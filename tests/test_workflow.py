@@ -71,7 +71,7 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
         shutil.copy(patches / f, train_dir)
     run = tmp_path / "run"
     _run(["train-gan", "--preset", "tiny", "--epochs", "2", "--seed", "0", "--threads", "1", "--quiet",
-          train_dir, run])
+          "--mixed-sizes", train_dir, run])  # copied lesion crops differ in size on purpose
     metrics = pd.read_csv(run / "metrics.csv")
     assert len(metrics) == 2 and np.isfinite(metrics.select_dtypes("number").to_numpy()).all()
     config = json.loads((run / "config.json").read_text())
