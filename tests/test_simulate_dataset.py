@@ -10,6 +10,7 @@ import pytest
 from mammostudio.core.demo.build import build_demo_dataset
 from mammostudio.core.dicom import read_dataset
 from mammostudio.core.images import load_pixels, read_png
+from mammostudio.core.privacy import Pseudonymiser
 from mammostudio.core.progress import drive
 from mammostudio.core.readers import open_dataset
 from mammostudio.core.simulate.dataset import SimulateParams, simulate_dataset
@@ -47,6 +48,9 @@ def test_simulated_boxes_land_where_the_provenance_says(demo, tmp_path):
         assert (labels[r0:r1 + 1, c0:c1 + 1] == prov["lesion_index"]).any()
         assert prov["lesion_source"]["type"] == "parametric" and "seed" in prov["lesion_source"]
         assert prov["method"] == "additive" and prov["source_image"]["image_id"] in set(source.images["image_id"])
+        src_row = source.image(prov["source_image"]["image_id"])
+        assert prov["source_image"]["patient_id"].startswith("P-") and not Path(prov["source_image"]["path"]).is_absolute()
+        assert src_row["patient_id"] not in json.dumps(prov)  # no raw patient id in the provenance
         # the lesion is really there: the derived image is brighter than its source inside the box
         src = load_pixels(source.image(prov["source_image"]["image_id"]))
         new = load_pixels(cat.image(sop))
@@ -64,8 +68,10 @@ def test_derived_dicoms_are_new_pseudonymous_secondary_instances(demo, tmp_path)
         src = source.image(ref)
         assert list(ds.ImageType) == ["DERIVED", "SECONDARY"] and "mammostudio simulate" in ds.DerivationDescription
         assert ds.SOPInstanceUID != ref and ds.StudyInstanceUID != src["study_id"]
-        assert ds.PatientID == src["patient_id"] and str(ds.PatientName) == src["patient_id"]
-        assert "PatientBirthDate" not in ds and ds.PatientIdentityRemoved == "YES"
+        pseudonym = Pseudonymiser.for_dataset(demo).patient(src["patient_id"])  # the source dataset's
+        assert ds.PatientID == pseudonym != src["patient_id"] and str(ds.PatientName) == pseudonym
+        assert not ds.PatientBirthDate and ds.PatientIdentityRemoved == "YES"
+        assert Path(row["path"]).parent.parent.name == pseudonym  # the patient folder too
         assert ds.ViewPosition == src["view"] and float(ds.PixelSpacing[0]) == pytest.approx(src["pixel_spacing_mm"])
     control = cat.images[~cat.with_lesion()].iloc[0]
     ref = read_dataset(control["path"]).SourceImageSequence[0].ReferencedSOPInstanceUID
@@ -99,7 +105,7 @@ def test_extract_cuts_the_simulated_lesions(demo, tmp_path):
                                                                                lesion_mode="centred")))
     assert summary["lesion_patches"] == cat.n_lesions == 2
     # a simulated lesion, extracted again, brings its own mask (the label image) as a source
-    items = patch_items(tmp_path / "patches")
+    items = patch_items(tmp_path / "patches", dataset_roots=[tmp_path / "sim"])
     assert len(items) == 2 and all(i.mask is not None and i.mask.shape == i.array.shape for i in items)
     assert all(i.mask[16, 16] for i in items)  # the centred patch's centre is on the lesion
 
@@ -109,8 +115,12 @@ def test_real_lesion_patches_are_a_source_with_their_patch_id(demo, tmp_path):
 
     source = open_dataset(demo)
     drive(extract_patches(source, tmp_path / "patches", ExtractParams(patch_size=32, n_tissue=1)))
-    pool = patch_items(tmp_path / "patches")
-    assert pool and all(i.kind == "patch" and i.spacing_mm > 0 for i in pool)
+    pool = patch_items(tmp_path / "patches", dataset_roots=[demo])
+    assert pool and all(i.kind == "patch" for i in pool)
+    spacing = float(source.images["pixel_spacing_mm"].iloc[0])
+    assert all(i.spacing_mm == pytest.approx(spacing) and not i.source["spacing_assumed"] for i in pool)
+    assumed = patch_items(tmp_path / "patches")  # a pseudonymous index, no dataset given: spacing assumed
+    assert all(i.source["spacing_assumed"] and i.spacing_mm == 0.1 for i in assumed)
     drive(simulate_dataset(source, tmp_path / "sim", pool, SimulateParams(images=1, margin_mm=1.0)))
     prov = json.loads(next((tmp_path / "sim" / "provenance").glob("*.json")).read_text())
     assert prov["lesion_source"]["type"] == "patch"
@@ -139,3 +149,12 @@ def test_a_lesion_with_no_room_is_reported_and_the_image_still_written(demo, tmp
                                      SimulateParams(images=1, margin_mm=1.0)))
     assert summary["lesions"] == 0 and summary["images"] == 1
     assert len(summary["problems"]) == 1 and f"no room for lesion 1 in {ATTEMPTS} draws" in summary["problems"][0]
+
+
+def test_keep_identifiers_writes_the_source_patient_ids(demo, tmp_path):
+    source = open_dataset(demo)
+    drive(simulate_dataset(source, tmp_path / "sim", parametric_items(("round",)),
+                           SimulateParams(images=1, size_mm=6.0, margin_mm=2.0), keep_identifiers=True))
+    row = open_dataset(tmp_path / "sim").images.iloc[0]
+    ref = read_dataset(row["path"]).SourceImageSequence[0].ReferencedSOPInstanceUID
+    assert row["patient_id"] == source.image(ref)["patient_id"]

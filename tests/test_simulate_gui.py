@@ -89,6 +89,7 @@ def test_place_adjust_undo_and_save_by_hand(qtbot, panel, tmp_path):
     panel.undo()
     assert len(session.lesions) == 1 and len(panel.overlays) == 1
     path = panel.save(str(tmp_path / "sim"))
+    assert path.parent.parent.name.startswith("P-")  # the source dataset's pseudonym
     cat = open_dataset(tmp_path / "sim")
     les = cat.lesions.iloc[0]
     assert cat.n_images == 1 and cat.n_lesions == 1 and bool(les["simulated"])

@@ -39,6 +39,9 @@ def register(subparsers) -> None:
                    help="parametric lesions: round oval lobulated spiculated calcification (no KIND: all)")
     p.add_argument("--patches", type=Path, help="patch dataset whose lesion patches are inserted")
     p.add_argument("--lesion-type", default=None, help="with --patches: only this lesion type (e.g. mass)")
+    p.add_argument("--patches-dataset", type=Path, default=None,
+                   help="with --patches: the dataset they were extracted from, when not DATASET (for each "
+                        "patch's pixel spacing; a pseudonymous patch index holds relative paths)")
     p.add_argument("--generated", type=Path, help="folder written by `mammostudio generate`")
     p.add_argument("--checkpoint", type=Path, help="DCGAN checkpoint: generate --n-generated lesions from it")
     p.add_argument("--n-generated", type=int, default=16, help="with --checkpoint: how many (default 16)")
@@ -57,6 +60,9 @@ def register(subparsers) -> None:
     p.add_argument("--margin-mm", type=float, default=5.0, help="distance from skin line and other boxes (5)")
     p.add_argument("--mask-threshold", type=int, default=0, help="breast mask threshold (0; ~20 for film)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--keep-identifiers", action="store_true",
+                   help="write the source's patient ids into the derived DICOMs, folders and provenance "
+                        "(default: the source dataset's pseudonyms; see README, Privacy)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_simulate)
     t = subparsers.add_parser(
@@ -102,7 +108,14 @@ def _pool(args) -> list:
 
     pool = []
     if args.patches:
-        pool += patch_items(args.patches, lesion_type=args.lesion_type)
+        roots = [r for r in (args.patches_dataset, args.dataset) if r is not None]
+        items = patch_items(args.patches, dataset_roots=roots, lesion_type=args.lesion_type)
+        assumed = sum(bool(i.source.get("spacing_assumed")) for i in items)
+        if assumed:
+            print(f"warning: {assumed} of {len(items)} lesion patches: source image not found under "
+                  f"{', '.join(map(str, roots))}; their pixel spacing is taken as 0.1 mm "
+                  "(give --patches-dataset)")
+        pool += items
     if args.generated:
         pool += generated_items(args.generated, size_mm=args.generated_size_mm)
     if args.checkpoint:
@@ -137,12 +150,14 @@ def _simulate(args: argparse.Namespace) -> int:
     except (ValueError, DatasetError, PatchDatasetError, OSError) as exc:
         return fail(str(exc))
     try:
-        summary = run_job(simulate_dataset(catalog, args.out, pool, params, inpainters=inpainters), "simulate",
+        summary = run_job(simulate_dataset(catalog, args.out, pool, params, inpainters=inpainters,
+                                           keep_identifiers=args.keep_identifiers), "simulate",
                           quiet=args.quiet)
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     for line in summary["problems"][:20]:
         print(line)
+    print(summary["privacy"])
     print(f"{summary['lesions']} lesions in {summary['images'] - summary['controls']} images plus "
           f"{summary['controls']} controls ({summary['skipped']} done before) in {summary['seconds']:.1f} s; "
           f"written to {summary['out']}")

@@ -29,6 +29,7 @@ from ..catalog import Catalog
 from ..images import load_pixels
 from ..patches.prepared import prepare
 from ..patches.tissue import image_rng
+from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
 from .blend import METHODS, insert_lesion
 from .derived import derived_uids
@@ -109,7 +110,7 @@ def choose_images(catalog: Catalog, params: SimulateParams) -> tuple[list[dict],
 
 
 def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulateParams, n_lesions: int,
-               inpainters=None) -> dict:
+               inpainters, pseudo) -> dict:
     pixels = load_pixels(row)
     if pixels.dtype.kind == "f":
         pixels = np.clip(np.rint(pixels), 0, 65535).astype(np.uint16)
@@ -160,25 +161,27 @@ def _one_image(row: dict, out: Path, pool: list[SourceItem], params: SimulatePar
     desc = (f"mammostudio simulate: {len(lesions)} simulated lesion(s) inserted ({params.method} blending, seed "
             f"{params.seed}) into SOP {row['image_id']}" if lesions else
             f"mammostudio simulate: control image, no lesion inserted (seed {params.seed}), from SOP {row['image_id']}")
-    path = write_simulated_image(out, row, image, lesions, uids=uids, seed=params.seed, description=desc)
+    path = write_simulated_image(out, row, image, lesions, uids=uids, seed=params.seed, description=desc,
+                                 pseudo=pseudo)
     lesions = [{k: v for k, v in le.items() if k != "support"} for le in lesions]
-    return {"patient_id": str(row["patient_id"]), **uids, "lesions": lesions, "problems": problems,
+    return {"patient_id": pseudo.patient(row["patient_id"]), **uids, "lesions": lesions, "problems": problems,
             "path": str(path)}
 
 
-def _done_record(row: dict, out: Path, params: SimulateParams) -> dict | None:
+def _done_record(row: dict, out: Path, params: SimulateParams, pseudo) -> dict | None:
     """The record of an image finished by an earlier run, or None."""
     uids = derived_uids(params.seed, row)
-    path = image_path(out, row["patient_id"], uids)
+    path = image_path(out, pseudo.patient(row["patient_id"]), uids)
     if not path.exists():
         return None
     lesions = [json.loads(p.read_text(encoding="utf-8"))
                for p in sorted((out / "provenance").glob(f"{uids['image_id']}_lesion*.json"))]
-    return {"patient_id": str(row["patient_id"]), **uids, "lesions": lesions, "problems": [], "path": str(path)}
+    return {"patient_id": pseudo.patient(row["patient_id"]), **uids, "lesions": lesions, "problems": [],
+            "path": str(path)}
 
 
 def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: SimulateParams, *,
-                     inpainters: dict | None = None) -> Job[dict]:
+                     inpainters: dict | None = None, keep_identifiers: bool = False) -> Job[dict]:
     """Write a simulated dataset (see the module docstring); yields one Progress per image.
 
     Parameters
@@ -193,11 +196,15 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     inpainters : dict, optional
         Checkpoint SHA-256 -> in-painter function, for the pool's in-painting
         items (:mod:`.inpaint`).
+    keep_identifiers : bool
+        Write the source's patient ids and paths as they are (default: the
+        source dataset's pseudonyms, :mod:`mammostudio.core.privacy`).
 
     Returns
     -------
     dict
-        out, images, lesions, controls, skipped (done before), problems, seconds.
+        out, images, lesions, controls, skipped (done before), problems, seconds,
+        privacy (what was done with identifiers, where the private mapping is).
 
     Raises
     ------
@@ -215,7 +222,9 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     with_lesions, controls = choose_images(catalog, params)
     if not with_lesions and not controls:
         raise ValueError(f"{catalog.root}: no normal image (without a lesion box) to insert lesions into")
-    settings = {"params": asdict(params), "source_dataset": str(catalog.root),
+    pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
+    settings = {"params": asdict(params), "identifiers": pseudo.mode,
+                "source_dataset": str(catalog.root) if keep_identifiers else catalog.root.name,
                 "pool": [{"kind": i.kind, "label": i.label, **i.source} for i in pool]}
     marker = out / "simulation.json"
     if marker.exists():
@@ -229,12 +238,12 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     done, problems, skipped = [], [], 0
     try:
         for i, (row, n) in enumerate(tasks):
-            record = _done_record(row, out, params)
+            record = _done_record(row, out, params, pseudo)
             if record is not None:
                 skipped += 1
             else:
                 try:
-                    record = _one_image(row, out, pool, params, n, inpainters)
+                    record = _one_image(row, out, pool, params, n, inpainters, pseudo)
                 except OSError as exc:  # unreadable source image: say which, go on
                     problems.append(str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}")
                     record = None
@@ -246,6 +255,8 @@ def simulate_dataset(catalog: Catalog, out, pool: list[SourceItem], params: Simu
     finally:
         if done:
             rebuild_workbook(out)
+        pseudo.save()
     n_les = sum(len(d["lesions"]) for d in done)
     return {"out": str(out), "images": len(done), "lesions": n_les, "controls": len(controls),
-            "skipped": skipped, "problems": problems, "seconds": time.perf_counter() - t0}
+            "skipped": skipped, "problems": [pseudo.text(p) for p in problems], "seconds": time.perf_counter() - t0,
+            "privacy": pseudo.notice}

@@ -5,8 +5,11 @@ A simulated image is a new instance: new Study / Series / SOP Instance UIDs
 repeated run writes the same file), ImageType ``DERIVED\\SECONDARY``, a
 DerivationDescription naming what was inserted, and the source image in the
 Source Image Sequence. Every other header element of a DICOM source is kept
-(acquisition tags, spacing, VOI window), except the patient identifiers
-(:func:`pseudonymise`). Pixels are stored uncompressed.
+(acquisition tags, spacing, VOI window), except the identifying ones: the
+project's privacy default, :func:`mammostudio.core.privacy.deidentify_dicom`
+(the source dataset's pseudonym as PatientID, names, dates and other
+identifiers removed), unless identifiers are kept on request. Pixels are
+stored uncompressed.
 """
 from __future__ import annotations
 
@@ -21,33 +24,9 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from ..atomic import atomic_path
 from ..dicom import modality_range, read_dataset, write_dicom
+from ..privacy import Pseudonymiser, deidentify_dicom
 
-__all__ = ["pseudonymise", "derived_uids", "write_derived", "IDENTIFYING"]
-
-#: Patient and institution elements removed from every derived file.
-IDENTIFYING = ("PatientBirthDate", "PatientBirthTime", "PatientAge", "PatientAddress", "PatientTelephoneNumbers",
-               "OtherPatientIDs", "OtherPatientIDsSequence", "OtherPatientNames", "PatientMotherBirthName",
-               "MilitaryRank", "EthnicGroup", "PatientComments", "InstitutionName", "InstitutionAddress",
-               "InstitutionalDepartmentName", "ReferringPhysicianName", "PerformingPhysicianName",
-               "OperatorsName", "PhysiciansOfRecord", "NameOfPhysiciansReadingStudy", "AccessionNumber",
-               "StationName", "DeviceSerialNumber", "RequestAttributesSequence", "IssuerOfPatientID")
-
-
-def pseudonymise(ds: Dataset, patient_id: str) -> None:
-    """The project's privacy default for files we write: a pseudonym, no other identifiers.
-
-    ``patient_id`` is the catalog's (already pseudonymous) patient id; it
-    becomes PatientID and PatientName, and :data:`IDENTIFYING` elements are
-    removed. (One function, so a shared pseudonymisation helper can replace it.)
-    """
-    for keyword in IDENTIFYING:
-        if keyword in ds:
-            delattr(ds, keyword)
-    ds.PatientID = str(patient_id)
-    ds.PatientName = str(patient_id)
-    ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = "mammostudio: catalog pseudonym, identifiers removed"
-
+__all__ = ["derived_uids", "write_derived"]
 
 def derived_uids(seed: int, source: dict, *, salt: str = "") -> dict:
     """Deterministic new UIDs for a derived image of catalog row ``source``.
@@ -86,8 +65,8 @@ def _stored(ds: Dataset, pixels: np.ndarray) -> np.ndarray:
     return np.clip(stored, 0, 2**bits - 1).astype(np.uint16)
 
 
-def write_derived(path: str | os.PathLike, source: dict, pixels: np.ndarray, *, uids: dict, description: str
-                  ) -> Path:
+def write_derived(path: str | os.PathLike, source: dict, pixels: np.ndarray, *, uids: dict, description: str,
+                  pseudo: Pseudonymiser) -> Path:
     """Write the derived DICOM of one simulated image, atomically.
 
     Parameters
@@ -102,6 +81,8 @@ def write_derived(path: str | os.PathLike, source: dict, pixels: np.ndarray, *, 
         ``image_id``, ``study_id``, ``series_id`` of the new file (:func:`derived_uids`).
     description : str
         DerivationDescription (what was inserted, how); cut to 1024 characters.
+    pseudo : Pseudonymiser
+        The source dataset's (:meth:`Pseudonymiser.for_dataset`).
     """
     if pixels.ndim != 2:
         raise ValueError(f"pixels must be 2-D (rows, cols), got shape {pixels.shape}")
@@ -109,6 +90,9 @@ def write_derived(path: str | os.PathLike, source: dict, pixels: np.ndarray, *, 
     src_class, src_sop = str(ds.SOPClassUID), str(ds.SOPInstanceUID)
     if str(source.get("format", "dicom")) != "dicom":
         src_sop = ""
+    # identifiers first: the profile also drops free text such as DerivationDescription, set below
+    ds.PatientID = str(source.get("patient_id", ""))  # the catalog's id (a workbook may override the header's)
+    deidentify_dicom(ds, pseudo)
     ds.PixelData = _stored(ds, pixels).astype("<u2").tobytes()
     ds["PixelData"].VR = "OW"
     ds["PixelData"].is_undefined_length = False
@@ -129,7 +113,6 @@ def write_derived(path: str | os.PathLike, source: dict, pixels: np.ndarray, *, 
         ref = Dataset()
         ref.ReferencedSOPClassUID, ref.ReferencedSOPInstanceUID = src_class, src_sop
         ds.SourceImageSequence = Sequence([ref])
-    pseudonymise(ds, str(source.get("patient_id", "")))
     with atomic_path(path) as tmp:
         ds.save_as(tmp, enforce_file_format=True)
     return Path(path)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..patches.prepared import prepare
+from ..privacy import Pseudonymiser
 from .blend import Insertion, insert_lesion
 from .derived import derived_uids
 from .domain import PRESENTATION, domain_of, domain_unit
@@ -194,8 +195,11 @@ class SimulationSession:
                         "placed_by": "user"})
         return out
 
-    def save(self, out, *, seed: int = 0) -> Path:
+    def save(self, out, *, dataset_root, seed: int = 0, keep_identifiers: bool = False) -> Path:
         """Write this image into the simulated dataset ``out`` and rebuild its workbook.
+
+        ``dataset_root`` is the source dataset's folder: its pseudonyms are
+        used (:mod:`mammostudio.core.privacy`) unless ``keep_identifiers``.
 
         Returns
         -------
@@ -215,6 +219,9 @@ class SimulationSession:
         uids = derived_uids(seed, self.row, salt=salt)
         desc = (f"mammostudio simulate (Simulate mode): {len(recs)} simulated lesion(s) placed by the user "
                 f"into SOP {self.row['image_id']}")
-        path = write_simulated_image(out, self.row, self.image, recs, uids=uids, seed=seed, description=desc)
+        pseudo = Pseudonymiser.for_dataset(dataset_root, keep_identifiers=keep_identifiers)
+        path = write_simulated_image(out, self.row, self.image, recs, uids=uids, seed=seed, description=desc,
+                                     pseudo=pseudo)
         rebuild_workbook(out)
+        pseudo.save()
         return path

@@ -81,6 +81,34 @@ def parametric_items(kinds=("round", "oval", "lobulated", "spiculated", "calcifi
     return out
 
 
+def _files_by_stem(root: Path, cache: dict) -> dict:
+    """{file stem: path} of the image files under ``root`` (one walk per root)."""
+    key = str(root)
+    if key not in cache:
+        found = {}
+        for path in Path(root).rglob("*"):
+            if path.suffix.lower() in (".dcm", ".pgm", ".png", "") and path.is_file() \
+                    and not any(part.startswith(".") for part in path.parts):
+                found.setdefault(path.stem, path)
+        cache[key] = found
+    return cache[key]
+
+
+def _resolve(rec: dict, roots, cache: dict) -> str:
+    """The source image file of a patch: an absolute ``source_path`` as it is; else the file
+    named by its ``image_id`` under the first of ``roots`` that has it (a pseudonymous index
+    holds relative paths whose patient folders were renamed, so the id is what is left)."""
+    source_path = str(rec.get("source_path", "") or "")
+    if source_path and Path(source_path).is_absolute():
+        return source_path
+    image_id = str(rec.get("image_id", "") or "")
+    for root in roots:
+        hit = _files_by_stem(Path(root), cache).get(image_id)
+        if hit is not None:
+            return str(hit)
+    return ""
+
+
 def _spacing_of(path: str, cache: dict) -> float | None:
     if path in cache:
         return cache[path]
@@ -102,8 +130,8 @@ def _mask_of(rec: dict, cache: dict) -> np.ndarray | None:
     """The lesion's own mask when its source image has one (a simulated dataset's label image)."""
     from ..images import read_png
 
-    src = Path(str(rec.get("source_path", "")))
-    if len(src.parents) < 4:
+    src = Path(str(rec.get("_source_file", "")))
+    if not src.name or len(src.parents) < 4:
         return None
     path = src.parents[3] / "masks" / f"{src.stem}.png"  # <root>/images/<patient>/<study>/<sop>.dcm
     if path not in cache:
@@ -120,15 +148,23 @@ def _mask_of(rec: dict, cache: dict) -> np.ndarray | None:
     return labels[r:r + h, c:c + w] == labels[cy, cx]
 
 
-def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | None = None) -> list[SourceItem]:
+def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
+                lesion_type: str | None = None) -> list[SourceItem]:
     """The lesion patches of a patch dataset (``mammostudio extract`` output).
 
     Parameters
     ----------
     folder : path-like
         The patch dataset.
+    dataset_roots : sequence of path-like
+        Where to look for the source images of a pseudonymous index (its
+        ``source_path`` is relative to the dataset it was extracted from, so
+        each source is found by its image id):
+        their pixel spacing, and their masks when the source is a simulated
+        dataset.
     default_spacing_mm : float
-        Used when a patch's source image has no known pixel spacing.
+        Used when a patch's source image is not found or has no pixel
+        spacing (the provenance then says ``spacing_assumed``).
     lesion_type : str, optional
         Keep only patches whose type contains this word.
 
@@ -147,12 +183,15 @@ def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | N
         rows = rows[rows.get("lesion_type", "").astype(str).str.contains(lesion_type, regex=False)]
     cache: dict = {}
     masks: dict = {}
+    files: dict = {}
     out = []
     for rec in rows.to_dict("records"):
         arr = read_png(folder / rec["file"])
         if arr.dtype != np.uint8:
             arr = (arr.astype(np.float32) / max(float(arr.max()), 1.0) * 255).astype(np.uint8)
-        spacing = _spacing_of(str(rec.get("source_path", "")), cache) or default_spacing_mm
+        rec["_source_file"] = _resolve(rec, dataset_roots, files)
+        known = _spacing_of(rec["_source_file"] or str(rec.get("source_path", "")), cache)
+        spacing = known or default_spacing_mm
         box = None
         try:  # the lesion box relative to the patch's top-left
             box = (int(rec["box_row_min"]) - int(rec["row"]), int(rec["box_col_min"]) - int(rec["col"]),
@@ -165,7 +204,8 @@ def patch_items(folder, *, default_spacing_mm: float = 0.1, lesion_type: str | N
             spacing_mm=float(spacing), box=box, mask=_mask_of(rec, masks), status=str(rec.get("status", "")),
             source={"type": "patch", "patch_dataset": str(folder.resolve()), "patch_id": str(rec.get("patch_id", "")),
                     "file": str(rec["file"]), "lesion_uid": str(rec.get("lesion_uid", "")),
-                    "source_image": str(rec.get("image_id", ""))}))
+                    "source_image": str(rec.get("image_id", "")), "spacing_mm": float(spacing),
+                    "spacing_assumed": known is None}))
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..atomic import write_text
 from ..images import write_png
+from ..privacy import Pseudonymiser
 from .derived import write_derived
 
 __all__ = ["image_path", "write_simulated_image", "rebuild_workbook", "read_provenance", "WORKBOOK_NAME"]
@@ -23,13 +24,13 @@ __all__ = ["image_path", "write_simulated_image", "rebuild_workbook", "read_prov
 WORKBOOK_NAME = "annotations.xlsx"
 
 
-def image_path(out: Path, patient_id: str, uids: dict) -> Path:
-    """Where the derived DICOM of an image goes."""
-    return Path(out) / "images" / str(patient_id) / uids["study_id"] / f"{uids['image_id']}.dcm"
+def image_path(out: Path, patient: str, uids: dict) -> Path:
+    """Where the derived DICOM of an image goes (``patient``: the pseudonym, unless identifiers are kept)."""
+    return Path(out) / "images" / str(patient) / uids["study_id"] / f"{uids['image_id']}.dcm"
 
 
 def write_simulated_image(out, source: dict, image: np.ndarray, lesions: list[dict], *, uids: dict,
-                          seed: int, description: str) -> Path:
+                          seed: int, description: str, pseudo: Pseudonymiser) -> Path:
     """Write one simulated image: provenance per lesion, the label mask, then the DICOM (last).
 
     Parameters
@@ -49,6 +50,9 @@ def write_simulated_image(out, source: dict, image: np.ndarray, lesions: list[di
     seed : int
     description : str
         DerivationDescription.
+    pseudo : Pseudonymiser
+        The source dataset's: the patient folder, the DICOM header and the
+        provenance get its pseudonyms and relative paths.
 
     Returns
     -------
@@ -57,18 +61,21 @@ def write_simulated_image(out, source: dict, image: np.ndarray, lesions: list[di
     """
     out = Path(out)
     sop = uids["image_id"]
-    path = image_path(out, source["patient_id"], uids)
+    path = image_path(out, pseudo.patient(source["patient_id"]), uids)
     labels = np.zeros(image.shape, np.uint8)
     for le in lesions:
         r0, c0, r1, c1 = le["window"]
         labels[r0:r1, c0:c1][le["support"] >= 0.5] = le["lesion_index"]
-        prov = {"source_image": {k: str(source.get(k, "")) for k in ("image_id", "patient_id", "study_id", "path")},
+        prov = {"source_image": {"image_id": str(source["image_id"]),
+                                 "patient_id": pseudo.patient(source.get("patient_id", "")),
+                                 "study_id": pseudo.study(source.get("study_id", "")),
+                                 "path": pseudo.path(source.get("path", ""))},
                 "derived_image": {**uids, "file": path.relative_to(out).as_posix()}, "seed": int(seed),
                 **{k: v for k, v in le.items() if k != "support"}}
         write_text(out / "provenance" / f"{sop}_lesion{le['lesion_index']}.json", json.dumps(prov, indent=2) + "\n")
     if lesions:
         write_png(out / "masks" / f"{sop}.png", labels)
-    return write_derived(path, source, image, uids=uids, description=description)
+    return write_derived(path, source, image, uids=uids, description=description, pseudo=pseudo)
 
 
 def read_provenance(out) -> list[dict]:

@@ -73,7 +73,8 @@ class SimulatePanel(QWidget):
         self.last_preview_ms = float("nan")
         self.canvas.scene().sigMouseClicked.connect(self._on_click)
         self.gallery = LesionGallery()
-        self.sources = SourceButtons(self.gallery, self)
+        self.sources = SourceButtons(self.gallery, self, roots_of=lambda: [self.state.catalog.root]
+                                     if self.state.catalog is not None else [])
         self.sources.message.connect(self.message)
         self.batch = BatchForm(lambda: self.state.catalog, self.gallery.items, inpainters=self.sources.inpainters)
         self.batch.message.connect(self.message)
@@ -273,7 +274,7 @@ class SimulatePanel(QWidget):
                 return None
         self.out_dir = out or self.out_dir
         try:
-            path = self.session.save(self.out_dir, seed=self.seed.value())
+            path = self.session.save(self.out_dir, seed=self.seed.value(), dataset_root=self.state.catalog.root)
         except (OSError, ValueError) as exc:
             self.message.emit(f"Error: cannot save into {self.out_dir}: {exc}")
             return None

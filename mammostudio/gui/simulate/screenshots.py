@@ -103,7 +103,7 @@ def make_screenshots(out_dir: Path, mias_dir: Path | None = None) -> list[Path]:
         _wait(app, lambda: w.state.catalog is not None)
         w.set_mode("Simulate")
         panel = w.pages["Simulate"]
-        panel.gallery.add_items(patch_items(tmp / "patches"))
+        panel.gallery.add_items(patch_items(tmp / "patches", dataset_roots=[tmp / "demo" / "workbook"]))
         cc = [i for i in range(panel.image_box.count()) if " CC " in panel.image_box.itemText(i)]
         panel.image_box.setCurrentIndex(cc[1] if len(cc) > 1 else 0)
         _wait(app, lambda: panel.session is not None)

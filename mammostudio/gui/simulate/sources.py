@@ -21,9 +21,10 @@ class SourceButtons(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, gallery, parent=None) -> None:
+    def __init__(self, gallery, parent=None, *, roots_of=lambda: ()) -> None:
         super().__init__(parent)
         self.gallery = gallery
+        self.roots_of = roots_of  # where the source images of a patch dataset may be
         self.runner: JobRunner | None = None
         self.inpainters: dict = {}  # checkpoint SHA-256 -> in-painter function (shared with the session)
         patches, generated, ckpt = (QPushButton("Real lesions…"), QPushButton("Generated folder…"),
@@ -35,7 +36,7 @@ class SourceButtons(QWidget):
         patches.setToolTip("Lesion patches of a patch dataset (mammostudio extract)")
         generated.setToolTip("A folder written by mammostudio generate (with manifest.json)")
         ckpt.setToolTip("Generate lesions now from a DCGAN checkpoint (last.pt / best.pt)")
-        patches.clicked.connect(lambda: self._ask_folder("Patch dataset", patch_items))
+        patches.clicked.connect(lambda: self._ask_folder("Patch dataset", self._patch_items))
         generated.clicked.connect(lambda: self._ask_folder("Generated images folder", generated_items))
         ckpt.clicked.connect(self._ask_checkpoint)
         self.count = QSpinBox()
@@ -61,6 +62,9 @@ class SourceButtons(QWidget):
         self.runner.finished.connect(on_done)
         self.runner.failed.connect(lambda msg, _tb: self.message.emit(f"Error: {msg}"))
         self.runner.start()
+
+    def _patch_items(self, folder):
+        return patch_items(folder, dataset_roots=list(self.roots_of()))
 
     def add_folder(self, folder: str, reader) -> None:
         """Read ``folder`` with ``reader`` (patch_items / generated_items) in a thread, then add."""
