@@ -116,9 +116,14 @@ def test_simulate_is_a_mode_of_the_main_window(qtbot, tmp_path, monkeypatch):
 
     w = MainWindow(settings_path=tmp_path / "s.ini")
     qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
     w.set_mode("Simulate")
     assert w.stack.currentWidget() is w.pages["Simulate"] and w.mode_actions["Simulate"].isChecked()
     assert all(d.isHidden() for d in w.docks.values())
+    qtbot.wait(50)
+    hint = w.minimumSizeHint()  # a laptop screen, like the other modes (tests/test_gui_window_fit.py)
+    assert hint.width() <= 1280 and hint.height() <= 720 and w.stack.page_fits(), hint
 
 
 def test_a_click_on_the_breast_places_a_lesion_and_a_click_on_air_does_not(qtbot, panel):
