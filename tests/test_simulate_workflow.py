@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ def _run(argv) -> None:
     assert main([str(a) for a in argv]) == 0, f"mammostudio {' '.join(map(str, argv))} failed"
 
 
-def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
+def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot, capsys):
     pytest.importorskip("torch")
     demo = tmp_path / "demo"
     _run(["demo-data", "--patients", "4", "--size", "384", "320", "--seed", "1", "--quiet", demo])
@@ -30,7 +31,7 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
     ckpt = run / "checkpoints" / "last.pt"
 
     sim = tmp_path / "sim"
-    _run(["simulate", demo / "workbook", sim, "--images", "4", "--lesions", "2", "--controls", "1",
+    _run(["simulate", demo / "workbook", sim, "--images", "4", "--lesions", "2", "--controls", "3",
           "--patches", patches, "--checkpoint", ckpt, "--n-generated", "4", "--demo", "round", "calcification",
           "--margin-mm", "2", "--seed", "3", "--quiet"])
     provenance = [json.loads(p.read_text()) for p in sorted((sim / "provenance").glob("*.json"))]
@@ -45,7 +46,7 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
                           capture_output=True, text=True, timeout=120)
     assert scan.returncode == 0, scan.stderr
     summary = json.loads(scan.stdout)
-    assert (summary["images"], summary["lesions"], summary["problems"]) == (5, len(provenance), 0)
+    assert (summary["images"], summary["lesions"], summary["problems"]) == (7, len(provenance), 0)
 
     from mammostudio.core.readers import open_dataset
 
@@ -63,6 +64,13 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
     _run(["quiz-create", tmp_path / "study.sqlite", "--real", sim_patches, "--generated", gen, "--cases", "4",
           "--training-cases", "2", "--size", "16", "--seed", "0"])
 
+    # ... and a detection reading study on the whole simulated mammograms, truth from the catalog
+    capsys.readouterr()
+    _run(["quiz-create", tmp_path / "detect.sqlite", "--task", "detection", "--dataset", sim, "--cases", "4",
+          "--training-cases", "1", "--seed", "0"])
+    drawn = re.search(r"(\d+) lesions \((\d+) simulated, 0 real\)", capsys.readouterr().out)
+    assert drawn and drawn.group(1) == drawn.group(2) != "0"  # every lesion it drew is a simulated one
+
     from mammostudio.gui.app import make_app
     from mammostudio.gui.mainwindow import MainWindow
 
@@ -72,9 +80,9 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot):
     w.open_dataset(str(sim))
     qtbot.waitUntil(lambda: w.state.catalog is not None, timeout=30000)
     assert w.state.catalog.n_lesions == len(provenance) and w.mode == "Browse"
-    w.set_mode("Simulate")  # the simulated images are not offered as normal images, the control is
+    w.set_mode("Simulate")  # the simulated images are not offered as normal images, the controls are
     panel = w.pages["Simulate"]
-    assert panel.image_box.count() == 1
+    assert panel.image_box.count() == 3
     before = panel.gallery.count()
     panel.sources.generate(str(ckpt), 3, seed=2)  # "Generate from run": torch through gui.jobs, in a thread
     qtbot.waitUntil(lambda: panel.gallery.count() == before + 3, timeout=60000)
