@@ -53,6 +53,7 @@ from mammostudio.core.images import read_png, write_png
 from mammostudio.core.patches import ExtractParams, extract_patches
 from mammostudio.core.patches.extract import _tasks
 from mammostudio.core.patches.worker import process_image
+from mammostudio.core.privacy import Pseudonymiser
 from mammostudio.core.progress import drive
 
 PATCH, N_TISSUE, ROUNDS, CANDIDATES = 128, 10, 5, 100
@@ -167,7 +168,8 @@ def main(argv=None) -> int:
             counts[key] = drive(extract_patches(cat, out, params, workers=1, seed=args.seed))
 
         def run_compute():
-            for task in _tasks(cat, ExtractParams(), args.seed, tmp / "unused", set()):
+            pseudo = Pseudonymiser.for_dataset(cat.root, keep_identifiers=True)  # no mapping file written
+            for task in _tasks(cat, ExtractParams(), args.seed, tmp / "unused", set(), pseudo):
                 process_image(task, write=False)
 
         def run_fixed():
