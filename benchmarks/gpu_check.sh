@@ -40,11 +40,11 @@ section() {  # name, timeout seconds, command...
     fi
 }
 
-section env 60 "$PY" benchmarks/gpu_check.py --section env
-section gan 240 "$PY" benchmarks/gpu_check.py --section gan --steps 20
-section fid 120 "$PY" benchmarks/gpu_check.py --section fid --fid-images 1000
+section env 30 "$PY" benchmarks/gpu_check.py --section env
+section gan 210 "$PY" benchmarks/gpu_check.py --section gan --steps 20
+section fid 100 "$PY" benchmarks/gpu_check.py --section fid --fid-images 1000
 if [ "$NGPU" -ge 2 ]; then
-    section ddp 120 "$PY" -m torch.distributed.run --standalone --nproc_per_node="$NGPU" \
+    section ddp 100 "$PY" -m torch.distributed.run --standalone --nproc_per_node="$NGPU" \
         benchmarks/gpu_check.py --section ddp --steps 20
 else
     echo "ROW|DDP over NCCL|not run|$NGPU GPU: NCCL needs one GPU per rank (run on a 2+ GPU machine)" >>"$LOG"
