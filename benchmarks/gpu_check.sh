@@ -34,8 +34,12 @@ section() {  # name, timeout seconds, command...
     local name=$1 limit=$2
     shift 2
     echo "== $name (limit ${limit} s)" >&2
-    if ! timeout "$limit" "$@" >>"$LOG" 2> >(tail -n 20 >&2); then
-        echo "ROW|$name|FAILED|exit status $? (see stderr above)" >>"$LOG"
+    timeout "$limit" "$@" >>"$LOG" 2> >(tail -n 20 >&2)
+    local rc=$?
+    if [ "$rc" -ne 0 ]; then
+        local why="exit status $rc (see stderr above)"
+        [ "$rc" -eq 124 ] && why="over its ${limit} s limit"
+        echo "ROW|$name|FAILED|$why" >>"$LOG"
         FAILED=1
     fi
 }
