@@ -57,7 +57,7 @@ fi
 echo
 echo "| what | value | note |"
 echo "|---|---|---|"
-grep '^ROW|' "$LOG" | sed 's/^ROW|/| /; s/|/ | /g; s/$/ |/' | sed 's/  */ /g'
+grep '^ROW|' "$LOG" | sed 's/^ROW|//; s/|/ | /g; s/^/| /; s/$/ |/'
 echo
 echo "total $(( $(date +%s) - START )) s on $NGPU GPU(s); $(date -u +%Y-%m-%dT%H:%MZ)"
 exit $FAILED
