@@ -95,7 +95,6 @@ def test_lesion_filter_counts_follow_edits(qtbot, state, browser):
 
 
 def test_acquisition_counts_follow_criterion_edits(qtbot, state):
-    pytest.importorskip("mammostudio.core.acquisition")
     from mammostudio.gui.filters import FilterPanel
 
     images = state.raw.images.copy()

@@ -79,7 +79,6 @@ def test_a_failing_job_is_reported_as_a_message(qtbot):
 
 @pytest.fixture()
 def prepare_page(qtbot, mias_dir, tmp_path):
-    pytest.importorskip("mammostudio.core.patches.extract")
     make_app()
     from mammostudio.gui.prepare import PreparePage
     from mammostudio.gui.state import AppState
@@ -183,7 +182,6 @@ def test_gallery_of_150000_patches_scrolls_without_loading_them(qtbot, tmp_path)
 
 
 def test_preprocessing_runs_from_prepare_mode(qtbot, prepare_page, tmp_path):
-    pytest.importorskip("mammostudio.core.preprocess")
     prepare_page.state.set_kept({"mdb001", "mdb005"})
     prepare_page.start_preprocessing()
     with qtbot.waitSignal(prepare_page.runner.done, timeout=120000):

@@ -1,7 +1,6 @@
 """t-SNE maps of raw patch pixels: coordinates with labels, timing, and the PNG plot."""
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -67,13 +66,6 @@ def test_plot_with_matplotlib_shows_every_group(tmp_path, table):
     path = plot_tsne(table, tmp_path / "tsne.png", size=300)
     assert Image.open(path).size == (300, 300)
     assert _colours_present(path, ALPHA) == set(PALETTE[:3])
-
-
-def test_plot_without_matplotlib_falls_back_to_pil(tmp_path, table, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails as if not installed
-    path = plot_tsne(table, tmp_path / "tsne.png", size=300)
-    assert Image.open(path).size == (300, 300)
-    assert _colours_present(path) == set(PALETTE[:3])
 
 
 def test_papers_settings_are_the_one_default_and_fast_mode_says_it_is_not():

@@ -271,12 +271,9 @@ class ViewerWidget(QWidget):
         d = self.canvas.display
         if d is None:
             return
-        try:
-            from ..core.patches.params import ExtractParams
-            from ..core.patches.tissue import audit_image
-        except ImportError:
-            self.state.message.emit("the extraction audit needs mammostudio.core.patches")
-            return
+        from ..core.patches.params import ExtractParams
+        from ..core.patches.tissue import audit_image
+
         les = self.state.lesions_of(d.image_id)
         les = les[~les["lesion_uid"].isin(self.state.wrong_uids())]
         boxes = les[["row_min", "col_min", "row_max", "col_max"]].to_numpy()

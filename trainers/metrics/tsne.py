@@ -116,7 +116,7 @@ def tsne_map(
 def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = None, size: int = 800) -> Path:
     """Write a scatter plot of a :func:`tsne_map` table as a PNG (atomically).
 
-    Uses matplotlib when it is installed, otherwise draws the points with PIL.
+    Drawn with matplotlib (a hard dependency).
     """
     for col in ("x", "y", "label"):
         if col not in df.columns:
@@ -126,10 +126,7 @@ def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = 
     if title is None:
         secs = df.attrs.get("seconds")
         title = f"t-SNE, perplexity {df.attrs.get('perplexity', '?')}" + (f", {secs:.0f} s" if secs else "")
-    try:  # a bare Figure renders with Agg and leaves any pyplot backend alone
-        from matplotlib.figure import Figure
-    except ImportError:
-        return _plot_pil(df, path, labels, title, size)
+    from matplotlib.figure import Figure  # a bare Figure renders with Agg and leaves pyplot's backend alone
 
     fig = Figure(figsize=(size / 100, size / 100), dpi=100)
     ax = fig.add_subplot()
@@ -166,26 +163,3 @@ def save_tsne(df: pd.DataFrame, out_dir: str | os.PathLike, *, stem: str = "tsne
     return paths
 
 
-def _plot_pil(df: pd.DataFrame, path: Path, labels: list, title: str, size: int) -> Path:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    margin, legend_h = 30, 18 * len(labels) + 30
-    xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
-    span_x = max(xs.max() - xs.min(), 1e-12)
-    span_y = max(ys.max() - ys.min(), 1e-12)
-    inner = size - 2 * margin
-    px = margin + (xs - xs.min()) / span_x * inner
-    py = legend_h + (ys.max() - ys) / span_y * (size - legend_h - margin)
-    draw.text((margin, 6), title, fill="black")
-    for i, label in enumerate(labels):
-        colour = PALETTE[i % len(PALETTE)]
-        sel = (df["label"] == label).to_numpy()
-        for x0, y0 in zip(px[sel], py[sel]):
-            draw.ellipse((x0 - 2, y0 - 2, x0 + 2, y0 + 2), fill=colour)
-        draw.rectangle((margin, 26 + 18 * i, margin + 10, 36 + 18 * i), fill=colour)
-        draw.text((margin + 16, 24 + 18 * i), f"{label} ({int(sel.sum())})", fill="black")
-    with atomic_path(path) as tmp:
-        img.save(tmp, format="PNG")
-    return path
