@@ -34,6 +34,18 @@ def mias_copy(mias_dir, tmp_path) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Header indexes of test datasets go to a temporary cache folder, not the user's."""
+    old = os.environ.get("MAMMOSTUDIO_CACHE_DIR")
+    os.environ["MAMMOSTUDIO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("MAMMOSTUDIO_CACHE_DIR", None)
+    else:
+        os.environ["MAMMOSTUDIO_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _torch_threads():
     """Keep torch to one thread so the 2-core CI machine is not oversubscribed."""
     try:
