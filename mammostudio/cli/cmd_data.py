@@ -32,6 +32,15 @@ def register(subparsers) -> None:
     group = s.add_mutually_exclusive_group()
     group.add_argument("--filter", type=Path, metavar="FILE", help="acquisition filter JSON (default: the paper's)")
     group.add_argument("--no-filter", action="store_true", help="do not apply the acquisition filter")
+    s.add_argument("--verify", action="store_true",
+                   help="also decode every image (in parallel) and list the ones that fail")
+    s.add_argument("--max-megapixels", type=float, metavar="MP",
+                   help="refuse to decode images larger than MP megapixels (rows x columns x frames; "
+                        "default 200, or $MAMMOSTUDIO_MAX_MEGAPIXELS)")
+    s.add_argument("--workers", type=int, metavar="N", help="processes reading headers and decoding (default: CPUs)")
+    s.add_argument("--rebuild", action="store_true",
+                   help="forget the cached header index of this dataset and read every header again")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_scan)
 
 
@@ -129,12 +138,25 @@ def load_filter(path: Path | None):
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from ..core.readers import DatasetError, open_dataset
+    import os
 
+    from ..core.header_index import drop_index, index_path
+    from ..core.readers import DatasetError, open_dataset_job
+
+    if args.max_megapixels is not None:
+        if args.max_megapixels <= 0:
+            return fail("--max-megapixels must be positive")
+        os.environ["MAMMOSTUDIO_MAX_MEGAPIXELS"] = str(args.max_megapixels)  # worker processes inherit it
+    if args.rebuild:
+        drop_index(index_path(args.dataset))
     try:
-        catalog = open_dataset(args.dataset)
+        catalog = run_job(open_dataset_job(args.dataset, workers=args.workers), "scan", quiet=args.quiet)
     except DatasetError as exc:
         return fail(str(exc))
+    if args.verify:
+        from ..core.verify import verify_job
+
+        catalog.problems.extend(run_job(verify_job(catalog, workers=args.workers), "verify", quiet=args.quiet))
     report, name = None, ""
     if not args.no_filter:
         try:
