@@ -12,7 +12,7 @@ BROKEN = ("truncated", "short_data", "rgb", "huge_native", "huge_rle")
 
 
 def _meta(i: int) -> dict:
-    return {"image_id": f"1.2.826.0.1.3680043.9.7.13.{i}", "patient_id": f"p{i}", "study_id": f"1.2.826.0.1.99.{i}",
+    return {"image_id": f"1.2.826.0.1.3680043.9.7.13.{i}", "patient_id": f"pz{i}", "study_id": f"1.2.826.0.1.99.{i}",
             "laterality": "L", "view": "CC"}
 
 
