@@ -55,6 +55,7 @@ class StudyTable:
     files: dict  # 'path' and 'format' arrays (thumbnails load from them)
     ranks: dict = field(default_factory=dict)  # key -> int32 rank (computed on first sort)
     grouping: np.ndarray | None = None  # the default order
+    filled: dict = field(default_factory=dict)  # key -> any row has a value (empty columns are hidden)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -152,6 +153,7 @@ def study_table(images: pd.DataFrame, lesions: pd.DataFrame, problems=()) -> Stu
     files = {k: images[k].astype(str).to_numpy(dtype=object) for k in ("path", "format")}
     table = StudyTable(ids=ids, text=text, numbers=numbers, hay=hay, row_of={i: r for r, i in enumerate(ids)},
                        files=files)
+    table.filled = {k: bool((v != "").any()) for k, v in text.items()}
     table.grouping = np.lexsort([table.rank(k) for k in reversed(_GROUPING)]).astype(np.int64) if n else \
         np.zeros(0, np.int64)
     return table
@@ -217,6 +219,7 @@ class StudyTableModel(QAbstractTableModel):
             return
         for key, value in values.items():
             self.table.text[key][r] = value
+            self.table.filled[key] = self.table.filled.get(key, False) or value != ""
             if key in self.table.numbers:
                 self.table.numbers[key][r] = float(value)
             self.table.ranks.pop(key, None)
@@ -348,7 +351,7 @@ class StudyBrowser(QWidget):
     def _install(self, table: StudyTable) -> None:
         self.table = table
         for col, key in enumerate(KEYS):
-            empty = key in OPTIONAL and not (table.text[key] != "").any()
+            empty = key in OPTIONAL and not table.filled.get(key, True)
             self.view.setColumnHidden(col, bool(empty))
         self.model.set_rows(table, np.zeros(0, np.int64))
         self.refresh()

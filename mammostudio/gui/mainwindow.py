@@ -51,7 +51,8 @@ def _open_job(path: str):
     shown = annotations.apply(catalog, include_wrong=True)
     yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
     table = study_table(shown.images, shown.lesions, shown.problems)
-    return catalog, annotations, shown, table
+    rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 
 class MainWindow(QMainWindow):
@@ -221,12 +222,11 @@ class MainWindow(QMainWindow):
             self.show_message(item.message)
             self.welcome.status.setText(item.message)
 
-    def _on_opened(self, result) -> None:
-        catalog, annotations, shown, table = result
-        self.browser.prepared[id(shown)] = table
-        self._on_catalog(catalog, prepared=(annotations, shown))
+    def _on_opened(self, result: dict) -> None:
+        self.browser.prepared[id(result["prepared"][1])] = result["table"]
+        self._on_catalog(result["catalog"], prepared=result["prepared"], summary=result["summary"])
 
-    def _on_catalog(self, catalog, prepared=None) -> None:
+    def _on_catalog(self, catalog, prepared=None, summary: dict | None = None) -> None:
         self.state.set_dataset(catalog, prepared=prepared)
         self._remember(str(catalog.root))
         self.problems.clear()
@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
                                   f"(all of them: mammostudio scan {catalog.root})")
         self.docks["Problems"].setVisible(bool(catalog.problems))
         self.setWindowTitle(f"mammostudio - {catalog.root}")
-        s = catalog.summary()
+        s = summary or catalog.summary()
         self.dataset_label.setText(f"{catalog.root.parent.name}/{catalog.root.name}: {s['images']} images, {s['patients']} patients, "
                                    f"{s['lesions']} boxes, {s['problems']} problems")
         self.dataset_label.setToolTip(str(catalog.root))

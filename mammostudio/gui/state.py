@@ -81,18 +81,19 @@ class AppState(QObject):
     def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None, prepared=None) -> None:
         """Show ``catalog``, with the edits of its sidecar applied.
 
-        ``prepared`` = (annotations, catalog with the edits applied), when a worker
-        already loaded them (big catalogs: that work stays off the GUI thread).
+        ``prepared`` = (annotations, catalog with the edits applied[, {image id:
+        row}]), when a worker already made them (big catalogs: that work stays
+        off the GUI thread).
         """
         self.raw = catalog
         self.undo.clear()
         if prepared is not None:
-            self.annotations, self.catalog = prepared
-            self._row_index = None
+            self.annotations, self.catalog = prepared[:2]
+            self._row_index = (self.catalog.images, prepared[2]) if len(prepared) > 2 else None
         else:
             self.annotations = Annotations.load(sidecar or choose_sidecar(catalog.root))
             self._reapply()
-        self.kept_ids = set(self.catalog.images["image_id"])
+        self.kept_ids = set(self.catalog.images["image_id"].tolist())  # tolist: 10x faster than iterating
         self.current_image = ""
         self.catalogChanged.emit()
         self.filterChanged.emit()
@@ -108,7 +109,7 @@ class AppState(QObject):
 
     def set_kept(self, image_ids) -> None:
         """Record the images the filter panel keeps."""
-        self.kept_ids = set(image_ids)
+        self.kept_ids = set(image_ids.tolist() if hasattr(image_ids, "tolist") else image_ids)
         self.filterChanged.emit()
 
     def offer_generated(self, folder: str) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from ..progress import Progress
 __all__ = ["ScanContext", "current_scan", "open_dataset_job", "walk_candidates", "read_headers", "CHUNK"]
 
 CHUNK = 256  # files per worker task: small enough to cancel quickly, big enough to amortise
-_PARALLEL_FROM = 1500  # below this a pool's start-up costs more than it saves
+_PARALLEL_FROM = 20_000  # below this, spawning the pool (imports in each worker) costs more than it saves
 _HIDDEN = (".", "~$")
 _SCAN: contextvars.ContextVar["ScanContext | None"] = contextvars.ContextVar("mammostudio_scan", default=None)
 
@@ -153,20 +153,31 @@ def read_headers(paths: list[str], *, workers: int | None = None, mode: str = "p
         # spawn, not fork: the GUI calls this from a worker thread of a Qt process
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     pending: set = set()
+    todo = iter(chunks)
     try:
-        todo = iter(chunks)
-        for chunk in todo:  # keep 2 tasks per worker queued, so cancel stops quickly
-            pending.add(pool.submit(_scan_chunk, chunk, cap))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                for p, err, prob, head in fut.result():
-                    results[p] = (err, prob, head)
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.add(pool.submit(_scan_chunk, nxt, cap))
+        try:
+            for chunk in todo:  # keep 2 tasks per worker queued, so cancel stops quickly
+                pending.add(pool.submit(_scan_chunk, chunk, cap))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    for p, err, prob, head in fut.result():
+                        results[p] = (err, prob, head)
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(_scan_chunk, nxt, cap))
+                yield Progress(len(results), total, f"reading headers: {len(results):,} of {total:,}")
+        except (BrokenExecutor, RuntimeError, OSError):
+            # No worker processes here (a script without a __main__ guard, a sandbox):
+            # read the rest in this process.
+            pass
+        for chunk in chunks:
+            if all(p in results for p in chunk):
+                continue
+            for p, err, prob, head in _scan_chunk(chunk, cap):
+                results[p] = (err, prob, head)
             yield Progress(len(results), total, f"reading headers: {len(results):,} of {total:,}")
         return results
     finally:
