@@ -11,6 +11,7 @@ import pydicom
 import pytest
 
 from mammostudio.core import header_index
+from mammostudio.core.catalog_cache import snapshot_path
 from mammostudio.core.dicom import read_header, scan_file, write_dicom
 from mammostudio.core.progress import Cancelled, StopToken, drive
 from mammostudio.core.readers import open_dataset, open_dataset_job
@@ -80,12 +81,33 @@ def test_second_open_reads_no_header_and_a_changed_file_is_read_again(tmp_path, 
     assert third.images.set_index("image_id").loc["1.2.3.2", "view"] == "MLO"
 
 
-def test_a_damaged_index_is_rebuilt(tmp_path, counted):
+def test_a_damaged_index_and_snapshot_are_rebuilt(tmp_path, counted):
     root = _tree(tmp_path / "set", n=2)
     open_dataset(root)
     header_index.index_path(root).write_bytes(b"not sqlite")
+    snapshot_path(root).write_bytes(b"not npz")
     counted.clear()
     assert open_dataset(root).n_images == 2 and len(counted) == 2
+
+
+def test_an_unchanged_folder_reopens_from_the_snapshot_with_identical_tables(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "set")
+    write_broken(root / "batch1" / "pb" / "s9", "rgb")
+    first = open_dataset(root)
+    assert snapshot_path(root).is_file()
+    calls = []
+    monkeypatch.setattr(opening, "_pixel_problems", lambda *a: calls.append(1) or [])  # the reader path
+    again = open_dataset(root)
+    assert calls == []
+    pd.testing.assert_frame_equal(first.images, again.images)
+    pd.testing.assert_frame_equal(first.lesions, again.lesions)
+    assert again.problems == first.problems and again.root == first.root
+    # a changed workbook (not a DICOM file) is a change too
+    write_workbook(root / "annotations.xlsx", pd.DataFrame([{"patient_id": "p1", "study_id": "s1",
+                                                             "image_id": "1.2.3.3", "x1": 2, "y1": 2, "x2": 9,
+                                                             "y2": 9, "status": "B3", "lesion_type": "Mass"}]))
+    os.utime(root / "annotations.xlsx", ns=(5, 5))
+    assert list(open_dataset(root).lesions["image_id"]) == ["1.2.3.3"] and calls == [1]
 
 
 def test_headers_are_read_by_worker_processes_with_progress(tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
                         "default 200, or $MAMMOSTUDIO_MAX_MEGAPIXELS)")
     s.add_argument("--workers", type=int, metavar="N", help="processes reading headers and decoding (default: CPUs)")
     s.add_argument("--rebuild", action="store_true",
-                   help="forget the cached header index of this dataset and read every header again")
+                   help="forget the cached header index and catalog of this dataset and read every file again")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_scan)
 
@@ -140,6 +140,7 @@ def load_filter(path: Path | None):
 def _scan(args: argparse.Namespace) -> int:
     import os
 
+    from ..core.catalog_cache import snapshot_path
     from ..core.header_index import drop_index, index_path
     from ..core.readers import DatasetError, open_dataset_job
 
@@ -147,23 +148,25 @@ def _scan(args: argparse.Namespace) -> int:
         if args.max_megapixels <= 0:
             return fail("--max-megapixels must be positive")
         os.environ["MAMMOSTUDIO_MAX_MEGAPIXELS"] = str(args.max_megapixels)  # worker processes inherit it
-    if args.rebuild:
-        drop_index(index_path(args.dataset))
-    try:
-        catalog = run_job(open_dataset_job(args.dataset, workers=args.workers), "scan", quiet=args.quiet)
-    except DatasetError as exc:
-        return fail(str(exc))
-    if args.verify:
-        from ..core.verify import verify_job
-
-        catalog.problems.extend(run_job(verify_job(catalog, workers=args.workers), "verify", quiet=args.quiet))
-    report, name = None, ""
+    flt, name = None, ""
     if not args.no_filter:
         try:
             flt, name = load_filter(args.filter)
         except ValueError as exc:
             return fail(str(exc))
-        report = flt.apply(catalog.images)
+    try:
+        job = open_dataset_job(args.dataset, workers=args.workers)
+    except DatasetError as exc:
+        return fail(str(exc))
+    if args.rebuild:  # forget the header index and the catalog snapshot; the open saves new ones
+        drop_index(index_path(args.dataset))
+        drop_index(snapshot_path(args.dataset))
+    catalog = run_job(job, "scan", quiet=args.quiet)
+    if args.verify:
+        from ..core.verify import verify_job
+
+        catalog.problems.extend(run_job(verify_job(catalog, workers=args.workers), "verify", quiet=args.quiet))
+    report = flt.apply(catalog.images) if flt is not None else None
     summary = scan_summary(catalog, report, filter_name=name)
     if args.json:
         print(json.dumps(summary, indent=2))

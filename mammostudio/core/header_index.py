@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .atomic import atomic_path
 
-__all__ = ["HEADER_FIELDS", "SCHEMA_VERSION", "cache_dir", "index_path", "load_index", "save_index"]
+__all__ = ["HEADER_FIELDS", "SCHEMA_VERSION", "cache_dir", "index_path", "load_index", "save_index", "drop_index"]
 
 SCHEMA_VERSION = 3  # bump when the fields or what scan_file reports change
 HEADER_FIELDS = ("image_id", "patient_id", "study_id", "series_id", "laterality", "view", "rows", "cols",
@@ -132,6 +132,6 @@ def save_index(path: str | os.PathLike, changed: dict[str, tuple], removed=(), *
 
 
 def drop_index(path: str | os.PathLike) -> None:
-    """Delete an index (``scan --rebuild``)."""
+    """Delete an index or a catalog snapshot (``scan --rebuild``)."""
     with contextlib.suppress(FileNotFoundError):
         Path(path).unlink()

@@ -56,10 +56,17 @@ def detect_format(root: str | Path) -> str:
 
 
 def open_dataset_job(root: str | Path, *, fmt: str | None = None, **options):
-    """Job (yields Progress, returns the Catalog): see :func:`.opening.open_dataset_job`."""
+    """Job (yields Progress, returns the Catalog): see :func:`.opening.open_dataset_job`.
+
+    The folder is checked here, before the job starts: a folder no reader
+    recognises raises :class:`DatasetError` at once.
+    """
     from .opening import open_dataset_job as job
 
-    return job(root, fmt=fmt, **options)
+    name = fmt or detect_format(root)
+    if name not in READERS:
+        raise DatasetError(f"unknown dataset format {name!r}; choose from {READERS}")
+    return job(root, fmt=name, **options)
 
 
 def open_dataset(root: str | Path, *, fmt: str | None = None, **options) -> Catalog:

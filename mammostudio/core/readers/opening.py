@@ -15,12 +15,16 @@ to the end for everyone else. The steps:
    (readers keep their ``read(root)`` signature and know nothing of this);
 4. add a Problem for every catalog image whose pixel data cannot be decoded
    (colour, a size over the cap, data shorter than Rows x Columns; PGM and PNG
-   headers are checked too), found without decoding anything.
+   headers are checked too), found without decoding anything;
+5. save the whole catalog (:mod:`mammostudio.core.catalog_cache`): while no
+   file of the folder changes, the next open loads it after step 1 and skips
+   steps 2-4.
 """
 from __future__ import annotations
 
 import contextvars
 import os
+import sqlite3
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,12 +54,18 @@ class ScanContext:
         Files with a suffix that is neither DICOM nor a known side file.
     entries : dict
         {path: (size, mtime_ns, error, pixel_problem, header or None)}.
+    linked : set of str
+        Files reached through a symbolic link (their path is not their real path).
+    stats : dict
+        {path: (size, mtime_ns)} of every file of the walk (side files too).
     """
 
     root: str
     files: list = field(default_factory=list)
     others: list = field(default_factory=list)
     entries: dict = field(default_factory=dict)
+    linked: set = field(default_factory=set)
+    stats: dict = field(default_factory=dict)
 
     def lookup(self, path) -> tuple | None:
         """The entry of ``path`` (absolute or relative to the working folder), or None."""
@@ -68,22 +78,22 @@ def current_scan() -> ScanContext | None:
     return _SCAN.get()
 
 
-def _candidate(name: str) -> str:
-    """'dicom', 'side' (known non-image file), or 'other'."""
+def _kinds():
     from .workbook_tree import _IGNORED_SUFFIXES, DICOM_SUFFIXES
 
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix in _IGNORED_SUFFIXES:
-        return "side"
-    return "dicom" if suffix in DICOM_SUFFIXES else "other"
+    return frozenset(DICOM_SUFFIXES), frozenset(_IGNORED_SUFFIXES)
 
 
-def walk_candidates(root: str, ctx: ScanContext, stats: dict):
-    """Fill ``ctx.files`` / ``ctx.others`` and ``stats`` {path: (size, mtime_ns)}; yields
-    Progress every few thousand files (a generator, so the walk can be cancelled)."""
-    stack, seen = [root], 0
+def walk_candidates(root: str, ctx: ScanContext, stats: dict | None = None):
+    """Walk ``root``: fill ``ctx.files`` (candidate DICOM files), ``ctx.others`` (files of
+    an unknown type), ``ctx.linked`` and ``ctx.stats`` {path: (size, mtime_ns)} of every
+    file; yields Progress every few thousand files (a generator, so it can be cancelled)."""
+    dicom, side = _kinds()
+    stats = ctx.stats if stats is None else stats
+    stack, seen = [(root, False)], 0
+    splitext = os.path.splitext
     while stack:
-        folder = stack.pop()
+        folder, linked = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -91,23 +101,27 @@ def walk_candidates(root: str, ctx: ScanContext, stats: dict):
             continue
         subdirs = []
         for entry in entries:
-            if entry.name.startswith(_HIDDEN):
+            name = entry.name
+            if name.startswith(_HIDDEN):
                 continue
             try:
                 if entry.is_dir():
-                    subdirs.append(entry.path)
+                    subdirs.append((entry.path, linked or entry.is_symlink()))
                     continue
                 if not entry.is_file():
                     continue
-                kind = _candidate(entry.name)
-                if kind == "dicom":
-                    st = entry.stat()
-                    stats[entry.path] = (st.st_size, st.st_mtime_ns)
-                    ctx.files.append(entry.path)
-                elif kind == "other":
-                    ctx.others.append(entry.path)
+                st = entry.stat()
             except OSError:
                 continue
+            path = entry.path
+            stats[path] = (st.st_size, st.st_mtime_ns)
+            suffix = splitext(name)[1].lower()
+            if suffix in dicom:
+                ctx.files.append(path)
+                if linked or entry.is_symlink():
+                    ctx.linked.add(path)
+            elif suffix not in side:
+                ctx.others.append(path)
             seen += 1
             if seen % 5000 == 0:
                 yield Progress(seen, None, f"listing files: {seen:,}")
@@ -240,11 +254,20 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
     name = fmt or detect_format(root)
     if name not in READERS:
         raise DatasetError(f"unknown dataset format {name!r}; choose from {READERS}")
+    from ..catalog_cache import load_snapshot, save_snapshot, snapshot_key, snapshot_path
+    from ..dicom import max_pixels
+
     real = os.path.realpath(root)
     ctx = ScanContext(real)
-    stats: dict = {}
     yield Progress(0, None, f"listing files in {root}")
-    yield from walk_candidates(real, ctx, stats)
+    yield from walk_candidates(real, ctx)
+    stats = ctx.stats
+    key = snapshot_key(stats, reader=name, extra=f"{os.fspath(root)}|{max_pixels()}")
+    if cache:
+        yield Progress(0, None, f"{len(stats):,} files: loading the catalog saved at the last open")
+        snap = load_snapshot(snapshot_path(real), key)
+        if snap is not None:  # nothing changed since the last open
+            return snap
     where = index_path(real)
     old = load_index(where) if cache else {}
     stale = [p for p in ctx.files if (old.get(p) or (None, None))[:2] != stats[p]]
@@ -257,7 +280,7 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
         if changed or removed:
             try:
                 save_index(where, changed, removed, existing=bool(old))
-            except OSError:
+            except (OSError, sqlite3.Error):
                 pass  # a read-only cache folder: next time reads the headers again
     yield Progress(len(stale), len(stale), f"building the catalog ({name})")
     token = _SCAN.set(ctx)
@@ -267,4 +290,9 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
         _SCAN.reset(token)
     yield Progress(len(stale), len(stale), "checking pixel data")
     catalog.problems.extend(_pixel_problems(catalog, ctx))
+    if cache:
+        try:
+            save_snapshot(snapshot_path(real), key, catalog)
+        except OSError:
+            pass
     return catalog

@@ -25,7 +25,7 @@ def _real_folder(folder: str) -> str:
     return os.path.realpath(folder)
 
 
-def _real_path(path: Path) -> str:
+def _real_path(path) -> str:
     """``path.resolve()``, with one resolve per folder instead of one per file."""
     text = os.path.abspath(path)
     if os.path.islink(text):
@@ -81,26 +81,34 @@ def header_row(path: Path, header: dict | None = None) -> dict:
     mammostudio.core.dicom.DicomError
         If the file is not a readable DICOM file.
     """
-    path = Path(path)
+    from .opening import current_scan
+
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        text = os.path.abspath(text)
+    ctx = current_scan()
+    entry = ctx.entries.get(text) if ctx is not None else None
     if header is None:
-        header = _header_of(path)
+        header = _header_of(text, ctx, entry)
+    folder, name = os.path.split(text)
+    stem, suffix = os.path.splitext(name)
     row = {k: v for k, v in header.items() if v is not None}
-    row["image_id"] = path.name[: -len(path.suffix)] if path.suffix else path.name
-    row["patient_id"] = header.get("patient_id") or path.parent.parent.name
-    row["study_id"] = header.get("study_id") or path.parent.name
-    row["path"] = _real_path(path)
+    row["image_id"] = stem if suffix else name
+    row["patient_id"] = header.get("patient_id") or os.path.basename(os.path.dirname(folder))
+    row["study_id"] = header.get("study_id") or os.path.basename(folder)
+    # The walk of the open job knows which files it reached without a symbolic link.
+    row["path"] = text if entry is not None and text not in ctx.linked else _real_path(text)
     row["format"] = "dicom"
     row.setdefault("tissue", "")
     return row
 
 
-def _header_of(path: Path) -> dict:
+def _header_of(path: str, ctx, entry) -> dict:
     """The header of ``path``: from the open job's index when one is running, else read now."""
     from ..dicom import DicomError, scan_file
-    from .opening import current_scan
 
-    ctx = current_scan()
-    entry = ctx.lookup(path) if ctx is not None else None
+    if entry is None and ctx is not None:
+        entry = ctx.lookup(path)
     if entry is None:
         return scan_file(path)[0]
     if entry[2]:
