@@ -1,8 +1,9 @@
 """Opening a 200,000-image archive: first scan, cached re-open, memory, GUI stalls, bombs.
 
-Builds a synthetic OMI-DB tree (``data/<client>/imagedb_<client>.json`` and
-``nbss_<client>.json``, ``images/<client>/<study>/<sop>.dcm``; 4 small 12-bit
-MG DICOMs per study, 2 studies per client, a mark on ~4% of images) and prints,
+Builds a synthetic OMI-DB-like tree (``images/<client>/<study>/<sop>.dcm``; 4
+small 12-bit MG DICOMs per study, 2 studies per client, a mark on ~4% of
+images; the marks in ``annotations.csv`` or, with ``--layout omidb``, as
+``data/<client>/imagedb_<client>.json`` + ``nbss_<client>.json``) and prints,
 in one run:
 
 * first scan: images/s of ``open_dataset`` with an empty header index against
@@ -71,9 +72,15 @@ def _fill(data: bytes, ids: dict) -> bytes:
     return data
 
 
-def build_archive(root: Path, n_images: int, seed: int = 0) -> dict:
-    """Write the synthetic OMI-DB tree; returns counts."""
+def build_archive(root: Path, n_images: int, seed: int = 0, layout: str = "workbook") -> dict:
+    """Write the synthetic tree; returns counts.
+
+    ``layout`` 'omidb': the OMI-DB JSON files (imagedb + NBSS per client) beside
+    the image tree; 'workbook': the same image tree with the marks in one
+    ``annotations.csv`` (read by the workbook reader).
+    """
     rng = np.random.default_rng(seed)
+    rows = []
     templates = _templates(root.parent / f".{root.name}-templates")
     data_dir, image_dir = root / "data", root / "images"
     per_client, n_lesions, n = 8, 0, 0
@@ -100,18 +107,29 @@ def build_archive(root: Path, n_images: int, seed: int = 0) -> dict:
                     marks["1"] = {"MarkID": "1", "LesionID": "1", "LinkedNBSSLesionNumber": "1",
                                   "X1": str(c0), "Y1": str(r0), "X2": str(c0 + 10), "Y2": str(r0 + 12),
                                   "Mass" if rng.random() < 0.6 else "SuspiciousCalcifications": "1"}
-                    episode.setdefault("BIOPSYWIDE", {}).setdefault(side, {})["1"] = {
-                        "Opinion": f"B{int(rng.integers(2, 6))}"}
+                    status = f"B{int(rng.integers(2, 6))}"
+                    episode.setdefault("BIOPSYWIDE", {}).setdefault(side, {})["1"] = {"Opinion": status}
+                    rows.append({"patient_id": client, "study_id": study, "image_id": sop, "lesion_id": "1",
+                                 "x1": c0, "y1": r0, "x2": c0 + 10, "y2": r0 + 12, "status": status,
+                                 "lesion_type": "Mass" if "Mass" in marks["1"] else "Calcification"})
                 marks_of_series[sop] = marks
                 n += 1
             if marks_of_series:
                 studies[study] = {"StudyDate": "20150105", "EpisodeID": str(s + 1), series: marks_of_series}
                 nbss[str(s + 1)] = episode
-        (data_dir / client).mkdir(parents=True, exist_ok=True)
-        (data_dir / client / f"imagedb_{client}.json").write_text(json.dumps({"Site": "bench", "STUDIES": studies}))
-        (data_dir / client / f"nbss_{client}.json").write_text(json.dumps(nbss))
+        if layout == "omidb":
+            (data_dir / client).mkdir(parents=True, exist_ok=True)
+            (data_dir / client / f"imagedb_{client}.json").write_text(
+                json.dumps({"Site": "bench", "STUDIES": studies}))
+            (data_dir / client / f"nbss_{client}.json").write_text(json.dumps(nbss))
         if n >= n_images:
             break
+    if layout == "workbook":
+        import pandas as pd
+
+        from mammostudio.core.readers.workbook import write_workbook
+
+        write_workbook(root / "annotations.csv", pd.DataFrame(rows))
     shutil.rmtree(root.parent / f".{root.name}-templates", ignore_errors=True)
     return {"images": n, "lesions": n_lesions}
 
@@ -323,6 +341,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="time the pydicom loop on this many files and scale (0: all)")
     parser.add_argument("--mode-sample", type=int, default=20_000, help="files for the serial/thread/process rates")
     parser.add_argument("--keep", type=Path, help="build (or reuse) the archive here and keep it")
+    parser.add_argument("--layout", choices=("workbook", "omidb"), default="workbook",
+                        help="annotations as one CSV beside the OMI-DB image tree (default), or as OMI-DB JSON")
     parser.add_argument("--skip", nargs="*", default=(), choices=("scan", "gui", "bad"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -331,9 +351,9 @@ def main(argv: list[str] | None = None) -> dict:
     root = args.keep or work / "archive"
     result: dict = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0]}
     try:
-        if not (root / "data").is_dir():
+        if not (root / "images").is_dir():
             t0 = time.perf_counter()
-            result["archive"] = build_archive(root, args.images)
+            result["archive"] = build_archive(root, args.images, layout=args.layout)
             result["archive"]["build_s"] = round(time.perf_counter() - t0, 1)
         if "scan" not in args.skip:
             result["scan"] = measure_scan(root, args.baseline_sample or None, args.mode_sample)

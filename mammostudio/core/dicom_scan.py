@@ -83,28 +83,34 @@ def _value(vr: bytes, raw: bytes, encoding: str = "latin-1"):
     return "\\".join(parts)
 
 
+_HEAD = struct.Struct("<HH2sH")  # group, element, VR, short length
+_U32 = struct.Struct("<I")
+_KNOWN_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN", b"SH",
+              b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"} | _LONG_VRS
+
+
 def _walk(buf: bytes, pos: int, end: int, out: dict, wanted: dict, depth: int) -> int:
     """Parse explicit-VR-LE elements from ``pos`` up to ``end`` (or an item/sequence
     delimiter); returns the position after the last element read. Stops at the pixel data."""
     n = len(buf)
+    head, u32 = _HEAD.unpack_from, _U32.unpack_from
+    long_vrs, known = _LONG_VRS, _KNOWN_VRS
     while pos < end:
         if pos + 8 > n:
             raise EOFError
-        group, elem = struct.unpack_from("<HH", buf, pos)
-        tag = group << 16 | elem
-        if tag in (_ITEM_END, _SEQ_END):
+        group, elem, vr, length = head(buf, pos)
+        if group == 0xFFFE and elem in (0xE00D, 0xE0DD):
             return pos + 8
+        tag = group << 16 | elem
         if tag == _PIXEL_DATA and depth == 0:
             out["_pixel_pos"] = pos
             return pos
-        vr = buf[pos + 4 : pos + 6]
-        if vr in _LONG_VRS:
+        if vr in long_vrs:
             if pos + 12 > n:
                 raise EOFError
-            length = struct.unpack_from("<I", buf, pos + 8)[0]
+            length = u32(buf, pos + 8)[0]
             pos += 12
-        elif vr.isalpha() and vr.isupper():
-            length = struct.unpack_from("<H", buf, pos + 6)[0]
+        elif vr in known:
             pos += 8
         else:
             raise _Odd("not explicit VR")
