@@ -58,3 +58,28 @@ def test_the_rle_bomb_is_refused_without_allocating_its_pixels(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 50_000_000  # decoding it would need 8.6 GB
+
+
+def test_under_a_4_gb_address_space_limit_every_bad_file_is_one_line_naming_it(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from mammostudio.core.readers.workbook import write_workbook
+
+    for i, kind in enumerate(BROKEN):
+        write_broken(tmp_path / "set" / "b" / "p" / "s", kind, i)
+    write_workbook(tmp_path / "set" / "annotations.csv",
+                   pd.DataFrame([{"image_id": "rgb", "x1": 1, "y1": 1, "x2": 5, "y2": 5}]))
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (4_000_000 * 1024,) * 2); "
+            "from mammostudio.cli import main; sys.exit(main(sys.argv[1:]))")
+    for args in (["scan", str(tmp_path / "set"), "--verify", "--no-filter", "--quiet", "--workers", "1"],
+                 ["extract", str(tmp_path / "set"), str(tmp_path / "out"), "--no-filter", "--workers", "1",
+                  "--quiet"]):
+        res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+        text = res.stdout + res.stderr
+        assert "Traceback" not in text and "MemoryError" not in text, text
+        for kind in BROKEN:
+            lines = [line for line in text.splitlines() if f"{kind}.dcm" in line]
+            assert lines, (kind, text)

@@ -392,7 +392,7 @@ class StudyBrowser(QWidget):
         row = self.model.row_of(current) if current else -1
         if row >= 0:
             self.view.selectionModel().blockSignals(True)
-            self.view.setCurrentIndex(self.model.index(row, IMAGE_COL))
+            self.view.setCurrentIndex(self.model.index(row, 0))
             self.view.selectionModel().blockSignals(False)
         self.orderChanged.emit()
 
@@ -432,9 +432,9 @@ class StudyBrowser(QWidget):
         row = self.model.row_of(image_id) if image_id else -1
         if row >= 0 and row != self.view.currentIndex().row():
             self.view.selectionModel().blockSignals(True)
-            self.view.setCurrentIndex(self.model.index(row, IMAGE_COL))
+            self.view.setCurrentIndex(self.model.index(row, 0))
             self.view.selectionModel().blockSignals(False)
-            self.view.scrollTo(self.model.index(row, IMAGE_COL))
+            self.view.scrollTo(self.model.index(row, 0))
 
     def visible_image_ids(self) -> list[str]:
         """Image ids in the order the table shows them (for next/previous navigation)."""
