@@ -26,7 +26,10 @@ def register(subparsers) -> None:
 
     s = subparsers.add_parser("scan", help="catalog and acquisition-filter summary of a dataset folder",
                               description="Read a dataset folder (annotation workbook, OMI-DB tree or mini-MIAS), "
-                                          "apply the acquisition filter and print what was found.")
+                                          "apply the acquisition filter and print what was found, including every "
+                                          "image whose pixel data cannot be decoded (checked from the header). "
+                                          "Headers are cached per dataset in the user cache folder: a re-scan "
+                                          "reads only new or changed files.")
     s.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     group = s.add_mutually_exclusive_group()

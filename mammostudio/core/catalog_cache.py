@@ -33,12 +33,14 @@ _SEP, _NA = "\x1f", "\x1e"
 _SKIP_NAMES = {"mammostudio-annotations.json"}
 
 
-def snapshot_key(stats: dict, *, reader: str, extra: str = "") -> str:
-    """Hash of every file's (path, size, mtime_ns), the reader and ``extra``."""
+def snapshot_key(stats: dict, *, reader: str, extra: str = "", root: str = "") -> str:
+    """Hash of every file's (path, size, mtime_ns), the reader and ``extra``; the
+    annotation sidecar at ``root`` is left out (the app applies it itself)."""
     from .. import __version__
 
+    skip = {os.path.join(root, name) for name in _SKIP_NAMES}
     h = hashlib.sha1(f"{FORMAT_VERSION}|{__version__}|{reader}|{extra}\n".encode())
-    lines = [f"{p}\0{s}\0{m}" for p, (s, m) in stats.items() if os.path.basename(p) not in _SKIP_NAMES]
+    lines = [f"{p}\0{s}\0{m}" for p, (s, m) in stats.items() if p not in skip]
     h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 

@@ -23,6 +23,7 @@ to the end for everyone else. The steps:
 from __future__ import annotations
 
 import contextvars
+import operator
 import os
 import sqlite3
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -91,14 +92,15 @@ def walk_candidates(root: str, ctx: ScanContext, stats: dict | None = None):
     dicom, side = _kinds()
     stats = ctx.stats if stats is None else stats
     stack, seen = [(root, False)], 0
-    splitext = os.path.splitext
+    by_name = operator.attrgetter("name")
     while stack:
         folder, linked = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except OSError:
             continue
+        entries.sort(key=by_name)
         subdirs = []
         for entry in entries:
             name = entry.name
@@ -115,7 +117,8 @@ def walk_candidates(root: str, ctx: ScanContext, stats: dict | None = None):
                 continue
             path = entry.path
             stats[path] = (st.st_size, st.st_mtime_ns)
-            suffix = splitext(name)[1].lower()
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if dot > 0 else ""  # as os.path.splitext, without its cost
             if suffix in dicom:
                 ctx.files.append(path)
                 if linked or entry.is_symlink():
@@ -262,7 +265,7 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
     yield Progress(0, None, f"listing files in {root}")
     yield from walk_candidates(real, ctx)
     stats = ctx.stats
-    key = snapshot_key(stats, reader=name, extra=f"{os.fspath(root)}|{max_pixels()}")
+    key = snapshot_key(stats, reader=name, extra=f"{os.fspath(root)}|{max_pixels()}", root=real)
     if cache:
         yield Progress(0, None, f"{len(stats):,} files: loading the catalog saved at the last open")
         snap = load_snapshot(snapshot_path(real), key)
