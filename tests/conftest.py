@@ -34,8 +34,20 @@ def mias_copy(mias_dir, tmp_path) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_user_data(tmp_path_factory):
+    """Pseudonym mappings of read-only datasets and error logs go to a temporary user data folder."""
+    old = os.environ.get("MAMMOSTUDIO_DATA_DIR")
+    os.environ["MAMMOSTUDIO_DATA_DIR"] = str(tmp_path_factory.mktemp("user-data"))
+    yield
+    if old is None:
+        os.environ.pop("MAMMOSTUDIO_DATA_DIR", None)
+    else:
+        os.environ["MAMMOSTUDIO_DATA_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Header indexes of test datasets go to a temporary cache folder, not the user's."""
+    """Header indexes and catalog snapshots of test datasets go to a temporary cache folder."""
     old = os.environ.get("MAMMOSTUDIO_CACHE_DIR")
     os.environ["MAMMOSTUDIO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     yield

@@ -37,12 +37,32 @@ def snapshot_key(stats: dict, *, reader: str, extra: str = "", root: str = "") -
     """Hash of every file's (path, size, mtime_ns), the reader and ``extra``; the
     annotation sidecar at ``root`` is left out (the app applies it itself)."""
     from .. import __version__
+    from .catalog import IMAGE_COLUMNS, LESION_COLUMNS
+    from .header_index import SCHEMA_VERSION
 
     skip = {os.path.join(root, name) for name in _SKIP_NAMES}
-    h = hashlib.sha1(f"{FORMAT_VERSION}|{__version__}|{reader}|{extra}\n".encode())
+    code = f"{FORMAT_VERSION}|{SCHEMA_VERSION}|{__version__}|{sorted(IMAGE_COLUMNS.items())}|" \
+           f"{sorted(LESION_COLUMNS.items())}|{_code_stamp(reader)}"  # a changed reader or schema: read again
+    h = hashlib.sha1(f"{code}|{reader}|{extra}\n".encode())
     lines = [f"{p}\0{s}\0{m}" for p, (s, m) in stats.items() if p not in skip]
     h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def _code_stamp(reader: str) -> str:
+    """Size and mtime of the reader's module and the modules every reader shares."""
+    import importlib.util
+
+    out = []
+    for name in (f"mammostudio.core.readers.{reader}", "mammostudio.core.readers.workbook_tree",
+                 "mammostudio.core.readers.validate", "mammostudio.core.dicom_header", "mammostudio.core.catalog"):
+        try:
+            spec = importlib.util.find_spec(name)
+            st = os.stat(spec.origin)
+            out.append(f"{st.st_size}:{st.st_mtime_ns}")
+        except (ImportError, AttributeError, TypeError, OSError):
+            out.append("-")
+    return ",".join(out)
 
 
 def snapshot_path(root: str | os.PathLike) -> Path:

@@ -31,7 +31,7 @@ _VIEW_SEQ = 0x00540220
 _WANTED = {
     0x00080005: "SpecificCharacterSet", 0x00080016: "SOPClassUID", 0x00080018: "SOPInstanceUID",
     0x00080068: "PresentationIntentType", 0x00080070: "Manufacturer", 0x00081090: "ManufacturerModelName",
-    0x00100020: "PatientID", 0x00181114: "EstimatedRadiographicMagnificationFactor",
+    0x0008103E: "SeriesDescription", 0x00100020: "PatientID", 0x00181114: "EstimatedRadiographicMagnificationFactor",
     0x00181151: "XRayTubeCurrent", 0x00181164: "ImagerPixelSpacing", 0x00185101: "ViewPosition",
     0x00188151: "XRayTubeCurrentInuA", 0x00189330: "XRayTubeCurrentInmA", 0x0020000D: "StudyInstanceUID",
     0x0020000E: "SeriesInstanceUID", 0x00200060: "Laterality", 0x00200062: "ImageLaterality",

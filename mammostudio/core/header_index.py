@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -22,19 +23,21 @@ from .atomic import atomic_path
 
 __all__ = ["HEADER_FIELDS", "SCHEMA_VERSION", "cache_dir", "index_path", "load_index", "save_index", "drop_index"]
 
-SCHEMA_VERSION = 3  # bump when the fields or what scan_file reports change
+SCHEMA_VERSION = 4  # bump when what scan_file reports changes
 HEADER_FIELDS = ("image_id", "patient_id", "study_id", "series_id", "laterality", "view", "rows", "cols",
                  "manufacturer", "model_name", "tube_current_ma", "magnification", "for_presentation",
                  "photometric", "pixel_spacing_mm")
-_COLUMNS = ("path", "size", "mtime_ns", "error", "pixel_problem", *HEADER_FIELDS)
+# Fields header_of gives beyond HEADER_FIELDS (series_description, ...) go to one JSON column,
+# so a field added there is cached without a schema change.
+_COLUMNS = ("path", "size", "mtime_ns", "error", "pixel_problem", *HEADER_FIELDS, "extra")
+_FIELD_SET = frozenset(HEADER_FIELDS)
 
 
 def cache_dir() -> Path:
-    """The user cache folder (``MAMMOSTUDIO_CACHE_DIR`` overrides)."""
-    import platformdirs
+    """The user cache folder (``MAMMOSTUDIO_CACHE_DIR`` overrides; :mod:`mammostudio.core.paths`)."""
+    from .paths import user_cache_dir
 
-    folder = os.environ.get("MAMMOSTUDIO_CACHE_DIR") or platformdirs.user_cache_dir("mammostudio", appauthor=False)
-    return Path(folder)
+    return user_cache_dir()
 
 
 def index_path(root: str | os.PathLike) -> Path:
@@ -68,6 +71,8 @@ def load_index(path: str | os.PathLike) -> dict[str, tuple]:
                 header = dict(zip(HEADER_FIELDS, fields[:n]))
                 fp = header["for_presentation"]
                 header["for_presentation"] = None if fp is None else bool(fp)
+                if fields[n]:
+                    header.update(json.loads(fields[n]))
             out[path_] = (size, mtime, error or "", problem or "", header)
         return out
     except sqlite3.Error:
@@ -82,7 +87,8 @@ def _row(path: str, entry: tuple) -> tuple:
     values = [header.get(k) for k in HEADER_FIELDS]
     fp = header.get("for_presentation")
     values[HEADER_FIELDS.index("for_presentation")] = None if fp is None else int(bool(fp))
-    return (path, size, mtime, error or None, problem or None, *values)
+    extra = {k: v for k, v in header.items() if k not in _FIELD_SET}
+    return (path, size, mtime, error or None, problem or None, *values, json.dumps(extra) if extra else None)
 
 
 def _create(con: sqlite3.Connection) -> None:

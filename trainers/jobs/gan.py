@@ -93,8 +93,12 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
                      kind: str = "lesion", resume: bool = False, changes: dict | None = None,
                      control: RunControl | None = None, fid_backbone: str | None = None, fid_every: int = 10,
                      fid_n: int = 2000, fid_weights=None, real_grid_count: int = 16,
-                     poll_s: float = 0.1) -> Job[dict]:
+                     poll_s: float = 0.1, dist=None) -> Job[dict]:
     """Train (or resume) a DCGAN, yielding live progress.
+
+    The one driver of a GAN run: the GUI runs it in a worker, ``mammostudio
+    train-gan`` with a progress bar (under ``torchrun`` too), so every run
+    folder holds the same files (``status.json`` included) whoever started it.
 
     Parameters
     ----------
@@ -114,6 +118,9 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
         Compute FID/KID every ``fid_every`` epochs on ``fid_n`` images per side.
     real_grid_count : int
         Real patches shown beside the samples (``data['real_grid']``).
+    dist : DistInfo, optional
+        This process's place in a DDP group (default: from the environment);
+        only rank 0 writes ``status.json``.
 
     Yields
     ------
@@ -137,7 +144,11 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     log, run = EventLog(), Path(run_dir)
     cb = _EventCallback(log, control)
     if resume:
-        real = np.load(run / "patches.npy", mmap_mode="r")
+        try:
+            real = np.load(run / "patches.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:  # missing, truncated, or a hostile object array
+            raise ValueError(f"{run / 'patches.npy'}: not the run's training stack "
+                             f"({' '.join(str(exc).split())}); this run cannot be resumed") from exc
         dataset = read_status(run).get("dataset", "")
     else:
         config = config or GANConfig.paper()
@@ -147,9 +158,10 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
         cache = patches if isinstance(patches, (str, os.PathLike)) and Path(patches).is_dir() else None
         callbacks.insert(0, _fid_callback(np.asarray(real), fid_backbone, fid_every, fid_n, fid_weights, cache))
     if resume:
-        trainer = GANTrainer.resume(run, callbacks, **(changes or {}))
+        trainer = GANTrainer.resume(run, callbacks, dist=dist, **(changes or {}))
     else:
-        trainer = GANTrainer(config, real, run, callbacks)
+        trainer = GANTrainer(config, real, run, callbacks, dist=dist)
+    main = trainer.dist.is_main
     cfg = trainer.config
     pick = np.sort(np.random.default_rng(cfg.seed).choice(len(real), size=min(real_grid_count, len(real)),
                                                           replace=False))
@@ -157,8 +169,9 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     real_small = trainer.data.index_select(0, torch.as_tensor(pick, device=trainer.data.device))[:, 0].cpu().numpy()
     log.set_latest(real_grid=make_grid(real_small))
     before = float(read_status(run).get("seconds", 0.0))
-    write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
-                 dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"))
+    if main:
+        write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
+                     dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"))
     ACTIVE.add(str(run.resolve()))
     box: dict = {}
     ended = threading.Event()
@@ -195,5 +208,6 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
             control.request_stop()
             thread.join()
         ACTIVE.discard(str(run.resolve()))
-        write_status(run, status=status, error=error, pid=None, epochs_done=trainer.epoch,
-                     seconds=before + time.monotonic() - t0)
+        if main:
+            write_status(run, status=status, error=error, pid=None, epochs_done=trainer.epoch,
+                         seconds=before + time.monotonic() - t0)
