@@ -283,6 +283,9 @@ def measure_gui(root: Path) -> dict:
     out["rows"] = n
     out["largest_stall_ms"] = max(out[k]["max_stall_ms"] for k in ("open", "search", "filter", "sort"))
     w.close()
+    w.deleteLater()  # torn down while Qt runs, not by the interpreter's final garbage collection
+    for _ in range(20):
+        app.processEvents()
     return out
 
 

@@ -18,8 +18,8 @@ One import point for everything DICOM (the code lives in ``dicom_read``, ``dicom
 from __future__ import annotations
 
 from .dicom_header import header_of, read_header
-from .dicom_read import (DEFAULT_MAX_MEGAPIXELS, DicomError, max_pixels, modality_range, pixel_info, pixel_problem,
-                         read_dataset, read_pixels)
+from .dicom_pixels import DEFAULT_MAX_MEGAPIXELS, max_pixels, pixel_info, pixel_problem
+from .dicom_read import DicomError, modality_range, read_dataset, read_pixels
 from .dicom_scan import scan_file
 from .dicom_voi import VOI_FUNCTIONS, VoiInfo, apply_voi, voi_info, window, window_presets
 from .dicom_write import MG_FOR_PRESENTATION, MG_FOR_PROCESSING, write_dicom

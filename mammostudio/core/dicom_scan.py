@@ -223,7 +223,8 @@ def scan_file(path: str | os.PathLike, *, max_pixels: int | None = None) -> tupl
         Not a DICOM file, missing, or a corrupt or truncated header.
     """
     from .dicom_header import header_of
-    from .dicom_read import _parse, pixel_info, pixel_problem
+    from .dicom_pixels import pixel_info, pixel_problem
+    from .dicom_read import _parse
 
     path = Path(path)
     try:

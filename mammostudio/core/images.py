@@ -27,7 +27,7 @@ class _PixelProblem(ImageReadError):
 def _pgm_header(path: Path) -> tuple[int, int, int, int]:
     """(rows, cols, maxval, pixel offset) of a P5 PGM, checked against the file size and the
     decode cap before any pixel is read."""
-    from .dicom_read import max_pixels
+    from .dicom_pixels import max_pixels
 
     try:
         size = path.stat().st_size
@@ -100,7 +100,7 @@ def _png_check(path: Path) -> None:
     """Within the decode cap, from the PNG header alone (colour PNGs are read as grey)."""
     from PIL import Image
 
-    from .dicom_read import max_pixels
+    from .dicom_pixels import max_pixels
 
     try:
         with Image.open(path) as im:
