@@ -20,6 +20,7 @@ from .navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
+from .simulate import SimulatePanel
 from .state import AppState
 from .train import TrainPanel
 from .viewer import ViewerWidget
@@ -78,7 +79,7 @@ class MainWindow(QMainWindow):
         self.prepare = PreparePage(self.state, self.viewer)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
-                      "Quiz": QuizPanel()}
+                      "Quiz": QuizPanel(), "Simulate": SimulatePanel(self.state)}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -135,13 +136,15 @@ class MainWindow(QMainWindow):
         self.state.lesionsChanged.connect(self._update_dataset_label)
         self.fourup.imageOpened.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer))
         self.pages["Train"].message.connect(self.show_message)
+        self.pages["Simulate"].message.connect(self.show_message)
+        self.pages["Simulate"].openRequested.connect(self.open_dataset)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """Show 'Welcome', 'Browse', 'Prepare', 'Train' or 'Quiz'."""
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Quiz' or 'Simulate'."""
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
         self.stack.setCurrentWidget(self.pages[mode])
