@@ -16,7 +16,7 @@ import pandas as pd
 from .navigation import hanging_rank
 
 __all__ = ["COLUMNS", "KEYS", "OPTIONAL", "NUMERIC", "SEARCHABLE", "StudyTable", "study_table", "visible_order",
-           "search_text", "grouping_order", "hanging_ranks"]
+           "search_text", "grouping_order", "hanging_ranks", "StudyIndex"]
 
 # (header, table key); optional columns are hidden when the catalog has no value in them
 COLUMNS = (("Patient", "patient_id"), ("Study", "study_id"), ("Image", "image_id"), ("Side", "laterality"),
@@ -186,3 +186,31 @@ def visible_order(table: StudyTable, kept: set | None, text: str, sort_key: str 
         key = table.rank(sort_key)[order]
         order = order[np.argsort(-key if descending else key, kind="stable")]
     return order[mask[order]]
+
+
+class StudyIndex:
+    """The row positions of every (patient, study) of an images table, built once (O(n), safe
+    on a worker thread); :meth:`rows` is then a dictionary lookup and a slice.
+
+    Parameters
+    ----------
+    images : DataFrame
+        A catalog's images table (kept as ``images``: the index is valid while it is the
+        table shown).
+    """
+
+    def __init__(self, images: pd.DataFrame) -> None:
+        self.images = images
+        patients = images["patient_id"].astype(str).to_numpy(dtype=object)
+        studies = images["study_id"].astype(str).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(patients + "\x1f" + studies)
+        self._order = np.argsort(codes, kind="stable")
+        self._starts = np.searchsorted(codes[self._order], np.arange(len(uniques) + 1))
+        self._code = {key: i for i, key in enumerate(uniques)}
+
+    def rows(self, patient_id, study_id) -> pd.DataFrame:
+        """The images-table rows of one study, in table order (empty when unknown)."""
+        c = self._code.get(f"{patient_id}\x1f{study_id}")
+        if c is None:
+            return self.images.iloc[:0]
+        return self.images.iloc[self._order[self._starts[c]:self._starts[c + 1]]]
