@@ -148,6 +148,8 @@ class ViewerWidget(QWidget):
     def _on_catalog(self) -> None:
         self.threshold_spin.setValue(default_mask_threshold(self.state.catalog))
         self.canvas.set_display(None)
+        if self.state.catalog is not None:
+            self._index_studies(self.state.catalog.images)  # usually ready before the first image is
 
     def _on_failed(self, image_id: str, message: str) -> None:
         """The current image cannot be decoded: clear image, overlays and boxes; say why."""
@@ -196,10 +198,14 @@ class ViewerWidget(QWidget):
         imgs = self.state.catalog.images
         if self.studies is not None and self.studies.images is imgs:
             return self.studies.rows(row.get("patient_id"), row.get("study_id"))
+        self._index_studies(imgs)
+        return imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
+
+    def _index_studies(self, imgs: pd.DataFrame) -> None:
+        """Build the study index of ``imgs`` on a pool thread (once per images table)."""
         if self._study_building is not imgs:
             self._study_building = imgs
             submit(self._study_task, id(imgs), StudyIndex, imgs)
-        return imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
 
     def _on_study_index(self, _key, index: StudyIndex) -> None:
         if self.state.catalog is not None and index.images is self.state.catalog.images:

@@ -100,6 +100,8 @@ class SimulatePanel(QWidget):
         # 100,000+ normal images: a model that formats rows when painted, and no width from every row
         self.image_list = ImageListModel(self.image_box)
         self.image_box.setModel(self.image_list)
+        self.image_list.rowsInserted.connect(self._on_listed)
+        self.image_list.rowsRemoved.connect(self._on_listed)
         self.image_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.image_box.setMinimumContentsLength(32)
         self.image_box.currentIndexChanged.connect(self._on_image_chosen)
@@ -160,11 +162,12 @@ class SimulatePanel(QWidget):
         self.session = None
         self.canvas.set_display(None)
         self.image_box.blockSignals(True)
-        cat = self.state.catalog
-        self.image_list.set_images(None if cat is None else
-                                   cat.images.loc[~cat.with_lesion().to_numpy(), list(ImageListModel.KEYS)])
+        self.image_list.list_normal(self.state.catalog)  # big catalogs: on a pool thread, then _on_listed
         self.image_box.setCurrentIndex(-1)
         self.image_box.blockSignals(False)
+        self._on_listed()
+
+    def _on_listed(self) -> None:
         self.image_box.setPlaceholderText("no normal image" if self.image_box.count() == 0 else "choose an image")
 
     def _on_image_chosen(self, index: int) -> None:
