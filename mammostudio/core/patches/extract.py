@@ -20,8 +20,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +30,8 @@ from ..catalog import Catalog, Problem
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, ignore_interrupts, process_image, write_patches
+from .pipeline import Pipeline
+from .worker import INDEX_COLUMNS, ignore_interrupts, process_image
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
@@ -173,23 +173,13 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         finished += 1
 
     pending: set = set()      # worker-process futures
-    inflight: deque = deque()  # (write future, result) of the in-process path
 
     def results():
         if workers == 1:
-            # Decode and sample here while a writer thread saves the previous
-            # image's PNGs; a result is released only once its files exist.
-            for task in tasks:
-                res = process_image(task, write=False)
-                inflight.append((writer.submit(write_patches, res.pop("writes")), res))
-                while len(inflight) > 1 or (inflight and inflight[0][0].done()):
-                    fut, res = inflight.popleft()
-                    fut.result()
-                    yield res
-            while inflight:
-                fut, res = inflight.popleft()
-                fut.result()
-                yield res
+            # Decode and sample the next image in a thread while writer threads
+            # save the previous ones' PNGs; a result comes out (in order) only
+            # once its files exist.
+            yield from writer
             return
         queue = iter(tasks)
         for task in queue:
@@ -213,7 +203,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                                        mp_context=multiprocessing.get_context("spawn"),
                                        initializer=ignore_interrupts)
         else:
-            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
+            writer = Pipeline(tasks)
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")
         for res in results():
             record(res)
@@ -232,10 +222,8 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     record(fut.result())
         if writer is not None:
-            writer.shutdown(wait=True)
-            for fut, res in inflight:  # written while we were stopping
-                if fut.exception() is None:
-                    record(res)
+            for res in writer.close():  # written while we were stopping
+                record(res)
         try:
             _flush(out, rows, done)
         except OSError:

@@ -12,6 +12,7 @@ import hashlib
 import re
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from .params import ExtractParams
 from .prepared import prepare
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "ignore_interrupts", "FatalWriteError"]
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patch", "write_patches", "ignore_interrupts", "FatalWriteError"]
 
 INDEX_COLUMNS = [
     "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
@@ -29,6 +30,7 @@ INDEX_COLUMNS = [
     "box_row_min", "box_col_min", "box_row_max", "box_col_max", "mode", "seed", "n_unique",
 ]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_POOL: ThreadPoolExecutor | None = None
 
 
 class FatalWriteError(OSError):
@@ -48,7 +50,8 @@ def safe_stem(image_id: str) -> str:
     return stem
 
 
-def _write(path: Path, patch: np.ndarray) -> None:
+def write_patch(path: Path, patch: np.ndarray) -> None:
+    """Write one uint8 patch atomically as PNG (raises FatalWriteError)."""
     from ..images import write_png
 
     try:
@@ -59,9 +62,23 @@ def _write(path: Path, patch: np.ndarray) -> None:
 
 
 def write_patches(writes) -> None:
-    """Write ``[(path, uint8 patch), ...]`` atomically, in order (raises FatalWriteError)."""
-    for path, patch in writes:
-        _write(path, patch)
+    """Write ``[(path, uint8 patch), ...]`` atomically, two threads at a time (raises FatalWriteError).
+
+    Returns once every file exists, or raises the first error after the other
+    writes ended.
+    """
+    global _POOL
+    writes = list(writes)
+    if len(writes) < 2:
+        for path, patch in writes:
+            write_patch(path, patch)
+        return
+    if _POOL is None:  # one per process (a worker process writes all its images with it)
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="patch-writer")
+    futs = [_POOL.submit(write_patch, path, patch) for path, patch in writes]
+    wait(futs)
+    for fut in futs:
+        fut.result()
 
 
 def process_image(task: dict, *, write: bool = True) -> dict:
