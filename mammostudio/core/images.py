@@ -15,6 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # ISA-L's deflate: ~7x faster than zlib's level 1 on patches, and smaller (a dependency)
+    from isal.isal_zlib import compress as _deflate
+except ImportError:  # pragma: no cover - a platform without its wheel: plain zlib, same pixels
+    from zlib import compress as _deflate
+
 __all__ = ["ImageReadError", "load_pixels", "read_pgm", "read_png", "encode_png", "write_png"]
 
 
@@ -81,14 +86,16 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     return arr
 
 
-def encode_png(image: np.ndarray, *, level: int = 1) -> bytes:
+def encode_png(image: np.ndarray) -> bytes:
     """A (rows, cols) uint8 or uint16 array as greyscale PNG bytes.
 
     Every row uses the PNG "Up" filter (a byte-wise difference with the row
     above, one numpy subtraction for the whole image) and the whole image is
-    one zlib stream at ``level``: several times faster than Pillow's
-    per-row adaptive filtering at a similar size, and any PNG reader decodes
-    it to the same pixels. zlib releases the GIL, so threads encode in parallel.
+    one deflate stream, made by ISA-L at its level 1 (zlib's level 1 without
+    it). On 128x128 patches that is ~30x faster than Pillow's per-row adaptive
+    filtering with zlib, for files no larger; any PNG reader decodes them to
+    the same pixels. Both compressors release the GIL, so threads encode in
+    parallel.
     """
     image = np.asarray(image)
     if image.ndim != 2:
@@ -111,7 +118,7 @@ def encode_png(image: np.ndarray, *, level: int = 1) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", cols, rows, depth, 0, 0, 0, 0)  # greyscale, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(filtered, level))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", _deflate(filtered, 1))
             + chunk(b"IEND", b""))
 
 

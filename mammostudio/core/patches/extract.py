@@ -17,15 +17,17 @@ depend on interruptions or on the number of workers.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
+import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_text
+from ..atomic import atomic_path, write_text
 from ..catalog import Catalog, Problem
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
@@ -51,15 +53,22 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")`` through column lists (~10x faster on catalog tables)."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, row)) for row in zip(*(frame[c].tolist() for c in cols))]
+
+
 def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set) -> list[dict]:
-    lesions = {iid: grp for iid, grp in catalog.lesions.groupby("image_id", sort=False)}
+    lesions: dict[str, list] = {}
+    for les in _records(catalog.lesions):  # in catalog order within each image, as groupby kept it
+        lesions.setdefault(str(les["image_id"]), []).append({k: _plain(v) for k, v in les.items()})
     tasks = []
-    for rec in catalog.images.to_dict("records"):
+    for rec in _records(catalog.images):
         iid = str(rec["image_id"])
         if iid in skip:
             continue
-        les = lesions.get(iid)
-        les_rows = [] if les is None else [{k: _plain(v) for k, v in r.items()} for r in les.to_dict("records")]
+        les_rows = lesions.get(iid, [])
         tasks.append({"image": {k: _plain(v) for k, v in rec.items()}, "lesions": les_rows,
                       "params": params.to_dict(), "seed": seed, "out": str(out)})
     return tasks
@@ -95,11 +104,36 @@ def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
     return rows, done.to_dict("records")
 
 
+def _write_in_order(files: list[tuple[Path, str]]) -> None:
+    """Atomically replace each (path, text), fsyncing all at once, renaming in list order.
+
+    The same guarantees as one :func:`write_text` after another (each file is
+    durable before its rename; a later file is never renamed before an earlier
+    one), but the fsyncs overlap, so the disk waits once instead of per file.
+    """
+    def sync(path: Path, tmp: Path, text: str) -> None:
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(text.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+    with contextlib.ExitStack() as stack:
+        # Contexts exit last-in first-out: enter the last file first, so the
+        # first file's rename happens first.
+        temps = [(path, stack.enter_context(atomic_path(path)), text) for path, text in reversed(files)]
+        with ThreadPoolExecutor(max_workers=len(temps)) as pool:
+            for fut in [pool.submit(sync, *t) for t in temps]:
+                fut.result()
+
+
 def _flush(out: Path, rows: list, done: list) -> None:
     index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     index = index.sort_values(["image_id", "kind", "file"], kind="stable")
-    write_text(out / INDEX_NAME, index.to_csv(index=False))  # index first: never ahead of the files
-    write_text(out / IMAGES_NAME, pd.DataFrame(done, columns=_IMAGE_COLUMNS).to_csv(index=False))
+    _write_in_order([(out / INDEX_NAME, index.to_csv(index=False)),  # index first: never ahead of the files
+                     (out / IMAGES_NAME, pd.DataFrame(done, columns=_IMAGE_COLUMNS).to_csv(index=False))])
 
 
 def _remove_orphans(out: Path, rows: list) -> None:
@@ -222,8 +256,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     record(fut.result())
         if writer is not None:
-            for res in writer.close():  # written while we were stopping
-                record(res)
+            writer.close()  # images not handed out yet are dropped (orphans, redone on resume)
         try:
             _flush(out, rows, done)
         except OSError:

@@ -1,10 +1,9 @@
 """In-process extraction as a pipeline: decode ahead, write behind, release in order.
 
-With one worker the images are still handled one at a time, but the stages
-overlap: a compute thread decodes and samples the next image (file reads,
-min/max and look-ups release the GIL) while a small pool of writer threads
-saves the PNGs of the previous ones (zlib and the file calls release the GIL
-too). A result is handed out only after every one of its patch files exists,
+With one worker process the stages still overlap: two compute threads
+decode and sample the next images (file reads, min/max and look-ups release
+the GIL) while two writer threads save the PNGs of the previous ones (deflate
+and the file calls release the GIL too). A result is handed out only after every one of its patch files exists,
 and always in task order, so the index never points at a missing file and the
 output is the same as a plain loop's.
 """
@@ -26,20 +25,20 @@ class Pipeline:
     tasks : list of dict
         Worker tasks (see :mod:`.worker`), handled in this order.
     lookahead : int
-        Images decoded and sampled ahead of the oldest one still being written.
-    writers : int
-        Writer threads.
+        Images decoded and sampled ahead of the oldest one still being written
+        (each holds its full-size pixels while it is computed).
+    computers, writers : int
+        Compute and writer threads.
 
     Iterating yields the result dicts in task order, each once its patches are
     written; :class:`~.worker.FatalWriteError` (or any error of the compute
-    stage) is raised there. :meth:`close` stops it and returns the results whose
-    files were all written but that were not yet handed out.
+    stage) is raised there. Call :meth:`close` when done or stopping.
     """
 
-    def __init__(self, tasks: list, *, lookahead: int = 2, writers: int = 2):
+    def __init__(self, tasks: list, *, lookahead: int = 2, computers: int = 2, writers: int = 2):
         self._tasks = iter(tasks)
         self._lookahead = max(int(lookahead), 1)
-        self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-compute")
+        self._compute = ThreadPoolExecutor(max_workers=max(int(computers), 1), thread_name_prefix="patch-compute")
         self._writer = ThreadPoolExecutor(max_workers=max(int(writers), 1), thread_name_prefix="patch-writer")
         self._computing: deque[Future] = deque()
         self._writing: deque[tuple[list[Future], dict]] = deque()
@@ -74,21 +73,15 @@ class Pipeline:
                 self._start_writes()
                 self._feed()
 
-    def close(self) -> list[dict]:
-        """Stop: cancel computations not started, wait for running ones and for every write.
+    def close(self) -> None:
+        """Stop: drop what was not handed out yet, wait for the threads.
 
-        Returns
-        -------
-        list of dict
-            Results (in task order) whose patch files all exist and that were
-            not handed out yet; the caller may record them.
+        Images computed or written but not yet handed out are dropped (the
+        caller never saw them: its index does not list them, their files are
+        orphans to remove, and a resumed run redoes them), so a cancel stops
+        at the last image reported, however far ahead the threads had got.
         """
         self._compute.shutdown(wait=True, cancel_futures=True)
-        self._writer.shutdown(wait=True)
-        complete = []
-        for futs, res in self._writing:
-            if all(not f.cancelled() and f.exception() is None for f in futs):
-                complete.append(res)
+        self._writer.shutdown(wait=True, cancel_futures=True)
         self._writing.clear()
-        self._computing.clear()  # computed but never written: redone on resume
-        return complete
+        self._computing.clear()
