@@ -17,22 +17,21 @@ depend on interruptions or on the number of workers.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing
-import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_path, write_text
+from ..atomic import write_text
 from ..catalog import Catalog, Problem
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
 from .params import ExtractParams
 from .pipeline import Pipeline
+from .tables import csv_text, write_in_order
 from .worker import INDEX_COLUMNS, ignore_interrupts, process_image
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
@@ -104,36 +103,10 @@ def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
     return rows, done.to_dict("records")
 
 
-def _write_in_order(files: list[tuple[Path, str]]) -> None:
-    """Atomically replace each (path, text), fsyncing all at once, renaming in list order.
-
-    The same guarantees as one :func:`write_text` after another (each file is
-    durable before its rename; a later file is never renamed before an earlier
-    one), but the fsyncs overlap, so the disk waits once instead of per file.
-    """
-    def sync(path: Path, tmp: Path, text: str) -> None:
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(text.encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
-
-    with contextlib.ExitStack() as stack:
-        # Contexts exit last-in first-out: enter the last file first, so the
-        # first file's rename happens first.
-        temps = [(path, stack.enter_context(atomic_path(path)), text) for path, text in reversed(files)]
-        with ThreadPoolExecutor(max_workers=len(temps)) as pool:
-            for fut in [pool.submit(sync, *t) for t in temps]:
-                fut.result()
-
-
 def _flush(out: Path, rows: list, done: list) -> None:
-    index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
-    index = index.sort_values(["image_id", "kind", "file"], kind="stable")
-    _write_in_order([(out / INDEX_NAME, index.to_csv(index=False)),  # index first: never ahead of the files
-                     (out / IMAGES_NAME, pd.DataFrame(done, columns=_IMAGE_COLUMNS).to_csv(index=False))])
+    index = sorted(rows, key=lambda r: (r["image_id"], r["kind"], r["file"]))  # stable, as sort_values was
+    write_in_order([(out / INDEX_NAME, csv_text(index, INDEX_COLUMNS)),  # index first: never ahead of the files
+                    (out / IMAGES_NAME, csv_text(done, _IMAGE_COLUMNS))])
 
 
 def _remove_orphans(out: Path, rows: list) -> None:
