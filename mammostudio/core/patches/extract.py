@@ -91,9 +91,9 @@ def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
     for kind in KINDS:
         (out / kind).mkdir(parents=True, exist_ok=True)
     write_text(pfile, json.dumps(meta, indent=2, sort_keys=True))
-    done = pd.DataFrame(columns=_IMAGE_COLUMNS)
-    if (out / IMAGES_NAME).is_file():
-        done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
+    if not (out / IMAGES_NAME).is_file():  # a fresh run (no DataFrame round trip: it costs milliseconds)
+        return [], []
+    done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
     rows = []
     if (out / INDEX_NAME).is_file():
         index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)

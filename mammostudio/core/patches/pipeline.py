@@ -17,6 +17,11 @@ from .worker import process_image, write_patch
 __all__ = ["Pipeline"]
 
 
+def _write_all(writes: list) -> None:
+    for path, patch in writes:
+        write_patch(path, patch)
+
+
 class Pipeline:
     """Run :func:`process_image` over ``tasks`` with overlapped decoding and writing.
 
@@ -39,7 +44,8 @@ class Pipeline:
         self._tasks = iter(tasks)
         self._lookahead = max(int(lookahead), 1)
         self._compute = ThreadPoolExecutor(max_workers=max(int(computers), 1), thread_name_prefix="patch-compute")
-        self._writer = ThreadPoolExecutor(max_workers=max(int(writers), 1), thread_name_prefix="patch-writer")
+        self._n_writers = max(int(writers), 1)
+        self._writer = ThreadPoolExecutor(max_workers=self._n_writers, thread_name_prefix="patch-writer")
         self._computing: deque[Future] = deque()
         self._writing: deque[tuple[list[Future], dict]] = deque()
 
@@ -54,7 +60,11 @@ class Pipeline:
         """Hand finished computations (in order) to the writers."""
         while self._computing and self._computing[0].done():
             res = self._computing.popleft().result()
-            futs = [self._writer.submit(write_patch, path, patch) for path, patch in res.pop("writes")]
+            writes = res.pop("writes")
+            # One job per writer thread (alternate patches: the large lesion
+            # crops come first and land on different threads).
+            futs = [self._writer.submit(_write_all, writes[k :: self._n_writers]) for k in range(self._n_writers)
+                    if writes[k :: self._n_writers]]
             res["writes"] = []
             self._writing.append((futs, res))
 

@@ -134,10 +134,11 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         except ValueError as exc:
             result["problems"].append((src, f"lesion {les['lesion_id']}: {exc}", "warning"))
             continue
-        rel = f"lesion/{stem}_lesion{k:02d}.png"
+        pid = f"{stem}_lesion{k:02d}"
+        rel = f"lesion/{pid}.png"
         result["writes"].append((out / rel, patch))
         result["rows"].append({
-            **base, "patch_id": Path(rel).stem, "kind": "lesion", "file": rel,
+            **base, "patch_id": pid, "kind": "lesion", "file": rel,
             "row": r, "col": c, "height": h, "width": w,
             "lesion_uid": les["lesion_uid"], "lesion_id": les["lesion_id"], "lesion_type": les["lesion_type"],
             "status": les["status"], "severity": les["severity"],
@@ -148,10 +149,11 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         res = sample_tissue(prep, np.array(boxes, dtype=np.int64).reshape(-1, 4), params, image_rng(seed, image_id))
         mode = "exhaustive" if params.exhaustive else "random"
         for k, (patch, (r, c), nu) in enumerate(zip(res.patches, res.positions, res.uniques)):
-            rel = f"tissue/{stem}_tissue{k:02d}.png"
+            pid = f"{stem}_tissue{k:02d}"
+            rel = f"tissue/{pid}.png"
             result["writes"].append((out / rel, patch))
             result["rows"].append({
-                **base, "patch_id": Path(rel).stem, "kind": "tissue", "file": rel,
+                **base, "patch_id": pid, "kind": "tissue", "file": rel,
                 "row": r, "col": c, "height": params.patch_size, "width": params.patch_size,
                 "mode": mode, "n_unique": nu,
             })
