@@ -37,6 +37,10 @@ def function_job(fn: Callable[..., Any], *args, message: str = "", **kwargs) -> 
 
 
 def _describe(exc: BaseException) -> str:
+    from ..core.errors import describe_error, is_user_error
+
+    if is_user_error(exc):  # the same one line as the command line prints
+        return describe_error(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

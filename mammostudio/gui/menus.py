@@ -29,6 +29,7 @@ def build_menus(window) -> None:
     window.recent_menu = f.addMenu("&Recent datasets")
     f.addSeparator()
     add_action(window, f, "&Export annotations as workbook...", window.export_annotations)
+    add_action(window, f, "Export study &copy...", window.pages["Quiz"].export_copy_dialog)
     f.addSeparator()
     add_action(window, f, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     e = bar.addMenu("&Edit")

@@ -144,7 +144,11 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     log, run = EventLog(), Path(run_dir)
     cb = _EventCallback(log, control)
     if resume:
-        real = np.load(run / "patches.npy", mmap_mode="r")
+        try:
+            real = np.load(run / "patches.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:  # missing, truncated, or a hostile object array
+            raise ValueError(f"{run / 'patches.npy'}: not the run's training stack "
+                             f"({' '.join(str(exc).split())}); this run cannot be resumed") from exc
         dataset = read_status(run).get("dataset", "")
     else:
         config = config or GANConfig.paper()

@@ -137,8 +137,14 @@ def _row_box(rec: dict, head: dict, where: str, problems: list) -> dict | None:
                        rows=head.get("rows"), cols=head.get("cols"), where=where, problems=problems)
 
 
-def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
+def catalog_to_rows(catalog: Catalog, *, pseudo=None) -> pd.DataFrame:
     """Workbook rows of a catalog: one per lesion box, one per image without boxes.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    pseudo : mammostudio.core.privacy.Pseudonymiser, optional
+        Replaces patient and study ids by pseudonyms (None: written as they are).
 
     Returns
     -------
@@ -151,6 +157,9 @@ def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
     for img in catalog.images.to_dict("records"):
         base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", "density",
                                         *ACQUISITION)}
+        if pseudo is not None and not pseudo.keep:
+            base["patient_id"], base["study_id"] = pseudo.patient(base["patient_id"]), pseudo.study(base["study_id"])
+            base["series_id"] = ""  # a SeriesInstanceUID links back to the archive
         les = groups.get(img["image_id"])
         if les is None:
             rows.append({**base, "lesion_id": "", "x1": None, "y1": None, "x2": None, "y2": None,
