@@ -49,6 +49,7 @@ from mammostudio.core.patches import ExtractParams, extract_patches
 from mammostudio.core.patches.extract import _tasks
 from mammostudio.core.patches.worker import process_image
 from mammostudio.core.progress import drive
+from mammostudio.core.privacy import Pseudonymiser
 
 PATCH, N_TISSUE, ROUNDS, CANDIDATES = 128, 10, 5, 100
 
@@ -158,7 +159,8 @@ def main(argv=None) -> int:
             counts[key] = drive(extract_patches(cat, out, params, workers=1, seed=args.seed))
 
         def run_compute():
-            for task in _tasks(cat, ExtractParams(), args.seed, tmp / "unused", set()):
+            for task in _tasks(cat, ExtractParams(), args.seed, tmp / "unused", set(),
+                               Pseudonymiser.for_dataset(cat.root)):
                 process_image(task, write=False)
 
         def run_fixed():
