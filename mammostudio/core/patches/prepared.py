@@ -92,12 +92,13 @@ def from_normalised(image: np.ndarray, mask: np.ndarray | None = None, *, thresh
     return Prepared(raw=image, mask=mask.astype(bool, copy=False))
 
 
-def _min_max(raw: np.ndarray, rows: int = 96) -> tuple[int, int]:
+def _min_max(raw: np.ndarray, rows: int = 192) -> tuple[int, int]:
     """The minimum and maximum of a 2-D integer array in one sweep over memory.
 
-    Blocks of ``rows`` rows (~0.6 MB at 3328 columns) are still in the CPU cache
-    for the second reduction: ~25% faster than ``raw.min()`` then ``raw.max()``
-    on a full-size mammogram.
+    Blocks of ``rows`` rows (~1.3 MB at 3328 columns) are still in the CPU cache
+    for the second reduction: 10-25% faster than ``raw.min()`` then
+    ``raw.max()`` on a full-size mammogram, with few enough blocks that other
+    threads holding the GIL rarely delay it.
     """
     if raw.shape[0] <= rows:
         return int(raw.min()), int(raw.max())
