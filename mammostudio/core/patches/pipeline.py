@@ -1,16 +1,16 @@
 """In-process extraction as a pipeline: decode ahead, write behind, release in order.
 
-With one worker process the stages still overlap: two compute threads
-decode and sample the next images (file reads, min/max and look-ups release
-the GIL) while two writer threads save the PNGs of the previous ones (deflate
-and the file calls release the GIL too). A result is handed out only after every one of its patch files exists,
-and always in task order, so the index never points at a missing file and the
-output is the same as a plain loop's.
+With one worker process the stages still overlap: two compute threads decode
+and sample the next images (file reads, min/max and look-ups release the GIL)
+while two writer threads save the PNGs of images already computed (deflate
+and the file calls release the GIL too). A result is handed out only after
+every one of its patch files exists, and always in task order, so the index
+never points at a missing file and the output is the same as a plain loop's.
 """
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .worker import process_image, write_patch
 
@@ -28,60 +28,75 @@ class Pipeline:
     Parameters
     ----------
     tasks : list of dict
-        Worker tasks (see :mod:`.worker`), handled in this order.
+        Worker tasks (see :mod:`.worker`), handed out in this order.
     lookahead : int
-        Images decoded and sampled ahead of the oldest one still being written
-        (each holds its full-size pixels while it is computed).
+        Images queued for computation beyond the ``computers`` running ones
+        (each holds its full-size pixels only while it is computed).
     computers, writers : int
         Compute and writer threads.
+    ahead : int
+        At most this many images computed or being written but not handed out
+        yet (their patches wait in memory).
 
     Iterating yields the result dicts in task order, each once its patches are
     written; :class:`~.worker.FatalWriteError` (or any error of the compute
-    stage) is raised there. Call :meth:`close` when done or stopping.
+    stage) is raised when the image it belongs to is next in order. Images
+    finish out of order (a slow one does not hold up the writing of the
+    next ones). Call :meth:`close` when done or stopping.
     """
 
-    def __init__(self, tasks: list, *, lookahead: int = 2, computers: int = 2, writers: int = 2):
+    def __init__(self, tasks: list, *, lookahead: int = 1, computers: int = 2, writers: int = 2, ahead: int = 8):
         self._tasks = iter(tasks)
-        self._lookahead = max(int(lookahead), 1)
-        self._compute = ThreadPoolExecutor(max_workers=max(int(computers), 1), thread_name_prefix="patch-compute")
+        self._n_compute = max(int(computers), 1)
         self._n_writers = max(int(writers), 1)
+        self._max_computing = self._n_compute + max(int(lookahead), 0)
+        self._ahead = max(int(ahead), self._max_computing)
+        self._compute = ThreadPoolExecutor(max_workers=self._n_compute, thread_name_prefix="patch-compute")
         self._writer = ThreadPoolExecutor(max_workers=self._n_writers, thread_name_prefix="patch-writer")
-        self._computing: deque[Future] = deque()
-        self._writing: deque[tuple[list[Future], dict]] = deque()
+        # Entries in task order: [compute future, write futures or None, result or None].
+        self._order: deque[list] = deque()
+
+    def _computing(self) -> list[Future]:
+        return [e[0] for e in self._order if e[1] is None and not e[0].done()]
 
     def _feed(self) -> None:
-        while len(self._computing) + len(self._writing) < self._lookahead + 1:
+        while len(self._order) < self._ahead and len(self._computing()) < self._max_computing:
             task = next(self._tasks, None)
             if task is None:
                 return
-            self._computing.append(self._compute.submit(process_image, task, write=False))
+            self._order.append([self._compute.submit(process_image, task, write=False), None, None])
 
     def _start_writes(self) -> None:
-        """Hand finished computations (in order) to the writers."""
-        while self._computing and self._computing[0].done():
-            res = self._computing.popleft().result()
+        """Hand every finished computation to the writers (in any order)."""
+        for entry in self._order:
+            fut = entry[0]
+            if entry[1] is not None or not fut.done() or fut.cancelled() or fut.exception() is not None:
+                continue  # an error is raised when its image is next in order
+            res = fut.result()
             writes = res.pop("writes")
+            res["writes"] = []
             # One job per writer thread (alternate patches: the large lesion
             # crops come first and land on different threads).
-            futs = [self._writer.submit(_write_all, writes[k :: self._n_writers]) for k in range(self._n_writers)
-                    if writes[k :: self._n_writers]]
-            res["writes"] = []
-            self._writing.append((futs, res))
+            n = self._n_writers
+            entry[1] = [self._writer.submit(_write_all, writes[k::n]) for k in range(n) if writes[k::n]]
+            entry[2] = res
 
     def __iter__(self):
         self._feed()
-        while self._computing or self._writing:
-            if not self._writing:
-                self._computing[0].result()  # wait for the oldest image's computation
+        while self._order:
             self._start_writes()
             self._feed()
-            if self._writing:
-                futs, res = self._writing.popleft()
-                for fut in futs:
+            front = self._order[0]
+            if front[1] is None and front[0].done():
+                front[0].result()  # its computation failed: raise in task order
+            if front[1] is not None and all(f.done() for f in front[1]):
+                self._order.popleft()
+                for fut in front[1]:
                     fut.result()  # raises FatalWriteError
-                yield res
-                self._start_writes()
-                self._feed()
+                yield front[2]
+                continue
+            waiting = self._computing() + (front[1] or [])
+            wait(waiting, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
         """Stop: drop what was not handed out yet, wait for the threads.
@@ -93,5 +108,4 @@ class Pipeline:
         """
         self._compute.shutdown(wait=True, cancel_futures=True)
         self._writer.shutdown(wait=True, cancel_futures=True)
-        self._writing.clear()
-        self._computing.clear()
+        self._order.clear()
