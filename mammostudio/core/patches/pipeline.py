@@ -95,8 +95,10 @@ class Pipeline:
                     fut.result()  # raises FatalWriteError
                 yield front[2]
                 continue
-            waiting = self._computing() + (front[1] or [])
-            wait(waiting, return_when=FIRST_COMPLETED)
+            # Only futures still running: a done one would make wait() return at once (a busy loop).
+            waiting = self._computing() + [f for f in front[1] or [] if not f.done()]
+            if waiting:
+                wait(waiting, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
         """Stop: drop what was not handed out yet, wait for the threads.
