@@ -259,6 +259,21 @@ def generate_job(*args, **kwargs) -> Job:
     return _trainer_jobs().generate_job(*args, **kwargs)
 
 
+def lesion_generation_job(*args, **kwargs) -> Job:
+    """Generated lesion arrays for Simulate mode (``trainers.jobs.simulate``)."""
+    from trainers.jobs.simulate import lesion_generation_job as job
+
+    return job(*args, **kwargs)
+
+
+def inpainter_job(checkpoint, *, size_mm: float = 15.0) -> Job:
+    """Load an in-painting checkpoint (torch) in a worker: returns (pool item, inpainter function)."""
+    yield Progress(0, None, f"loading the in-painting generator {checkpoint}")
+    from trainers.jobs.simulate import make_inpainter
+
+    return make_inpainter(checkpoint, size_mm=size_mm)
+
+
 def run_control():
     """A new :class:`trainers.jobs.RunControl` (pause / resume / stop a training)."""
     return _trainer_jobs().RunControl()

@@ -90,7 +90,7 @@ def read(root: Path) -> Catalog:
                         "status_ordinal": status_ordinal(cell_text(rec.get("status"))),
                         "lesion_type": normalise_lesion_type(cell_text(rec.get("lesion_type"))),
                         "pathology": cell_text(rec.get("pathology")), "birads": cell_text(rec.get("birads")),
-                        "source": where})
+                        "source": where, "simulated": _simulated(rec, where, problems)})
     images = []
     for head in headers:
         row = dict(head)
@@ -98,6 +98,18 @@ def read(root: Path) -> Catalog:
             row[key] = value
         images.append(row)
     return finish(images, lesions, root=root, fmt="workbook", problems=problems)
+
+
+def _simulated(rec: dict, where: str, problems: list) -> bool:
+    """The row's Simulated flag (blank or absent = False)."""
+    value = rec.get("simulated")
+    if blank(value):
+        return False
+    try:
+        return cell_bool(value)
+    except ValueError as exc:
+        problems.append(Problem(where, f"unreadable 'Simulated' cell {value!r} ({exc}); taken as no", "warning"))
+        return False
 
 
 def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, problems: list) -> None:
@@ -169,7 +181,8 @@ def catalog_to_rows(catalog: Catalog, *, pseudo=None) -> pd.DataFrame:
             rows.append({**base, "lesion_id": le["lesion_id"], "x1": int(le["col_min"]),
                          "y1": int(le["row_min"]), "x2": int(le["col_max"]), "y2": int(le["row_max"]),
                          "status": le["status"], "lesion_type": le["lesion_type"],
-                         "pathology": le.get("pathology", ""), "birads": le.get("birads", "")})
+                         "pathology": le.get("pathology", ""), "birads": le.get("birads", ""),
+                         "simulated": bool(le.get("simulated", False)) or None})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -193,7 +206,8 @@ def write_workbook(path: str | Path, rows: pd.DataFrame) -> Path:
     missing = [k for k in REQUIRED if k not in rows.columns]
     if missing:
         raise ValueError(f"rows: missing required columns {missing}")
-    keys = [k for k in COLUMNS if k in rows.columns]
+    keys = [k for k in COLUMNS if k in rows.columns
+            and not (k == "simulated" and rows[k].map(blank).all())]  # no empty Simulated column
     out = rows[keys].copy()
     if "for_presentation" in out:
         out["for_presentation"] = [None if blank(v) else bool(v) for v in out["for_presentation"]]
