@@ -19,7 +19,9 @@ from .navigation import neighbour_image, neighbour_study
 from .pages import WelcomePage
 from .prepare import PreparePage
 from .quiz import QuizPanel
+from .reading_lock import ReadingLock
 from .state import AppState
+from .evaluate import EvaluatePage
 from .train import TrainPanel
 from .viewer import ViewerWidget
 
@@ -62,7 +64,8 @@ class MainWindow(QMainWindow):
         self.prepare = PreparePage(self.state, self.viewer)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
-                      "Quiz": QuizPanel()}
+                      "Evaluate": EvaluatePage(),
+                      "Quiz": QuizPanel(state=self.state)}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -79,6 +82,7 @@ class MainWindow(QMainWindow):
         self.docks["Problems"].hide()
         self._build_status()
         build_menus(self)
+        self.reading_lock = ReadingLock(self, self.state)
         self._connect()
         self.set_mode("Welcome")
         self._restore()
@@ -105,20 +109,27 @@ class MainWindow(QMainWindow):
         self.welcome.openRequested.connect(self.choose_dataset)
         self.welcome.demoRequested.connect(self.open_demo)
         self.welcome.recentRequested.connect(self.open_dataset)
-        self.state.message.connect(self.show_message)
+        self.state.message.connect(self._state_message)
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.pages["Train"].message.connect(self.show_message)
+        self.pages["Evaluate"].message.connect(self.show_message)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """Show 'Welcome', 'Browse', 'Prepare', 'Train' or 'Quiz'."""
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Evaluate' or 'Quiz' (not while a reader is locked in)."""
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
+        if self.state.reading_locked and mode != getattr(self, "mode", mode):
+            return
+        # a reader sees nothing of Browse in the status bar (image id and size would hint at the case)
+        if mode == "Quiz":
+            self.status_label.clear()
+        self.dataset_label.setVisible(mode != "Quiz")
         self.stack.setCurrentWidget(self.pages[mode])
         self._docks_for(mode)
         if mode in self.mode_actions:
@@ -131,11 +142,11 @@ class MainWindow(QMainWindow):
         A reader in the Quiz sees nothing but the case (no study tree beside it).
         """
         hidden = getattr(self, "_docks_stashed", None)
-        if mode in ("Train", "Quiz") and hidden is None:
+        if mode in ("Train", "Evaluate", "Quiz") and hidden is None:
             self._docks_stashed = [n for n, d in self.docks.items() if not d.isHidden()]
             for dock in self.docks.values():
                 dock.hide()
-        elif mode not in ("Train", "Quiz") and hidden is not None:
+        elif mode not in ("Train", "Evaluate", "Quiz") and hidden is not None:
             for name in hidden:
                 self.docks[name].show()
             self._docks_stashed = None
@@ -265,6 +276,10 @@ class MainWindow(QMainWindow):
         self.viewer.prefetch(neighbour_image(self.browser.visible_image_ids(), image_id, +1))
 
     # -- messages and settings -------------------------------------------------------------
+    def _state_message(self, text: str) -> None:
+        if getattr(self, "mode", "") != "Quiz":  # Browse's image messages never reach a reader
+            self.show_message(text)
+
     def show_message(self, text: str) -> None:
         """Show ``text`` in the status bar."""
         self.status_label.setText(text)
@@ -289,7 +304,11 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def closeEvent(self, event) -> None:  # noqa: D102 - Qt API
-        if not self.pages["Train"].confirm_close():  # a live training: ask, stop it, keep its checkpoint
+        if self.state.reading_locked and not self.pages["Quiz"].confirm_end_reading():
+            event.ignore()
+            return
+        if not (self.pages["Train"].confirm_close() and self.pages["Evaluate"].confirm_close()):
+            # a live training: ask, stop it, keep its checkpoint
             event.ignore()
             return
         for runner in (self.runner, self.prepare.runner):

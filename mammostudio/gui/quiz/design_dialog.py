@@ -66,7 +66,9 @@ class DesignDialog(QtWidgets.QDialog):
         form.addRow("Fraction generated:", self.fraction)
         form.addRow("Confidence levels:", self.levels)
         form.addRow("Time limit per case:", self.time_limit)
-        form.addRow("Display size:", self.size)
+        self.size.setToolTip("Stored resolution of every case (real and generated alike); its size on "
+                             "screen is set in millimetres on the Quiz page, after a screen calibration")
+        form.addRow("Stored resolution:", self.size)
         mem = QtWidgets.QHBoxLayout()
         mem.addWidget(self.threshold)
         mem.addWidget(self.keep_memorised)

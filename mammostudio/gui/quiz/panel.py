@@ -21,8 +21,10 @@ class QuizPanel(QtWidgets.QWidget):
 
     study_changed = QtCore.Signal(object)  # the study path, or None
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, state=None) -> None:
         super().__init__(parent)
+        self.state = state  # AppState: a reading session locks the main window through it
+        self.confirm = self._ask_end  # () -> bool; tests replace it
         self.store: QuizStore | None = None
         self.reading: ReadingWidget | None = None
         self.offered_generated: list[str] = []  # "send to quiz" folders from Train mode
@@ -30,9 +32,10 @@ class QuizPanel(QtWidgets.QWidget):
         self.results = ResultsView()
         self.stack.addWidget(self._build_start())
         self.stack.addWidget(self.results)
+        self.results.backRequested.connect(self.show_start)
         back = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
         back.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only inside Quiz mode
-        back.activated.connect(self.show_start)
+        back.activated.connect(self.end_reading)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.stack)
@@ -114,13 +117,19 @@ class QuizPanel(QtWidgets.QWidget):
             self.store.close()
         self.store = store
         cfg = store.config
-        self.study_label.setText(
-            f"{Path(path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
-            f"cases, {'pairs (2AFC)' if cfg.task == '2afc' else 'single images'}, {len(store.readers())} readers so far")
+        self._describe_study()
         self.message.setText("")
         self._update_enabled()
         self.study_changed.emit(store.path)
         return True
+
+    def _describe_study(self) -> None:
+        store, cfg = self.store, self.store.config
+        n = len(store.readers())
+        self.study_label.setText(
+            f"{Path(store.path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
+            f"cases, {'pairs (2AFC)' if cfg.task == '2afc' else 'single images'}, "
+            f"{n} reader{'' if n == 1 else 's'} so far")
 
     # --- reading ---------------------------------------------------------------------
     def _start_clicked(self) -> None:
@@ -138,9 +147,12 @@ class QuizPanel(QtWidgets.QWidget):
         except (StudyError, ValueError) as exc:
             self.message.setText(str(exc))
             return None
+        self._describe_study()  # the reader count may have grown
         self._drop_reading()
-        self.reading = ReadingWidget(session)
+        self.reading = ReadingWidget(session, display_mm=self.display_mm())
         self.reading.finished.connect(self._reading_finished)
+        if self.state is not None:  # locked reading: no menus, no mode switch, no Ctrl shortcuts
+            self.state.lock_reading("quiz")
         self.stack.addWidget(self.reading)
         self.stack.setCurrentWidget(self.reading)
         self.reading.setFocus()
@@ -149,6 +161,7 @@ class QuizPanel(QtWidgets.QWidget):
         return self.reading
 
     def _reading_finished(self) -> None:
+        self._unlock()
         if self.reading is not None:
             n = self.reading.session.total
             self.message.setText(f"Session complete: {n} answers saved.")
@@ -160,8 +173,41 @@ class QuizPanel(QtWidgets.QWidget):
             self.reading.deleteLater()
             self.reading = None
 
+    def _ask_end(self) -> bool:
+        answer = QtWidgets.QMessageBox.question(
+            self, "End reading?", "Leave this reading session? Your answers so far are saved; "
+            "starting again resumes at the next case.")
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def confirm_end_reading(self) -> bool:
+        """Ask the reader to confirm leaving a running session; True when it was left (or none ran)."""
+        if self.reading is None or self.reading.state == "done" or self.stack.currentWidget() is not self.reading:
+            self.show_start()
+            return True
+        if not self.confirm():
+            self.reading.setFocus()
+            return False
+        self.show_start()
+        return True
+
+    def end_reading(self) -> None:
+        """Esc: leave reading (asked first) or go back from the results."""
+        self.confirm_end_reading()
+
+    def _unlock(self) -> None:
+        if self.state is not None:
+            self.state.unlock_reading("quiz")
+
+    def display_mm(self) -> float:
+        """Physical side of a case on screen (mm): the study's value if it has one, else this workstation's."""
+        from .calibration import display_mm_setting
+
+        return float(getattr(self.store.config, "display_mm", None) or display_mm_setting()) if self.store \
+            else display_mm_setting()
+
     def show_start(self) -> None:
         """Back to the start page (answers are already saved; reading resumes later)."""
+        self._unlock()
         if self.stack.currentWidget() is self.reading and self.reading is not None:
             if self.reading.state != "done":
                 self.message.setText(f"Paused after {self.reading.session.answered} answers; "
@@ -175,6 +221,8 @@ class QuizPanel(QtWidgets.QWidget):
         self.stack.setCurrentWidget(self.results)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._drop_reading()  # its time-limit timer must not record into a closed study
+        self._unlock()
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""Train mode: start, watch, pause, stop and resume runs; browse past runs; evaluate generators."""
+"""Train mode: start, watch, pause, stop and resume runs; browse past runs (evaluation is its own mode)."""
 from __future__ import annotations
 
 import os
@@ -81,10 +81,6 @@ class TrainPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.monitors, "Monitor")
         self.tabs.addTab(self.history, "Run history")
-        from ..evaluate import EvaluatePanel  # here: evaluate reuses train's session and image widgets
-
-        self.evaluate = EvaluatePanel()
-        self.tabs.addTab(self.evaluate, "Evaluate")
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -116,7 +112,6 @@ class TrainPanel(QWidget):
 
     def _loaded(self, presets: dict) -> None:
         self.setup.set_presets(presets)
-        self.evaluate.set_presets(presets)
         self.ready = True
         self.history.set_workspace(self.setup.workspace.text())
         self._say("Choose a patch dataset and a preset, then Start.")
@@ -220,16 +215,14 @@ class TrainPanel(QWidget):
         """Ask before closing during a run; stop it and wait. False = keep the window open."""
         if self.loader is not None and self.loader.running:
             self.loader.wait(60000)  # an import cannot be interrupted; let it finish
-        if not (self.running or self.evaluate.running):
+        if not self.running:
             return True
         answer = QMessageBox.question(self, "Training is running",
                                       "A training is running. Stop it and close? Its last checkpoint is kept "
                                       "and it can be resumed from the run history.")
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        if self.running:
-            self.session.stop_and_wait()
-        self.evaluate.stop_and_wait()
+        self.session.stop_and_wait()
         return True
 
     # -- past runs -------------------------------------------------------------------------
