@@ -115,6 +115,7 @@ class PatchGallery(QWidget):
         self._task.error.connect(self._on_error)
         self.tabs = QTabWidget()
         self.info = QLabel("No patch dataset yet: run an extraction.")
+        self.info.setWordWrap(True)
         self.models: dict[str, PatchListModel] = {}
         self.views: dict[str, QListView] = {}
         layout = QVBoxLayout(self)

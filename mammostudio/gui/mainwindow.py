@@ -28,6 +28,9 @@ from .viewer import ViewerWidget
 __all__ = ["MainWindow", "settings_file", "MODES"]
 
 MAX_RECENT = 8
+# Modes that use the whole window: the dataset docks step aside (Prepare uses the filters and box
+# edits made in Browse; with the docks beside it the window needed 1550 px and was clipped at 1366 x 768).
+WHOLE_WINDOW = ("Prepare", "Train", "Evaluate", "Quiz")
 
 
 def settings_file() -> Path:
@@ -142,11 +145,11 @@ class MainWindow(QMainWindow):
         A reader in the Quiz sees nothing but the case (no study tree beside it).
         """
         hidden = getattr(self, "_docks_stashed", None)
-        if mode in ("Train", "Evaluate", "Quiz") and hidden is None:
+        if mode in WHOLE_WINDOW and hidden is None:
             self._docks_stashed = [n for n, d in self.docks.items() if not d.isHidden()]
             for dock in self.docks.values():
                 dock.hide()
-        elif mode not in ("Train", "Evaluate", "Quiz") and hidden is not None:
+        elif mode not in WHOLE_WINDOW and hidden is not None:
             for name in hidden:
                 self.docks[name].show()
             self._docks_stashed = None
