@@ -181,6 +181,10 @@ def main(argv=None) -> int:
         inputs = build_inputs(work)
         print(f"inputs built in {time.monotonic() - t0:.0f} s")
         render_all(inputs, args.mias if args.mias.is_dir() else None, args.out, work)
+        from render_mode_screenshots import SIZES, render_modes  # Prepare/Train/Evaluate/locked Quiz per size
+
+        for size in SIZES:
+            render_modes(inputs, args.out, work, size)
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -57,6 +57,7 @@ def test_readme_workflow_runs_as_written(tmp_path, monkeypatch, capsys):
     from mammostudio.core.quiz import QuizStore
 
     monkeypatch.chdir(tmp_path)
+    said = {}
     for argv in readme_workflow():
         if argv[1] == "gui":  # readers answer in the app: here, simulated readers
             _simulated_readers(tmp_path / "study.sqlite")
@@ -64,6 +65,7 @@ def test_readme_workflow_runs_as_written(tmp_path, monkeypatch, capsys):
         capsys.readouterr()
         assert main(argv[1:]) == 0, f"README line failed: {' '.join(argv)}\n{capsys.readouterr().err}"
         out = capsys.readouterr().out
+        said[argv[1]] = out
         if argv[1] == "scan":
             assert "images" in out
         if argv[1] == "fid":
@@ -80,11 +82,12 @@ def test_readme_workflow_runs_as_written(tmp_path, monkeypatch, capsys):
     assert results["auc"].between(0, 1).all()
     with QuizStore.open(tmp_path / "study.sqlite") as store:
         assert (store.n_cases("assessment"), store.n_cases("training")) == (16, 4)
-        # the study's real lesions are the held-out archive's, none from the GAN's training set
-        held_out = {Path(f).name for f in pd.read_csv(tmp_path / "held-out-patches" / "index.csv")["file"]}
-        real = store.items()
-        real = real[real["source"] == "real"]
-        assert len(real) == 10 and all(Path(o).name in held_out for o in real["origin"])
+        items = store.items()
+        assert (items["source"] == "real").sum() == 10 and (items["truth"] == "generated").sum() == 10
+    # the study's real lesions are the held-out archive's: none is one of the GAN's training patches
+    held_out = pd.read_csv(tmp_path / "held-out-patches" / "index.csv")
+    n_lesions = int((held_out["kind"] == "lesion").sum())
+    assert f"real: 0 of {n_lesions} patches left out" in said["quiz-create"]
     responses = pd.read_csv(tmp_path / "responses.csv")
     assessment = responses[responses["mode"] == "assessment"]
     assert len(assessment) == 2 * 16 and assessment[assessment["reader"] == "R1"]["correct"].astype(bool).all()
