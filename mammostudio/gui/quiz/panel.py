@@ -62,6 +62,7 @@ class QuizPanel(QtWidgets.QWidget):
         form.addRow("Experience:", self.experience)
         form.addRow("Subspecialty:", self.subspecialty)
         form.addRow("Mode:", self.mode)
+        form.addRow("Case on screen:", self._build_display_row())
         self.start_button = QtWidgets.QPushButton("Start / resume reading")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._start_clicked)
@@ -80,6 +81,43 @@ class QuizPanel(QtWidgets.QWidget):
         lay.addStretch(1)
         self._update_enabled()
         return page
+
+    def _build_display_row(self) -> QtWidgets.QWidget:
+        from .calibration import display_mm_setting
+
+        row = QtWidgets.QWidget()
+        lay = QtWidgets.QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.display_spin = QtWidgets.QDoubleSpinBox(minimum=10, maximum=300, decimals=0, suffix=" mm",
+                                                     value=display_mm_setting())
+        self.display_spin.setToolTip("Side of every case on screen, the same on every calibrated monitor")
+        self.display_spin.valueChanged.connect(self._display_changed)
+        calibrate = QtWidgets.QPushButton("Calibrate screen…")
+        calibrate.clicked.connect(self.calibrate)
+        self.calibration_label = QtWidgets.QLabel()
+        lay.addWidget(self.display_spin)
+        lay.addWidget(calibrate)
+        lay.addWidget(self.calibration_label, 1)
+        self._show_calibration()
+        return row
+
+    def _display_changed(self, mm: float) -> None:
+        from .calibration import set_display_mm
+
+        set_display_mm(mm)
+
+    def _show_calibration(self) -> None:
+        from .calibration import px_per_mm
+
+        value, source = px_per_mm(self.screen())
+        self.calibration_label.setText(f"{value:.2f} px/mm, {source}")
+
+    def calibrate(self) -> None:
+        """The one-time screen calibration (card / ruler); stored in the settings."""
+        from .calibration import CalibrationDialog
+
+        CalibrationDialog(self).exec()
+        self._show_calibration()
 
     def _update_enabled(self) -> None:
         self.start_button.setEnabled(self.store is not None)
