@@ -54,7 +54,7 @@ class ExperimentView(QWidget):
         self.plot.setLabel("left", "F1")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # F1 is 0..1, never 'F1 (x0.001)'
         self.plot.setYRange(0, 1, padding=0.02)
-        self.plot.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
+        self.plot.addLegend(offset=(-5, -5), labelTextColor=(40, 40, 40), brush=(255, 255, 255, 170))  # see-through
         self.curves: dict[str, pg.PlotDataItem] = {}
         left = QWidget()
         lv = QVBoxLayout(left)

@@ -45,7 +45,7 @@ class TSNEView(QWidget):
         self.plot = pg.PlotWidget(background="w", title="t-SNE of raw patch pixels")
         self.plot.setLabel("bottom", "X1")
         self.plot.setLabel("left", "X2")
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor=(40, 40, 40))
+        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor=(40, 40, 40), brush=(255, 255, 255, 170))
         self.hover_view = GridLabel("hover a point")
         self.hover_view.setMinimumSize(200, 200)
         self.hover_label = QLabel("")
