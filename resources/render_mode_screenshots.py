@@ -26,7 +26,10 @@ SIZES = ((1366, 768), (1920, 1080))
 
 
 def _grab(app, window, out: Path, name: str, size: tuple[int, int]) -> Path:
+    window.resize(*size)  # a mode with the dataset docks may have widened the window
     wait_until(app, lambda: False, 1.0)  # thumbnails, coalesced plot redraws
+    if window.width() > size[0] or window.height() > size[1]:
+        print(f"warning: {name}: the window needs {window.width()} x {window.height()}, more than {size}")
     path = out / f"readme_{name}_{size[0]}x{size[1]}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
@@ -37,7 +40,6 @@ def _grab(app, window, out: Path, name: str, size: tuple[int, int]) -> Path:
 
 def render_modes(inputs: dict[str, Path], out: Path, work: Path, size: tuple[int, int]) -> list[Path]:
     """Render the five pictures at ``size`` (width, height) into ``out``."""
-    from mammostudio.gui.jobs import gan_training_job
     from mammostudio.gui.mainwindow import MainWindow
 
     app = make_app()
@@ -45,9 +47,6 @@ def render_modes(inputs: dict[str, Path], out: Path, work: Path, size: tuple[int
     window = MainWindow(settings_path=work / f"settings-{tag}.ini")
     window.resize(*size)
     window.show()
-    hint = window.minimumSizeHint()
-    if hint.width() > 1280 or hint.height() > 720:
-        print(f"warning: the window's minimum size hint is {hint.width()} x {hint.height()} (> 1280 x 720)")
     saved = []
 
     # Prepare: the extracted patches in the gallery, its default (lesion) tab filled at once.
@@ -61,21 +60,29 @@ def render_modes(inputs: dict[str, Path], out: Path, work: Path, size: tuple[int
                                                       for f in model.files[:40]), 60)
     saved.append(_grab(app, window, out, "prepare", size))
 
-    # Train: a live tiny DCGAN with the tiny stand-in FID, stopped, then resumed from Run history.
+    # Train: a live tiny DCGAN, started from the form, stopped, then resumed from Run history.
+    # FID uses the metrics' tiny stand-in extractor (random features, labelled not FID): Inception
+    # at 299 px would take minutes per score on a CPU.
     window.set_mode("Train")
     train = window.pages["Train"]
     wait_until(app, lambda: train.ready, 180)
     runs = work / f"gui-runs-{tag}"
     runs.mkdir(parents=True, exist_ok=True)
-    train.setup.workspace.setText(str(runs))
-    train.setup.patches.setText(str(inputs["patches"]))
+    setup = train.setup
+    setup.workspace.setText(str(runs))
+    setup.patches.setText(str(inputs["patches"]))
     train.history.set_workspace(runs)
-    from trainers.dcgan import GANConfig  # the screenshot script may import trainers; the GUI never does
-
-    config = GANConfig.tiny(epochs=400, sample_count=36)
-    run_dir, patches = runs / "dcgan-live", str(inputs["patches"])
-    train._run(lambda control: gan_training_job(patches, run_dir, config, control=control, fid_backbone="tiny",
-                                                fid_every=2, fid_n=64), "gan", "dcgan-live")
+    setup.set_kind("gan")
+    setup.set_preset("tiny")
+    for key, value in (("epochs", 400), ("sample_count", 36)):
+        setup.form.set_field(key, value)
+    setup.fid.addItem("tiny stand-in features (not FID)", "tiny")
+    setup.fid.setCurrentIndex(setup.fid.count() - 1)
+    setup.fid_every.setValue(2)
+    setup.fid_n.setValue(64)
+    setup.name.setText("dcgan-live")
+    run_dir = runs / "dcgan-live"
+    train.start()
     wait_until(app, lambda: len(train.gan_monitor.rows) >= 12, 300)
     saved.append(_grab(app, window, out, "train_live", size))
     train.stop()
