@@ -366,3 +366,30 @@ def test_results_page_has_a_back_button(qtbot, panel):
     assert panel.stack.currentWidget() is panel.results
     panel.results.back_button.click()
     assert panel.stack.currentIndex() == 0
+
+
+def test_new_study_dialog_explains_left_out_real_patches_and_suggests_a_size_that_fits(qtbot, tmp_path):
+    from mammostudio.core.images import write_png
+    from mammostudio.gui.quiz import DesignDialog
+
+    real, gens = synthetic_sets(np.random.default_rng(3), n_real=20, n_generated=40, size=16)
+    for name, stack in (("real", real.images), ("gen", gens[0].images), ("train", real.images[:14])):
+        for i, im in enumerate(stack):
+            write_png(tmp_path / name / f"{i:03d}.png", im)
+    dialog = DesignDialog()
+    qtbot.addWidget(dialog)
+    dialog.real.setText(str(tmp_path / "real"))
+    dialog.generated.addItem(str(tmp_path / "gen"))
+    dialog.training.setText(str(tmp_path / "train"))  # the generator trained on 14 of the 20 real patches
+    dialog.out.setText(str(tmp_path / "new.sqlite"))
+    dialog.size.setValue(16)
+    dialog.create_button.click()  # default size: 60 real patches needed
+    text = dialog.log.toPlainText()
+    assert "14 of 20 are left out as the generator's own training patches" in text
+    import re
+
+    a, t = map(int, re.search(r"Assessment cases to (\d+) and Training cases to (\d+)", text).groups())
+    dialog.cases.setValue(a)
+    dialog.training_cases.setValue(t)
+    dialog.create_button.click()  # the suggestion fits
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
