@@ -138,10 +138,12 @@ def interleaved_step_times(cfg: GANConfig, patches: np.ndarray, device: torch.de
             ref.step(data)
 
         def our_step():
-            if trainer._pos >= trainer.steps_per_epoch:
+            loop = trainer.loop
+            if loop.pos >= trainer.steps_per_epoch:
                 trainer._begin_epoch()
-            trainer._acc += trainer._train_step(trainer._batch(trainer._batch_indices(trainer._pos)))
-            trainer._pos += 1
+            idx = trainer._batch_indices(loop.pos)
+            loop.add_step(trainer._train_step(trainer._batch(idx)), len(idx))
+            loop.pos += 1
 
         def timed(fn) -> float:
             _sync(device)

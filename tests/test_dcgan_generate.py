@@ -94,6 +94,9 @@ def test_train_gan_command_trains_resumes_and_generates(tmp_path, capsys):
     assert (out / "checkpoints" / "last.pt").is_file()
     assert main(["train-gan", "--resume", str(out), "--epochs", "2", "--quiet"]) == 0
     assert len((out / "metrics.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
+    # the CLI drives the GUI's job, so its run folder says what it is like a GUI run's
+    status = json.loads((out / "status.json").read_text())
+    assert (status["kind"], status["status"], status["epochs_done"]) == ("gan", "finished", 2)
     assert main(["generate", str(out / "checkpoints" / "last.pt"), str(tmp_path / "gen"), "--n", "4",
                  "--seed", "9"]) == 0
     manifest = json.loads((tmp_path / "gen" / "manifest.json").read_text())

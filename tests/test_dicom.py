@@ -46,6 +46,7 @@ def test_header_round_trip_gives_every_catalog_field(tmp_path, pixels):
         "for_presentation": True,
         "photometric": "MONOCHROME2",
         "pixel_spacing_mm": 0.07,
+        "series_description": "",
     }
 
 

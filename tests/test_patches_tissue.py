@@ -168,11 +168,11 @@ def test_mask_threshold_follows_preprocessing_breast_mask(tmp_path):
         assert msk[r : r + 32, c : c + 32].all()
 
 
-def test_bad_parameters_are_refused_by_name():
+def test_bad_parameters_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="patch_size"):
         ExtractParams(patch_size=0)
     with pytest.raises(ValueError, match="lesion_mode"):
         ExtractParams(lesion_mode="zoom")
     with pytest.raises(ValueError, match="min_unique"):
         ExtractParams(min_unique=-1)
-    assert ExtractParams.from_json(ExtractParams.tiny().to_json()) == ExtractParams.tiny()
+    assert ExtractParams.from_json(ExtractParams.tiny().to_json(tmp_path / "params.json")) == ExtractParams.tiny()

@@ -4,20 +4,22 @@ import json
 import pytest
 
 from mammostudio.core.acquisition import AcquisitionFilter
+from mammostudio.core.patches.params import ExtractParams
 from trainers.classifier import ClassifierConfig
 from trainers.dcgan import GANConfig
 from trainers.experiment import ExperimentConfig
 
 
 @pytest.mark.parametrize("settings", [AcquisitionFilter(), GANConfig.tiny(), ClassifierConfig.tiny(),
-                                      ExperimentConfig.tiny()])
+                                      ExperimentConfig.tiny(), ExtractParams.tiny()])
 def test_settings_survive_a_json_round_trip(settings, tmp_path):
     path = settings.to_json(tmp_path / "s.json")
     assert type(settings).from_json(path) == settings
 
 
 @pytest.mark.parametrize("cls, label", [(GANConfig, "GAN config"), (ClassifierConfig, "classifier config"),
-                                        (AcquisitionFilter, "acquisition filter")])
+                                        (AcquisitionFilter, "acquisition filter"),
+                                        (ExtractParams, "extraction parameters")])
 def test_a_typo_in_a_settings_file_is_named_not_ignored(cls, label, tmp_path):
     path = tmp_path / "typo.json"
     path.write_text(json.dumps({"epocs": 3}))

@@ -12,8 +12,6 @@ import signal
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ._run import fail
 
 __all__ = ["register"]
@@ -72,39 +70,14 @@ def _config(args):
     return getattr(GANConfig, args.preset)(**changes)
 
 
-class _Bar:
-    """A tqdm bar fed by trainer callbacks (rank 0 only)."""
-
-    def __init__(self, quiet: bool) -> None:
-        from tqdm import tqdm
-
-        from trainers.dcgan import Callback
-
-        bar = tqdm(unit="step", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-
-        class Hooks(Callback):
-            def on_train_start(self, trainer):
-                bar.total = trainer.config.epochs * trainer.steps_per_epoch
-                bar.n = trainer.step
-                bar.refresh()
-
-            def on_step_end(self, trainer, step, metrics):
-                bar.n = step
-                bar.set_postfix_str(f"ep {trainer.epoch + 1} D {metrics['loss_d']:.3f} "
-                                    f"G {metrics['loss_g']:.3f}", refresh=True)
-
-            def on_epoch_end(self, trainer, epoch, metrics):
-                bar.n = trainer.step
-                bar.set_postfix_str(f"ep {epoch} D {metrics['loss_d']:.3f} G {metrics['loss_g']:.3f} "
-                                    f"{metrics['images_per_s']:.0f} img/s", refresh=True)
-
-        self.bar, self.hooks = bar, Hooks()
-
-
 def _train(args: argparse.Namespace) -> int:
-    from mammostudio.core.progress import StopToken
-    from trainers.dcgan import CheckpointError, DivergenceError, GANTrainer
+    """Train or resume through the same job the GUI runs (trainers.jobs.gan), with a bar."""
+    from trainers.dcgan import CheckpointError, DivergenceError
     from trainers.dcgan.distributed import init_from_env, shutdown
+    from trainers.jobs.control import RunControl
+    from trainers.jobs.gan import gan_training_job
+
+    from ._run import run_job
 
     if args.resume is None and (args.patches is None or args.out is None):
         return fail("train-gan needs PATCHES and OUT (or --resume RUN)")
@@ -113,29 +86,26 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     info = init_from_env(args.device or (config.device if config else "auto"))
-    progress = _Bar(args.quiet or not info.is_main)
-    stop = StopToken()
+    control = RunControl()
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
     def on_sigint(signum, frame):  # first Ctrl-C: stop cleanly; second: the default
-        stop.request()
+        control.request_stop()
         signal.signal(signal.SIGINT, previous[0])
 
     signal.signal(signal.SIGINT, on_sigint)
     signal.signal(signal.SIGTERM, on_sigint)  # torchrun forwards SIGTERM to its workers
+    fid = {} if args.fid == "off" else {"fid_backbone": args.fid, "fid_every": args.fid_every,
+                                         "fid_n": args.fid_n, "fid_weights": args.fid_weights}
     try:
         if args.resume is not None:
             changes = {k: v for k, v in (("epochs", args.epochs), ("device", args.device),
                                          ("num_threads", args.threads)) if v is not None}
-            hooks = [progress.hooks] + _fid_callbacks(args, lambda: np.load(Path(args.resume) / "patches.npy"))
-            trainer = GANTrainer.resume(args.resume, hooks, dist=info, **changes)
+            job = gan_training_job(None, args.resume, resume=True, changes=changes, control=control,
+                                   dist=info, **fid)
         else:
-            patches = _load(args.patches, config.image_size)
-            if isinstance(patches, int):
-                return patches
-            hooks = [progress.hooks] + _fid_callbacks(args, lambda: patches, cache_dir=args.patches)
-            trainer = GANTrainer(config, patches, args.out, hooks, dist=info)
-        result = trainer.fit(stop)
+            job = gan_training_job(args.patches, args.out, config, control=control, dist=info, **fid)
+        result = run_job(job, "train-gan", quiet=args.quiet or not info.is_main)
     except (CheckpointError, DivergenceError, ValueError) as exc:
         return fail(str(exc))
     except FileNotFoundError as exc:  # e.g. the Inception weights for --fid: the message says where
@@ -145,7 +115,6 @@ def _train(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         return fail(str(exc).splitlines()[0])
     finally:
-        progress.bar.close()
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
         shutdown()
@@ -157,32 +126,6 @@ def _train(args: argparse.Namespace) -> int:
             print(f"warning: {w}", file=sys.stderr)
         print(result["run_dir"])
     return 0
-
-
-def _fid_callbacks(args: argparse.Namespace, real, *, cache_dir=None) -> list:
-    """The FID/KID callback asked for with ``--fid`` (none when off).
-
-    Raises the metrics package's missing-weights error (a FileNotFoundError
-    naming the file to put where) before any training starts.
-    """
-    if args.fid == "off":
-        return []
-    from trainers.metrics import FIDCallback
-
-    return [FIDCallback(np.asarray(real()), every=args.fid_every, n=args.fid_n, backbone=args.fid,
-                        weights=args.fid_weights, cache_dir=cache_dir)]
-
-
-def _load(folder: Path, size: int):
-    from mammostudio.core.patches import PatchDatasetError, load_patches
-
-    try:
-        patches, _ = load_patches(folder, "lesion", size=size)
-    except (PatchDatasetError, ValueError, OSError) as exc:
-        return fail(str(exc))
-    if len(patches) == 0:
-        return fail(f"{folder}: no lesion patches or PNG images found")
-    return patches
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """The catalog: one table of images and one of lesion boxes, whatever the archive.
 
-Every reader (annotation workbook, OMI-DB JSON tree, mini-MIAS) fills the same two
-pandas tables; everything downstream (filter, preprocessing, patches, viewer)
-reads only these.
+Every reader (annotation workbook, OMI-DB JSON tree, mini-MIAS, CBIS-DDSM,
+VinDr-Mammo, INbreast, a plain DICOM folder) fills the same two pandas tables;
+everything downstream (filter, preprocessing, patches, viewer) reads only these.
+Readers hand their rows to :func:`mammostudio.core.readers.validate.finish`,
+which checks every box and row the same way for all of them.
 
 Images table (one row per image), index-free, columns:
 
@@ -26,6 +28,13 @@ for_presentation   boolean    (0008,0068) == 'FOR PRESENTATION'
 photometric        str        'MONOCHROME1' / 'MONOCHROME2' / ''
 pixel_spacing_mm   Float64    row spacing in mm (<NA> when unknown)
 tissue             str        breast density / tissue class when known (MIAS F/G/D)
+density            str        BI-RADS breast composition 'A'..'D' ('' unknown);
+                              ACR 1-4 (CBIS-DDSM, INbreast) map to A-D
+birads             str        breast-level BI-RADS assessment '0'..'6', '4A'..'4C'
+                              ('' unknown); CBIS-DDSM gives it per abnormality,
+                              the image gets the highest of its abnormalities
+split              str        the archive's published split ('training' / 'test')
+                              or ''
 =================  =========  ====================================================
 
 Lesions table (one row per box), columns:
@@ -41,9 +50,22 @@ status_ordinal     Int64      1..5 from ``status``, <NA> when unknown
 lesion_type        str        normalised: 'mass', 'calcification',
                               'focal asymmetry', 'architectural distortion', or
                               several joined by '+' (sorted); '' unknown
-severity           str        'benign' / 'malignant' / '' (MIAS B/M)
+pathology          str        'benign' / 'malignant' / 'unknown' (the archive has
+                              the field but leaves it open) / '' (no such field);
+                              MIAS B/M, CBIS-DDSM PATHOLOGY (BENIGN_WITHOUT_CALLBACK
+                              is 'benign', the raw text stays in ``finding``)
+severity           str        the same as ``pathology`` (older name, kept in sync
+                              for the patch index and older code)
+birads             str        the finding's BI-RADS assessment, as ``birads`` above
 source             str        where the row came from ("Info.txt line 17")
 =================  =========  ====================================================
+
+Optional lesion descriptors (:data:`LESION_DESCRIPTORS`, strings, '' when the
+archive has no such field): ``finding`` (the archive's own label, e.g. a VinDr
+finding category list, an INbreast ROI name, CBIS-DDSM's raw pathology),
+``subtlety`` (CBIS-DDSM 1-5), ``calc_type`` and ``calc_distribution`` (CBIS-DDSM
+calcifications), ``mass_shape`` and ``mass_margins`` (CBIS-DDSM masses). Always
+present (blank) so code can rely on the columns.
 
 Boxes are in (row, col) image coordinates, origin top-left, both ends inclusive
 (spec 1.1 / 1.5). Readers convert from x/y at the file edge.
@@ -56,15 +78,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .catalog_values import (BIRADS, DENSITIES, LESION_TYPES, PATHOLOGIES, normalise_birads, normalise_density,
+                             normalise_lesion_type, normalise_pathology, status_ordinal)
+
 __all__ = [
     "IMAGE_COLUMNS",
     "LESION_COLUMNS",
     "LESION_TYPES",
     "Problem",
     "Catalog",
+    "LESION_DESCRIPTORS",
+    "PATHOLOGIES",
+    "DENSITIES",
+    "BIRADS",
     "empty_images",
     "empty_lesions",
     "normalise_lesion_type",
+    "normalise_pathology",
+    "normalise_birads",
+    "normalise_density",
     "status_ordinal",
 ]
 
@@ -87,6 +119,9 @@ IMAGE_COLUMNS: dict[str, str] = {
     "photometric": "string",
     "pixel_spacing_mm": "Float64",
     "tissue": "string",
+    "density": "string",
+    "birads": "string",
+    "split": "string",
 }
 
 LESION_COLUMNS: dict[str, str] = {
@@ -100,74 +135,18 @@ LESION_COLUMNS: dict[str, str] = {
     "status": "string",
     "status_ordinal": "Int64",
     "lesion_type": "string",
+    "pathology": "string",
     "severity": "string",
+    "birads": "string",
     "source": "string",
+    "finding": "string",
+    "subtlety": "string",
+    "calc_type": "string",
+    "calc_distribution": "string",
+    "mass_shape": "string",
+    "mass_margins": "string",
 }
-
-LESION_TYPES = ("mass", "calcification", "focal asymmetry", "architectural distortion")
-
-_TYPE_ALIASES = {
-    "mass": "mass",
-    "masses": "mass",
-    "circ": "mass",
-    "spic": "mass",
-    "misc": "mass",
-    "calcification": "calcification",
-    "calcifications": "calcification",
-    "calc": "calcification",
-    "withcalcification": "calcification",
-    "suspiciouscalcifications": "calcification",
-    "focal asymmetry": "focal asymmetry",
-    "focalasymmetry": "focal asymmetry",
-    "asymmetry": "focal asymmetry",
-    "asym": "focal asymmetry",
-    "architectural distortion": "architectural distortion",
-    "architecturaldistortion": "architectural distortion",
-    "distortion": "architectural distortion",
-    "arch": "architectural distortion",
-}
-
-
-def normalise_lesion_type(text: str | None) -> str:
-    """Map a free-text lesion type to the catalog's vocabulary.
-
-    Parameters
-    ----------
-    text : str or None
-        E.g. "Mass", "mass + calcification", "Calcifications", "SPIC".
-        Combinations may be separated by '+', ',', ';', '/', '&' or ' and '.
-
-    Returns
-    -------
-    str
-        Known types sorted and joined by '+'; unknown words are kept lower-case
-        so nothing is silently lost; '' for empty input.
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return ""
-    raw = str(text).strip().lower()
-    if not raw:
-        return ""
-    for sep in [",", ";", "/", "&", " and ", " with "]:
-        raw = raw.replace(sep, "+")
-    parts = [p.strip() for p in raw.split("+") if p.strip()]
-    out = set()
-    for p in parts:
-        key = " ".join(p.split())
-        out.add(_TYPE_ALIASES.get(key, _TYPE_ALIASES.get(key.replace(" ", ""), key)))
-    return "+".join(sorted(out))
-
-
-def status_ordinal(status: str | None) -> int | None:
-    """Return 1..5 for a biopsy category 'B1'..'B5' (also '5', 'b5'), else None."""
-    if status is None:
-        return None
-    s = str(status).strip().upper()
-    if s.startswith("B"):
-        s = s[1:]
-    return int(s) if s in {"1", "2", "3", "4", "5"} else None
-
-
+LESION_DESCRIPTORS = ("finding", "subtlety", "calc_type", "calc_distribution", "mass_shape", "mass_margins")
 @dataclass(frozen=True)
 class Problem:
     """Something wrong with one file or row; the rest of the dataset still loads.
@@ -179,7 +158,8 @@ class Problem:
     message : str
         What is wrong, in words a user can act on.
     severity : str
-        'error' (the item was skipped) or 'warning' (loaded with a fix-up).
+        'error' (the item was skipped) or 'warning' (loaded with a fix-up, or
+        a value taken from a weaker source such as the file name).
     """
 
     path: str
@@ -198,6 +178,20 @@ def empty_images(n: int = 0) -> pd.DataFrame:
 def empty_lesions() -> pd.DataFrame:
     """An empty lesions table with the catalog's columns and dtypes."""
     return _typed(pd.DataFrame(columns=list(LESION_COLUMNS)), LESION_COLUMNS)
+
+
+def _pathology_in_sync(lesions: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``pathology`` from the older ``severity`` column where only that is set, and back."""
+    if lesions.empty:
+        return lesions
+    for col in ("pathology", "severity"):
+        if col not in lesions.columns:
+            lesions[col] = ""
+        lesions[col] = lesions[col].astype("string").fillna("")
+    lesions["pathology"] = lesions["pathology"].where(lesions["pathology"] != "",
+                                                      lesions["severity"].map(normalise_pathology))
+    lesions["severity"] = lesions["pathology"]
+    return lesions
 
 
 def _typed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
@@ -239,7 +233,7 @@ class Catalog:
 
     def __post_init__(self) -> None:
         self.images = _typed(self.images.copy(), IMAGE_COLUMNS)
-        self.lesions = _typed(self.lesions.copy(), LESION_COLUMNS)
+        self.lesions = _typed(_pathology_in_sync(self.lesions.copy()), LESION_COLUMNS)
         dup = self.images["image_id"].duplicated()
         if dup.any():
             raise ValueError(f"duplicate image_id in catalog: {list(self.images.loc[dup, 'image_id'][:5])}")
@@ -298,5 +292,13 @@ class Catalog:
             "images_without_lesion": self.n_images - with_lesion,
             "lesions": self.n_lesions,
             "lesion_types": {k: int(v) for k, v in self.lesions["lesion_type"].value_counts().items()},
+            "pathology": _counts(self.lesions["pathology"]),
+            "birads": _counts(self.images["birads"]),
+            "density": _counts(self.images["density"]),
             "problems": len(self.problems),
         }
+
+
+def _counts(column: pd.Series) -> dict:
+    """Value counts of a text column with '' named 'unknown', sorted by value."""
+    return {k: int(v) for k, v in sorted(column.replace("", "unknown").value_counts().items())}

@@ -24,16 +24,20 @@ _FOR_PROCESSING_SOPS = {
     "1.2.840.10008.5.1.4.1.1.1.2.1",
     "1.2.840.10008.5.1.4.1.1.1.1.1",
 }
-# View Code Sequence meanings / SNOMED codes, used when ViewPosition is empty.
+# View Code Sequence (CID 4014 "View for Mammography") -> ViewPosition, used when
+# ViewPosition is empty: SNOMED CT codes, the legacy SRT codes and the meanings.
 _VIEW_CODES = {
-    "cranio-caudal": "CC",
-    "medio-lateral oblique": "MLO",
-    "medio-lateral": "ML",
-    "latero-medial": "LM",
-    "399162004": "CC",
-    "399368009": "MLO",
-    "R-10242": "CC",
-    "R-10226": "MLO",
+    "399162004": "CC", "R-10242": "CC", "cranio-caudal": "CC",
+    "399368009": "MLO", "R-10226": "MLO", "medio-lateral oblique": "MLO",
+    "399260004": "ML", "R-10224": "ML", "medio-lateral": "ML", "medial-lateral": "ML",
+    "399352003": "LM", "R-10228": "LM", "latero-medial": "LM",
+    "399099002": "LMO", "R-10230": "LMO", "latero-medial oblique": "LMO",
+    "399196006": "FB", "R-10244": "FB", "caudo-cranial": "FB", "caudo-cranial (from below)": "FB",
+    "399188001": "SIO", "R-102D0": "SIO", "superolateral to inferomedial oblique": "SIO",
+    "441555000": "ISO", "R-40AAA": "ISO", "inferomedial to superolateral oblique": "ISO",
+    "399192008": "XCCL", "R-1024A": "XCCL", "cranio-caudal exaggerated laterally": "XCCL",
+    "399101009": "XCCM", "R-1024B": "XCCM", "cranio-caudal exaggerated medially": "XCCM",
+    "R-102CF": "XCC", "exaggerated cranio-caudal": "XCC",
 }
 def _view(ds: Dataset) -> str:
     view = _text(ds, "ViewPosition").upper()
@@ -88,7 +92,7 @@ def read_header(path: str | os.PathLike) -> dict:
         tube_current_ma (0018,1151), magnification (0018,1114),
         for_presentation ((0008,0068) == 'FOR PRESENTATION'; from the SOP class
         when the tag is missing), photometric, pixel_spacing_mm (PixelSpacing,
-        else ImagerPixelSpacing, row spacing). Missing or unparseable tags give
+        else ImagerPixelSpacing, row spacing), series_description. Missing or unparseable tags give
         '' for text and None for numbers and flags.
 
     Raises
@@ -128,4 +132,5 @@ def header_of(ds: Dataset) -> dict:
         "for_presentation": _for_presentation(ds),
         "photometric": _text(ds, "PhotometricInterpretation").upper(),
         "pixel_spacing_mm": spacing,
+        "series_description": _text(ds, "SeriesDescription"),
     }

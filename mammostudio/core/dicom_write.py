@@ -84,7 +84,7 @@ def write_dicom(
         and cols are ignored) plus patient_name,
         study_date ('YYYYMMDD'), window_center, window_width, voi_function
         ('LINEAR', 'LINEAR_EXACT', 'SIGMOID'), rescale_slope, rescale_intercept,
-        bits_stored, kvp, instance_number. None, NaN, pandas NA and blank text
+        bits_stored, kvp, instance_number, series_description. None, NaN, pandas NA and blank text
         count as absent, so a catalog row can be passed as is. UIDs missing from ``meta`` are generated (randomly:
         pass them for a deterministic file). ``for_presentation`` defaults to
         True and picks the SOP class (For Presentation / For Processing).
@@ -173,6 +173,8 @@ def _build_dataset(meta: dict, photometric: str, bits: int, shape: tuple[int, in
     ds.AccessionNumber = ""
     ds.ReferringPhysicianName = ""
     ds.SeriesNumber = 1
+    if meta.get("series_description"):
+        ds.SeriesDescription = str(meta["series_description"])
     ds.InstanceNumber = int(meta.get("instance_number") or 1)
     # Equipment and acquisition (spec 1.3)
     ds.Manufacturer = str(meta.get("manufacturer") or "")

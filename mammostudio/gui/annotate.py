@@ -18,9 +18,12 @@ _PEN = {"ok": pg.mkPen((255, 200, 0), width=2), "wrong": pg.mkPen((255, 60, 60),
         "selected": pg.mkPen((255, 255, 255), width=3)}
 
 
-def box_label(lesion_type: str, status: str, wrong: bool) -> str:
-    """The text drawn beside a box: type and biopsy category ('WRONG' when marked)."""
-    text = " ".join(t for t in (lesion_type or "unknown type", status) if t)
+def box_label(lesion_type: str, status: str, wrong: bool, *, pathology: str = "", birads: str = "") -> str:
+    """The text drawn beside a box: type, biopsy category, pathology and BI-RADS when
+    known ('WRONG' when marked), e.g. 'mass B5 malignant BI-RADS 4'."""
+    parts = (lesion_type or "unknown type", status, "" if pathology == "unknown" else pathology,
+             f"BI-RADS {birads}" if birads else "")
+    text = " ".join(t for t in parts if t)
     return f"WRONG: {text}" if wrong else text
 
 
@@ -104,7 +107,9 @@ class BoxLayer(QObject):
             roi.setVisible(self.visible)
             self.canvas.view.addItem(roi)
             self.rois[uid] = roi
-            label = pg.TextItem(box_label(str(row.lesion_type), str(row.status), is_wrong),
+            label = pg.TextItem(box_label(str(row.lesion_type), str(row.status), is_wrong,
+                                          pathology=str(getattr(row, "pathology", "") or ""),
+                                          birads=str(getattr(row, "birads", "") or "")),
                                 color=(255, 90, 90) if is_wrong else (255, 220, 80), anchor=(0, 1),
                                 fill=pg.mkBrush(0, 0, 0, 150))
             label.setPos(float(row.col_min), float(row.row_min))

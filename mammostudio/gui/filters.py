@@ -1,38 +1,25 @@
-"""The filter panel: acquisition criteria (paper Table 2, editable) and lesion filters.
+"""The filter panel: acquisition criteria (paper Table 2, editable), lesion and assessment filters.
 
 Counts update live: images kept, and images removed by each criterion. The
 acquisition rules themselves live in :mod:`mammostudio.core.acquisition`; this
 panel only builds an editor from the dataclass's fields and shows its report.
+Lesion type, biopsy category, pathology, BI-RADS and density choices are
+applied by :func:`mammostudio.core.catalog_filter.lesion_filter_mask`.
 """
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
-from ..core.catalog import LESION_TYPES
+from ..core.catalog import BIRADS, DENSITIES, LESION_TYPES, PATHOLOGIES
+from ..core.catalog_filter import lesion_filter_mask
 from .state import AppState
 
 __all__ = ["FilterPanel", "lesion_filter_mask", "CATEGORIES"]
 
 CATEGORIES = ("B1", "B2", "B3", "B4", "B5", "")
-
-
-def lesion_filter_mask(images: pd.DataFrame, lesions: pd.DataFrame, *, types: set[str], categories: set[str],
-                       normals: bool) -> np.ndarray:
-    """Bool per image: a lesion-free image when ``normals``, or an image with at least
-    one box whose type (any part of a combined type) and category are selected."""
-    parts = lesions["lesion_type"].str.split("+")
-    type_ok = parts.apply(lambda ps: any(p in types or (p not in LESION_TYPES and "other" in types) for p in ps))
-    cat_ok = lesions["status"].isin(categories)
-    with_ok = set(lesions.loc[type_ok & cat_ok, "image_id"])
-    has_lesion = images["image_id"].isin(set(lesions["image_id"]))
-    keep = np.array(images["image_id"].isin(with_ok).to_numpy(), dtype=bool)
-    if normals:
-        keep |= ~has_lesion.to_numpy()
-    return keep
 
 
 class FilterPanel(QWidget):
@@ -134,9 +121,33 @@ class FilterPanel(QWidget):
             self.cat_checks[c] = cb
             row.addWidget(cb)
         v.addLayout(row)
+        self.pathology_checks = self._check_row(v, "Pathology", PATHOLOGIES)
+        self.birads_checks = self._check_row(v, "BI-RADS", (*BIRADS, "unknown"))
+        self.density_checks = self._check_row(v, "Density", (*DENSITIES, "unknown"))
         self.lesion_count = QLabel("")
         v.addWidget(self.lesion_count)
         return box
+
+    def _check_row(self, layout: QVBoxLayout, title: str, values) -> dict[str, QCheckBox]:
+        """A titled row of checked boxes, one per value ('unknown' shown as '?')."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel(title))
+        checks = {}
+        for value in values:
+            cb = QCheckBox("?" if value == "unknown" and title != "Pathology" else value)
+            cb.setToolTip(f"{title} {value}" + (" (not given)" if value == "unknown" else ""))
+            cb.setChecked(True)
+            cb.toggled.connect(self.schedule)
+            checks[value] = cb
+            row.addWidget(cb)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return checks
+
+    def _chosen(self, checks: dict[str, QCheckBox]) -> set[str] | None:
+        """The checked values; None (no filtering) when all are checked."""
+        chosen = {v for v, cb in checks.items() if cb.isChecked()}
+        return None if len(chosen) == len(checks) else chosen
 
     # -- logic -----------------------------------------------------------------------
     def schedule(self, *_) -> None:
@@ -211,7 +222,10 @@ class FilterPanel(QWidget):
         lesions = cat.lesions[~cat.lesions["lesion_uid"].isin(self.state.wrong_uids())]
         lmask = lesion_filter_mask(images, lesions, normals=self.normals.isChecked(),
                                    types={t for t, cb in self.type_checks.items() if cb.isChecked()},
-                                   categories={c for c, cb in self.cat_checks.items() if cb.isChecked()})
+                                   categories={c for c, cb in self.cat_checks.items() if cb.isChecked()},
+                                   pathologies=self._chosen(self.pathology_checks),
+                                   birads=self._chosen(self.birads_checks),
+                                   densities=self._chosen(self.density_checks))
         self.lesion_count.setText(f"-{int((keep & ~lmask).sum())} by lesion filters")
         keep &= lmask
         ids = images.loc[keep, "image_id"]

@@ -35,10 +35,9 @@ WHOLE_WINDOW = ("Prepare", "Train", "Evaluate", "Quiz")
 
 def settings_file() -> Path:
     """The settings file in the platform's user config folder (``MAMMOSTUDIO_CONFIG_DIR`` overrides)."""
-    import platformdirs
+    from ..core.paths import user_config_dir
 
-    folder = os.environ.get("MAMMOSTUDIO_CONFIG_DIR") or platformdirs.user_config_dir("mammostudio", appauthor=False)
-    return Path(folder) / "mammostudio.ini"
+    return user_config_dir("mammostudio.ini")
 
 
 def _open_catalog(path: str):

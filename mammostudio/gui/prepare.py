@@ -148,10 +148,10 @@ class PreparePage(QWidget):
         return ExtractParams
 
     def _default_out(self) -> None:
-        import platformdirs
+        from ..core.paths import user_data_dir
 
         root = self.state.raw.root if self.state.raw is not None else Path("dataset")
-        self.out_edit.setText(str(Path(platformdirs.user_data_dir("mammostudio", appauthor=False)) / "patches" / root.name))
+        self.out_edit.setText(str(user_data_dir("patches", root.name)))
 
     def _choose_out(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder for patches", self.out_edit.text())

@@ -30,11 +30,10 @@ def choose_sidecar(root: Path, *, writable: bool | None = None) -> Path:
         writable = os.access(root, os.W_OK)
     if writable:
         return sidecar_path(root)
-    import platformdirs
+    from ..core.paths import user_data_dir
 
     tag = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:10]
-    folder = Path(platformdirs.user_data_dir("mammostudio", appauthor=False)) / "annotations"
-    return folder / f"{Path(root).name}-{tag}.json"
+    return user_data_dir("annotations", f"{Path(root).name}-{tag}.json")
 
 
 class AppState(QObject):

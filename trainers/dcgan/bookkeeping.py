@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import torch
 import torch.distributed as dist
 
-from . import state as _state
 from .run_folder import make_grid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,20 +39,20 @@ def _gather_process_rng(t: "GANTrainer") -> None:
     Under DDP the BatchNorm running statistics (unused by training-mode
     steps, used for sampling) are also made rank 0's everywhere.
     """
-    mine = _state.process_rng_state(t)
+    mine = t.rng.process_state()
     if t.dist.enabled:
         with torch.no_grad():
             for buf in [*t.G.buffers(), *t.D.buffers()]:
                 dist.broadcast(buf, 0)
         gathered: list = [None] * t.dist.world_size
         dist.all_gather_object(gathered, mine)
-        t._process_rng = gathered
+        t.rng.gathered = gathered
     else:
-        t._process_rng = [mine]
+        t.rng.gathered = [mine]
 
 
 def _epoch_means(t: "GANTrainer") -> list[float]:
-    acc = t._acc / max(t._acc_n, 1)
+    acc = t.loop.acc / max(t.loop.acc_n, 1)
     if t.dist.enabled:
         dist.all_reduce(acc)
         acc = acc / t.dist.world_size
@@ -62,33 +61,32 @@ def _epoch_means(t: "GANTrainer") -> list[float]:
 
 def finish_epoch(t: "GANTrainer") -> dict[str, float]:
     """Close an epoch: guard, schedulers, collapse check, callbacks, grid, row, last checkpoint."""
-    cfg = t.config
+    cfg, loop = t.config, t.loop
     means = dict(zip(STEP_METRICS, _epoch_means(t)))
     check_finite(t, means)
     _gather_process_rng(t)
     lr_g, lr_d = t.opt_g.param_groups[0]["lr"], t.opt_d.param_groups[0]["lr"]
     t.sched_g.step()
     t.sched_d.step()
-    t.epoch += 1
+    loop.end_epoch()
     # A collapsed D: D(G(z)) ~ 0 for collapse_epochs epochs in a row -> warning.
-    t._collapse_run = t._collapse_run + 1 if means["d_g_z1"] < cfg.collapse_threshold else 0
-    collapsed = t._collapse_run >= cfg.collapse_epochs
-    seconds = t._epoch_seconds
-    metrics = {"epoch": float(t.epoch), "step": float(t.step), **means, "lr_g": lr_g, "lr_d": lr_d,
-               "real_label": float(t._label), "images_per_s": t._epoch_images / max(seconds, 1e-9),
+    loop.collapse_run = loop.collapse_run + 1 if means["d_g_z1"] < cfg.collapse_threshold else 0
+    collapsed = loop.collapse_run >= cfg.collapse_epochs
+    seconds = loop.epoch_seconds
+    metrics = {"epoch": float(loop.epoch), "step": float(loop.step), **means, "lr_g": lr_g, "lr_d": lr_d,
+               "real_label": float(loop.label), "images_per_s": loop.epoch_images / max(seconds, 1e-9),
                "seconds": seconds, "collapse": 1.0 if collapsed else 0.0}
-    t._perm, t._pos = None, 0
     if t.dist.is_main:
         if collapsed:
             log.warning("%s: epoch %d: discriminator collapse? mean D(G(z)) < %g for %d epochs",
-                        t.run_dir, t.epoch, cfg.collapse_threshold, t._collapse_run)
+                        t.run_dir, loop.epoch, cfg.collapse_threshold, loop.collapse_run)
         if t.epoch % cfg.sample_every == 0 or t.epoch == cfg.epochs:
             grid = make_grid(_fixed_samples(t))
             t.folder.write_sample(t.epoch, grid)
             t.callbacks.on_sample(t, t.epoch, grid)
         t.callbacks.on_epoch_end(t, t.epoch, metrics)
-        t._history.append(dict(metrics))
-        t.folder.write_metrics(t._history)
+        loop.history.append(dict(metrics))
+        t.folder.write_metrics(loop.history)
     if t.epoch % cfg.checkpoint_every == 0 or t.epoch == cfg.epochs:
         t.save_checkpoint("last")
     return metrics
@@ -116,7 +114,7 @@ def summary(t: "GANTrainer", status: str, **extra) -> dict:
     """Plain-value summary of a run for callers and ``on_train_end``."""
     warnings = [f"epoch {int(r['epoch'])}: discriminator collapse (mean D(G(z)) < "
                 f"{t.config.collapse_threshold} for {t.config.collapse_epochs} epochs)"
-                for r in t._history if r.get("collapse")]
+                for r in t.loop.history if r.get("collapse")]
     return {"status": status, "epoch": t.epoch, "step": t.step, "run_dir": str(t.run_dir),
             "last_checkpoint": str(t.folder.checkpoint_path("last")), "warnings": warnings,
-            "final": dict(t._history[-1]) if t._history else {}, **extra}
+            "final": dict(t.loop.history[-1]) if t.loop.history else {}, **extra}

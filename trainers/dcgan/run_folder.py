@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mammostudio.core.atomic import write_text
+from mammostudio.core.imageops import tile
 from mammostudio.core.images import write_png
 
 __all__ = ["RunFolder", "make_grid"]
@@ -90,22 +91,7 @@ def _fmt(value: float) -> str:
 def make_grid(images: np.ndarray, *, nrow: int | None = None, pad: int = 2, fill: int = 0) -> np.ndarray:
     """Tile a uint8 stack (n, rows, cols) into one (rows, cols) uint8 grid.
 
-    Parameters
-    ----------
-    images : ndarray, uint8, (n, rows, cols)
-    nrow : int, optional
-        Images per grid row; default ``ceil(sqrt(n))``.
-    pad : int
-        Pixels of ``fill`` between and around the tiles.
+    ``nrow`` is the number of images per grid row (torchvision's name); see
+    :func:`mammostudio.core.imageops.tile`, which does the work.
     """
-    if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images: expected uint8 (n, rows, cols), got {images.dtype} {images.shape}")
-    n, r, c = images.shape
-    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
-    ncol_tiles, nrow_tiles = nrow, math.ceil(n / nrow)
-    grid = np.full((pad + nrow_tiles * (r + pad), pad + ncol_tiles * (c + pad)), fill, dtype=np.uint8)
-    for i in range(n):
-        y, x = divmod(i, ncol_tiles)
-        top, left = pad + y * (r + pad), pad + x * (c + pad)
-        grid[top:top + r, left:left + c] = images[i]
-    return grid
+    return tile(images, ncols=nrow, pad=pad, fill=fill)

@@ -23,17 +23,12 @@ from .run_folder import RunFolder
 if TYPE_CHECKING:  # pragma: no cover
     from .train import GANTrainer
 
-__all__ = ["capture", "restore", "process_rng_state", "resume_trainer", "RESUMABLE_CHANGES"]
+__all__ = ["capture", "restore", "resume_trainer", "RESUMABLE_CHANGES"]
 
 # Settings a resume may change: they do not alter the maths of the next step.
 RESUMABLE_CHANGES = {"epochs", "device", "num_threads", "log_every", "sample_every", "checkpoint_every",
                      "tensorboard",
                      "collapse_threshold", "collapse_epochs"}
-
-
-def process_rng_state(trainer: "GANTrainer") -> dict:
-    """The random streams that differ per process (augmentation, noise)."""
-    return {"aug": trainer._aug_rng.get_state(), "noise": trainer._noise_rng.get_state()}
 
 
 def _global_rng() -> dict:
@@ -52,14 +47,9 @@ def capture(t: "GANTrainer") -> dict:
         "generator": t.G.state_dict(), "discriminator": t.D.state_dict(),
         "opt_g": t.opt_g.state_dict(), "opt_d": t.opt_d.state_dict(),
         "sched_g": t.sched_g.state_dict(), "sched_d": t.sched_d.state_dict(),
-        "epoch": t.epoch, "step": t.step, "pos": t._pos,
-        "perm": None if t._perm is None else t._perm.cpu(), "label": t._label,
-        "acc": t._acc.cpu(), "acc_n": t._acc_n, "epoch_seconds": t._epoch_seconds,
-        "epoch_images": t._epoch_images, "collapse_run": t._collapse_run,
+        **t.loop.state_dict(),
         "fixed_noise": t.fixed_noise.cpu(), "world_size": t.dist.world_size,
-        "rng": {"perm": t._perm_rng.get_state(), "sample": t._sample_rng.get_state(),
-                "label": t._np_rng.bit_generator.state, "processes": t._process_rng,
-                "global": _global_rng()},
+        "rng": {**t.rng.state_dict(), "global": _global_rng()},
     }
 
 
@@ -72,26 +62,11 @@ def restore(t: "GANTrainer", state: dict, *, source: str) -> None:
         t.opt_d.load_state_dict(state["opt_d"])
         t.sched_g.load_state_dict(state["sched_g"])
         t.sched_d.load_state_dict(state["sched_d"])
-        t.epoch, t.step, t._pos = int(state["epoch"]), int(state["step"]), int(state["pos"])
-        t._perm = None if state["perm"] is None else state["perm"].to(t.device)
-        t._label = state["label"]
-        t._acc = state["acc"].to(t.device)
-        t._acc_n, t._epoch_seconds = int(state["acc_n"]), float(state["epoch_seconds"])
-        t._epoch_images, t._collapse_run = int(state["epoch_images"]), int(state["collapse_run"])
+        t.loop.load_state_dict(state, t.device)
         t.fixed_noise = state["fixed_noise"].to(t.device)
         rng = state["rng"]
-        t._perm_rng.set_state(rng["perm"])
-        t._sample_rng.set_state(rng["sample"])
-        t._np_rng.bit_generator.state = rng["label"]
-        procs = rng["processes"]
-        if int(state["world_size"]) == t.dist.world_size and len(procs) == t.dist.world_size:
-            mine = procs[t.dist.rank]
-            t._aug_rng.set_state(mine["aug"])
-            t._noise_rng.set_state(mine["noise"])
-        else:  # another process count: continue with fresh per-process streams
-            t._aug_rng.manual_seed(t.config.seed + 7919 * (t.dist.rank + 1) + t.step)
-            t._noise_rng.manual_seed(t.config.seed + 104729 * (t.dist.rank + 1) + t.step)
-        t._process_rng = procs
+        t.rng.load_state_dict(rng, seed=t.config.seed, rank=t.dist.rank, world_size=t.dist.world_size,
+                              step=t.loop.step)
         glob = rng["global"]
         torch.set_rng_state(glob["torch"])
         random.setstate(tuple(x if not isinstance(x, list) else tuple(x) for x in glob["python"]))
@@ -128,7 +103,7 @@ def resume_trainer(cls, run_dir: str | os.PathLike, callbacks: Iterable = (), *,
         raise CheckpointError(f"{patches_path}: cannot read the run's patches ({exc})") from exc
     trainer = cls(config, patches, run_dir, callbacks, dist=dist, _resuming=True)
     restore(trainer, state, source=str(path))
-    trainer._history = [r for r in folder.read_metrics() if r.get("epoch", 0) <= trainer.epoch]
+    trainer.loop.history = [r for r in folder.read_metrics() if r.get("epoch", 0) <= trainer.epoch]
     if trainer.dist.is_main:
         config.to_json(folder.config_path)
     return trainer

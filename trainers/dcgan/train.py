@@ -17,10 +17,10 @@ from typing import Iterable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from mammostudio.core.atomic import atomic_path
+from mammostudio.core.imageops import resize_stack
 from mammostudio.core.progress import StopToken
 
 from ..common import select_device, set_threads_once
@@ -31,6 +31,7 @@ from .checkpoint import save_state
 from .config import GANConfig
 from .distributed import DistInfo, any_true, current
 from .generate import sample_generator
+from .loop_state import LoopState, RandomStreams, stream_seed
 from .models import Discriminator, Generator, init_weights
 from .run_folder import RunFolder
 
@@ -89,7 +90,6 @@ class GANTrainer:
         self.callbacks = CallbackList(callbacks)
         if self.dist.is_main and config.tensorboard and tensorboard_available():
             self.callbacks.callbacks.append(TensorBoardCallback())  # last: sees every added metric
-        self._history: list[dict[str, float]] = []
         if self.dist.is_main and not _resuming:
             config.to_json(self.folder.config_path)
             with atomic_path(self.run_dir / "patches.npy") as tmp:
@@ -97,17 +97,14 @@ class GANTrainer:
 
     # -- construction ----------------------------------------------------
     def _to_device(self, patches: np.ndarray) -> torch.Tensor:
+        # spec 2.2: inputs resized to the model's size, once, by the project's one resize
+        patches = resize_stack(np.asarray(patches, dtype=np.uint8), self.config.image_size)
         x = torch.from_numpy(np.array(patches, dtype=np.uint8, order="C")).unsqueeze(1)  # (n, 1, r, c), a copy
-        size = self.config.image_size
-        if x.shape[-2:] != (size, size):  # spec 2.2: inputs resized to the model's size, once
-            # area averaging when shrinking (exact for integer factors), bilinear when growing
-            mode = "area" if x.shape[-1] >= size else "bilinear"
-            x = F.interpolate(x.float(), size=(size, size), mode=mode).round().clamp(0, 255).to(torch.uint8)
         return x.to(self.device)
 
     def _build(self, cfg: GANConfig) -> None:
         dev, rank = self.device, self.dist.rank
-        init_rng = torch.Generator().manual_seed(cfg.seed)
+        init_rng = torch.Generator().manual_seed(stream_seed(cfg.seed, "init"))
         self.G = Generator(cfg.image_size, cfg.nz, cfg.ngf)
         self.D = Discriminator(cfg.image_size, cfg.ndf, first_kernel=cfg.d_first_kernel, kernel=cfg.d_kernel)
         init_weights(self.G, std=cfg.init_std, generator=init_rng)
@@ -126,20 +123,11 @@ class GANTrainer:
         else:
             self._G, self._D = self.G, self.D
         # Random streams: shared by all processes (order of images, label) or per process.
-        self._perm_rng = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
-        self._aug_rng = torch.Generator(device=dev).manual_seed(cfg.seed + 7919 * (rank + 1))
-        self._noise_rng = torch.Generator(device=dev).manual_seed(cfg.seed + 104729 * (rank + 1))
-        self._sample_rng = torch.Generator().manual_seed(cfg.seed + 3)
-        self._np_rng = np.random.default_rng(cfg.seed)
+        self.rng = RandomStreams.create(cfg.seed, dev, rank=rank)
         self.fixed_noise = torch.randn(cfg.sample_count, cfg.nz, 1, 1,
-                                       generator=torch.Generator().manual_seed(cfg.seed + 5)).to(dev)
-        self.epoch = self.step = self._pos = 0
-        self._perm: torch.Tensor | None = None
-        self._label: float | None = None
-        self._acc = torch.zeros(len(STEP_METRICS), device=dev)
-        self._acc_n = self._epoch_images = self._collapse_run = 0
-        self._epoch_seconds = 0.0
-        self._process_rng = [_state.process_rng_state(self)]
+                                       generator=torch.Generator().manual_seed(
+                                           stream_seed(cfg.seed, "fixed_noise"))).to(dev)
+        self.loop = LoopState.create(len(STEP_METRICS), dev)
 
     @classmethod
     def resume(cls, run_dir: str | os.PathLike, callbacks: Iterable[Callback] = (), *,
@@ -165,6 +153,21 @@ class GANTrainer:
 
     # -- public helpers ----------------------------------------------------
     @property
+    def epoch(self) -> int:
+        """Finished epochs (``self.loop.epoch``)."""
+        return self.loop.epoch
+
+    @property
+    def step(self) -> int:
+        """Global steps taken (``self.loop.step``)."""
+        return self.loop.step
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        """One metrics row per finished epoch (``self.loop.history``)."""
+        return self.loop.history
+
+    @property
     def steps_per_epoch(self) -> int:
         n, b = len(self.data), self.config.batch_size
         return n // b if self.config.drop_last else math.ceil(n / b)
@@ -175,7 +178,7 @@ class GANTrainer:
         With ``seed`` the noise is reproducible; without, it comes from the
         run's own sampling stream (saved in checkpoints; training is unaffected).
         """
-        gen = torch.Generator().manual_seed(seed) if seed is not None else self._sample_rng
+        gen = torch.Generator().manual_seed(seed) if seed is not None else self.rng.sample
         return sample_generator(self.G, n, generator=gen)
 
     def save_checkpoint(self, name: str) -> Path:
@@ -205,27 +208,25 @@ class GANTrainer:
         cfg, main = self.config, self.dist.is_main
         if main:
             self.callbacks.on_train_start(self)
-        status = "finished"
+        status, loop = "finished", self.loop
         try:
-            while self.epoch < cfg.epochs and status == "finished":
-                if self._perm is None:
+            while loop.epoch < cfg.epochs and status == "finished":
+                if not loop.in_epoch:
                     self._begin_epoch()
                 t0 = time.perf_counter()
-                while self._pos < self.steps_per_epoch:
+                while loop.pos < self.steps_per_epoch:
                     if self._stop_requested(stop):
                         status = "stopped"
                         break
-                    idx = self._batch_indices(self._pos)
+                    idx = self._batch_indices(loop.pos)
                     if idx is not None:
                         metrics = self._train_step(self._batch(idx))
-                        self._acc += metrics
-                        self._acc_n += 1
-                        self._epoch_images += len(idx) * self.dist.world_size
-                    self._pos += 1
-                    self.step += 1
-                    if idx is not None and self.step % cfg.log_every == 0:
+                        loop.add_step(metrics, len(idx) * self.dist.world_size)
+                    loop.pos += 1
+                    loop.step += 1
+                    if idx is not None and loop.step % cfg.log_every == 0:
                         self._log_step(metrics)
-                self._epoch_seconds += time.perf_counter() - t0
+                loop.epoch_seconds += time.perf_counter() - t0
                 if status == "finished":
                     finish_epoch(self)
             if status == "stopped":
@@ -245,15 +246,13 @@ class GANTrainer:
     def _begin_epoch(self) -> None:
         cfg = self.config
         # One-sided label smoothing: this epoch's real label ~ U[min, max] (spec 2.3).
-        self._label = float(self._np_rng.uniform(cfg.real_label_min, cfg.real_label_max))
-        self._perm = torch.randperm(len(self.data), generator=self._perm_rng, device=self.device)
-        self._pos, self._acc_n, self._epoch_images, self._epoch_seconds = 0, 0, 0, 0.0
-        self._acc.zero_()
+        label = float(self.rng.label.uniform(cfg.real_label_min, cfg.real_label_max))
+        self.loop.begin_epoch(torch.randperm(len(self.data), generator=self.rng.perm, device=self.device), label)
 
     def _batch_indices(self, pos: int) -> torch.Tensor | None:
         """This process's share of global batch ``pos`` (None: too few images to share)."""
         b = self.config.batch_size
-        idx = self._perm[pos * b:(pos + 1) * b]
+        idx = self.loop.perm[pos * b:(pos + 1) * b]
         if self.dist.enabled:
             if len(idx) < self.dist.world_size:
                 return None  # every process skips it alike
@@ -262,7 +261,7 @@ class GANTrainer:
 
     def _batch(self, idx: torch.Tensor) -> torch.Tensor:
         """uint8 images -> augmented float batch in [-1, 1], all on the device."""
-        cfg, g = self.config, self._aug_rng
+        cfg, g = self.config, self.rng.aug
         x = self.data.index_select(0, idx).float()  # (B, 1, r, c), 0..255
         b = x.size(0)
         if cfg.flip_h:
@@ -286,7 +285,7 @@ class GANTrainer:
     def _train_step(self, real: torch.Tensor) -> torch.Tensor:
         """One D step and one G step; returns the step's metrics as a device tensor (no sync)."""
         b, dev = real.size(0), self.device
-        real_label = torch.full((b,), self._label, device=dev)
+        real_label = torch.full((b,), self.loop.label, device=dev)
         fake_label = torch.zeros(b, device=dev)
 
         ############################
@@ -299,7 +298,7 @@ class GANTrainer:
         sync = self._D.no_sync() if self.dist.enabled else contextlib.nullcontext()
         with sync:  # gradients summed locally, reduced once with the fake half
             err_d_real.backward()
-        noise = torch.randn(b, self.config.nz, 1, 1, generator=self._noise_rng, device=dev)
+        noise = torch.randn(b, self.config.nz, 1, 1, generator=self.rng.noise, device=dev)
         with self._autocast():
             fake = self._G(noise)                                           # (B, 1, r, c)
             out_fake = self._D(fake.detach())
@@ -325,7 +324,7 @@ class GANTrainer:
 
     def _stop_requested(self, stop: StopToken | None) -> bool:
         flag = stop is not None and stop.requested
-        if self.dist.enabled and self.step % self.config.log_every == 0:
+        if self.dist.enabled and self.loop.step % self.config.log_every == 0:
             return any_true(flag, self.dist, self.device)
         return flag and not self.dist.enabled
 

@@ -120,8 +120,12 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
                      kind: str = "lesion", resume: bool = False, changes: dict | None = None,
                      control: RunControl | None = None, fid_backbone: str | None = None, fid_every: int = 10,
                      fid_n: int = 2000, fid_weights=None, real_grid_count: int = 16,
-                     poll_s: float = 0.1) -> Job[dict]:
+                     poll_s: float = 0.1, dist=None) -> Job[dict]:
     """Train (or resume) a DCGAN, yielding live progress.
+
+    The one driver of a GAN run: the GUI runs it in a worker, ``mammostudio
+    train-gan`` with a progress bar (under ``torchrun`` too), so every run
+    folder holds the same files (``status.json`` included) whoever started it.
 
     Parameters
     ----------
@@ -141,6 +145,9 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
         Compute FID/KID every ``fid_every`` epochs on ``fid_n`` images per side.
     real_grid_count : int
         Real patches shown beside the samples (``data['real_grid']``).
+    dist : DistInfo, optional
+        This process's place in a DDP group (default: from the environment);
+        only rank 0 writes ``status.json``.
 
     Yields
     ------
@@ -178,9 +185,10 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
         cache = patches if isinstance(patches, (str, os.PathLike)) and Path(patches).is_dir() else None
         callbacks.insert(0, _fid_callback(np.asarray(real), fid_backbone, fid_every, fid_n, fid_weights, cache))
     if resume:
-        trainer = GANTrainer.resume(run, callbacks, **(changes or {}))
+        trainer = GANTrainer.resume(run, callbacks, dist=dist, **(changes or {}))
     else:
-        trainer = GANTrainer(config, real, run, callbacks)
+        trainer = GANTrainer(config, real, run, callbacks, dist=dist)
+    main = trainer.dist.is_main
     cfg = trainer.config
     pick = np.sort(np.random.default_rng(cfg.seed).choice(len(real), size=min(real_grid_count, len(real)),
                                                           replace=False))
@@ -190,9 +198,10 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     before = float(read_status(run).get("seconds", 0.0))
     fid = {"backbone": fid_backbone, "every": fid_every, "n": fid_n,
            "weights": None if fid_weights is None else str(fid_weights)} if fid_backbone else None
-    write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
-                 dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
-                 fid=fid)
+    if main:
+        write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
+                     dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
+                     fid=fid)
     ACTIVE.add(str(run.resolve()))
     box: dict = {}
     ended = threading.Event()
@@ -229,5 +238,6 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
             control.request_stop()
             thread.join()
         ACTIVE.discard(str(run.resolve()))
-        write_status(run, status=status, error=error, pid=None, epochs_done=trainer.epoch,
-                     seconds=before + time.monotonic() - t0)
+        if main:
+            write_status(run, status=status, error=error, pid=None, epochs_done=trainer.epoch,
+                         seconds=before + time.monotonic() - t0)

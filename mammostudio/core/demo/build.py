@@ -185,9 +185,9 @@ def _patient_seed(plan: dict) -> int:
 
 def default_demo_dir() -> Path:
     """Where :func:`ensure_demo_dataset` keeps the demo data (the user data dir)."""
-    import platformdirs
+    from ..paths import user_data_dir
 
-    return Path(platformdirs.user_data_dir("mammostudio")) / "demo"
+    return user_data_dir("demo")
 
 
 def build_demo_dataset(out, *, patients: int = 16, size: tuple[int, int] = (2048, 1664), seed: int = 0) -> Job[Path]:

@@ -1,8 +1,9 @@
 """The parameters of patch extraction (spec 1.5-1.6), saved as ``params.json``."""
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
+
+from ..settings import JsonSettings
 
 __all__ = ["ExtractParams", "LESION_MODES"]
 
@@ -10,7 +11,7 @@ LESION_MODES = ("crop", "centred")
 
 
 @dataclass(frozen=True)
-class ExtractParams:
+class ExtractParams(JsonSettings):
     """How patches are taken from one image. Defaults are the paper's.
 
     Parameters
@@ -45,6 +46,8 @@ class ExtractParams:
     tissue : bool
         Save tissue patches.
     """
+
+    _LABEL = "extraction parameters"
 
     patch_size: int = 128
     n_tissue: int = 10
@@ -84,25 +87,3 @@ class ExtractParams:
     def with_(self, **changes) -> "ExtractParams":
         """A copy with some fields changed (validated)."""
         return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        """Plain values, for JSON."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ExtractParams":
-        """Build from :meth:`to_dict` output; unknown keys are refused by name."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown extraction parameters {unknown}")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """JSON text (sorted keys)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "ExtractParams":
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))

@@ -13,8 +13,9 @@ from ..catalog import Catalog
 
 __all__ = ["READERS", "DatasetError", "detect_format", "open_dataset"]
 
-# Most specific first: an OMI-DB tree or a workbook beats a loose folder of files.
-READERS: tuple[str, ...] = ("omidb", "workbook", "mias")
+# Most specific first: an OMI-DB tree or a public layout beats a workbook (any
+# .csv at the top), and anything beats the plain DICOM folder (the fallback).
+READERS: tuple[str, ...] = ("omidb", "cbis_ddsm", "vindr", "inbreast", "workbook", "mias", "dicom_folder")
 
 
 class DatasetError(ValueError):
@@ -46,7 +47,9 @@ def detect_format(root: str | Path) -> str:
     raise DatasetError(
         f"{root}: not a dataset mammostudio can read (expected an annotation workbook "
         "(.xlsx/.csv) beside a batch/patient/study image tree, an OMI-DB tree "
-        "(data/<client>/imagedb_*.json + images/), or mini-MIAS (Info.txt + mdbNNN.pgm))"
+        "(data/<client>/imagedb_*.json + images/), mini-MIAS (Info.txt + mdbNNN.pgm), "
+        "CBIS-DDSM (*_case_description_*_set.csv + DICOM), VinDr-Mammo (finding_annotations.csv + "
+        "images/), INbreast (AllDICOMs/ + AllXML/) or a folder of DICOM files)"
     )
 
 
@@ -58,7 +61,7 @@ def open_dataset(root: str | Path, *, fmt: str | None = None) -> Catalog:
     root : path-like
         The dataset folder.
     fmt : str, optional
-        Force a reader ('workbook', 'omidb', 'mias') instead of detecting one.
+        Force a reader (a name in :data:`READERS`) instead of detecting one.
 
     Returns
     -------

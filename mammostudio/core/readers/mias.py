@@ -3,7 +3,9 @@
 Info.txt data lines read ``REFNUM TISSUE CLASS [SEVERITY X Y RADIUS]``. X, Y are
 measured from the *bottom-left* corner, so the image row is ``rows - Y``. The
 circle of radius RADIUS around the centre becomes the box (clipped to the
-image). Rows without coordinates (mdb059) or with ``*NOTE 3*`` (calcifications
+image with a warning); a radius that is not positive or a centre off the image
+is an error (:mod:`.validate` checks the boxes of every reader the same way).
+Rows without coordinates (mdb059) or with ``*NOTE 3*`` (calcifications
 spread over the whole image) are kept as abnormal images but give no box; rows
 whose PGM is absent are skipped (Info.txt lists all 322 images).
 """
@@ -11,9 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from ..catalog import Catalog, Problem, empty_images, empty_lesions, normalise_lesion_type
+from ..catalog import Catalog, Problem, normalise_lesion_type
+from .validate import box_from_circle, finish
 
 __all__ = ["detect", "read", "parse_info", "MIAS_SIZE", "MIAS_SPACING_MM"]
 
@@ -70,7 +71,7 @@ def read(root: Path) -> Catalog:
     root = Path(root).resolve()
     rows, problems = parse_info(root / "Info.txt")
     present = {p.stem: p for p in root.glob("mdb*.pgm")}
-    images, lesions, seen = [], [], set()
+    images, lesions, seen, per_image = [], [], set(), {}
     for r in rows:
         ref = r["refnum"]
         if ref not in present:
@@ -89,18 +90,18 @@ def read(root: Path) -> Catalog:
             })
         if r["cls"] == "NORM" or r["x"] is None:
             continue
-        row_c, col_c, rad = MIAS_SIZE - r["y"], r["x"], r["radius"]
-        n = sum(1 for les in lesions if les["image_id"] == ref) + 1
+        where = f"{root / 'Info.txt'}:{r['line']}"
+        box = box_from_circle(MIAS_SIZE - r["y"], r["x"], r["radius"], rows=MIAS_SIZE, cols=MIAS_SIZE,
+                              where=where, problems=problems)
+        if box is None:
+            continue
+        n = per_image[ref] = per_image.get(ref, 0) + 1
         lesions.append({
-            "lesion_uid": f"{ref}:{n}", "image_id": ref, "lesion_id": str(n),
-            "row_min": max(0, row_c - rad), "col_min": max(0, col_c - rad),
-            "row_max": min(MIAS_SIZE - 1, row_c + rad), "col_max": min(MIAS_SIZE - 1, col_c + rad),
+            "lesion_uid": f"{ref}:{n}", "image_id": ref, "lesion_id": str(n), **box,
             "status": "", "lesion_type": normalise_lesion_type(r["cls"]),
-            "severity": _SEVERITY.get(r["severity"] or "", ""),
+            "pathology": _SEVERITY.get(r["severity"] or "", ""),
             "source": f"Info.txt line {r['line']} ({r['cls']})",
         })
     for stem in sorted(set(present) - seen):
         problems.append(Problem(str(present[stem]), "image not listed in Info.txt; skipped"))
-    img_df = pd.DataFrame(images) if images else empty_images()
-    les_df = pd.DataFrame(lesions) if lesions else empty_lesions()
-    return Catalog(img_df, les_df, root, "mias", problems)
+    return finish(images, lesions, root=root, fmt="mias", problems=problems)

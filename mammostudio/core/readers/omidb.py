@@ -21,11 +21,10 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from ..catalog import Catalog, Problem, empty_images, empty_lesions, status_ordinal
+from ..catalog import Catalog, Problem, status_ordinal
 from . import DatasetError
 from .omidb_json import header_from_dicom_json
+from .validate import finish
 from .workbook_tree import box_from_xy, header_row
 
 __all__ = ["detect", "read", "find_layout", "client_file", "MARK_TYPE_FLAGS", "opinion_category"]
@@ -147,9 +146,7 @@ def read(root: Path) -> Catalog:
             continue
         ids.add(row["image_id"])
         unique.append(row)
-    img_df = pd.DataFrame(unique) if unique else empty_images()
-    les_df = pd.DataFrame(lesions) if lesions else empty_lesions()
-    return Catalog(img_df, les_df, root, "omidb", problems)
+    return finish(unique, lesions, root=root, fmt="omidb", problems=problems)
 
 
 def _read_client(client_dir, img_dir, imagedb, nbss, imagedb_path, images, lesions, problems) -> None:

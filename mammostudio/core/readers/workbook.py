@@ -3,7 +3,9 @@
 One workbook row per lesion mark (spec 1.1): Patient ID, Study ID, Series ID,
 Image ID (the SOPInstanceUID = the DICOM file's stem), Lesion ID, x1, y1, x2, y2
 (x = column, y = row, origin top-left), lesion status (B1..B5), lesion type, and
-the acquisition columns of spec 1.3. Column names are matched case-, space- and
+the acquisition columns of spec 1.3; optionally Pathology (benign / malignant),
+BI-RADS (of the box; on a row without a box, of the image) and Density (A-D or
+ACR 1-4, per image). Column names are matched case-, space- and
 punctuation-insensitively, with common aliases ("PatientID", "patient_id",
 "SOPInstanceUID", "Biopsy", "mA", ...). A row whose four box cells are all blank
 lists an image without a lesion. Images are the DICOM files of the tree; a file
@@ -17,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..catalog import Catalog, Problem, empty_images, empty_lesions, normalise_lesion_type, status_ordinal
+from ..catalog import Catalog, Problem, normalise_lesion_type, status_ordinal
 from . import DatasetError
 from .workbook_table import (ACQUISITION, COLUMNS, REQUIRED, WORKBOOK_SUFFIXES, blank, cell_bool, cell_number,
-                             cell_text, read_table)
+                             cell_text, looks_like_annotations, read_table)
+from .validate import finish
 from .workbook_tree import box_from_xy, header_rows, scan_dicom_tree
 
 __all__ = ["detect", "read", "read_table", "write_workbook", "catalog_to_rows",
@@ -34,8 +37,8 @@ def _workbooks(root: Path) -> list[Path]:
 
 
 def detect(root: Path) -> bool:
-    """True when ``root`` holds an .xlsx/.csv workbook at its top level."""
-    return bool(_workbooks(Path(root)))
+    """True when ``root`` holds an .xlsx workbook, or a .csv with annotation columns, at its top level."""
+    return any(looks_like_annotations(book) for book in _workbooks(Path(root)))
 
 
 def read(root: Path) -> Catalog:
@@ -73,6 +76,8 @@ def read(root: Path) -> Catalog:
         _collect_image_values(rec, image_id, wb_values.setdefault(image_id, {}), where, problems)
         box = _row_box(rec, by_id[image_id], where, problems)
         if box is None:
+            if cell_text(rec.get("birads")) and all(blank(rec.get(k)) for k in ("x1", "y1", "x2", "y2")):
+                wb_values[image_id]["birads"] = cell_text(rec.get("birads"))  # a row for the image itself
             continue
         n = per_image_count[image_id] = per_image_count.get(image_id, 0) + 1
         lesion_id = cell_text(rec.get("lesion_id")) or str(n)
@@ -84,21 +89,20 @@ def read(root: Path) -> Catalog:
                         "status": cell_text(rec.get("status")),
                         "status_ordinal": status_ordinal(cell_text(rec.get("status"))),
                         "lesion_type": normalise_lesion_type(cell_text(rec.get("lesion_type"))),
-                        "severity": "", "source": where})
+                        "pathology": cell_text(rec.get("pathology")), "birads": cell_text(rec.get("birads")),
+                        "source": where})
     images = []
     for head in headers:
         row = dict(head)
         for key, value in wb_values.get(head["image_id"], {}).items():
             row[key] = value
         images.append(row)
-    img_df = pd.DataFrame(images) if images else empty_images()
-    les_df = pd.DataFrame(lesions) if lesions else empty_lesions()
-    return Catalog(img_df, les_df, root, "workbook", problems)
+    return finish(images, lesions, root=root, fmt="workbook", problems=problems)
 
 
 def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, problems: list) -> None:
     """Per-image workbook values (ids, acquisition) that override the DICOM header."""
-    for key in ("patient_id", "study_id", "series_id", "manufacturer", "model_name"):
+    for key in ("patient_id", "study_id", "series_id", "manufacturer", "model_name", "density"):
         text = cell_text(rec.get(key))
         if text:
             out[key] = text
@@ -145,16 +149,18 @@ def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
     boxed = catalog.lesions.groupby("image_id")
     groups = {k: g for k, g in boxed}
     for img in catalog.images.to_dict("records"):
-        base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", *ACQUISITION)}
+        base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", "density",
+                                        *ACQUISITION)}
         les = groups.get(img["image_id"])
         if les is None:
             rows.append({**base, "lesion_id": "", "x1": None, "y1": None, "x2": None, "y2": None,
-                         "status": "", "lesion_type": ""})
+                         "status": "", "lesion_type": "", "pathology": "", "birads": img.get("birads", "")})
             continue
         for le in les.to_dict("records"):
             rows.append({**base, "lesion_id": le["lesion_id"], "x1": int(le["col_min"]),
                          "y1": int(le["row_min"]), "x2": int(le["col_max"]), "y2": int(le["row_max"]),
-                         "status": le["status"], "lesion_type": le["lesion_type"]})
+                         "status": le["status"], "lesion_type": le["lesion_type"],
+                         "pathology": le.get("pathology", ""), "birads": le.get("birads", "")})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

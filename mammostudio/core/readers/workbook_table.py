@@ -15,8 +15,9 @@ import pandas as pd
 
 from ..catalog import Problem
 from . import DatasetError
+from .validate import read_csv_table
 
-__all__ = ["COLUMNS", "REQUIRED", "ACQUISITION", "WORKBOOK_SUFFIXES", "read_table",
+__all__ = ["COLUMNS", "REQUIRED", "ACQUISITION", "WORKBOOK_SUFFIXES", "read_table", "looks_like_annotations",
            "blank", "cell_text", "cell_number", "cell_bool"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -35,6 +36,9 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "status": ("Lesion status", ("lesionstatus", "status", "biopsy", "biopsycategory",
                                  "biopsyresult", "bcategory", "opinion")),
     "lesion_type": ("Lesion type", ("lesiontype", "type", "abnormality", "abnormalitytype")),
+    "pathology": ("Pathology", ("pathology", "severity", "diagnosis", "histology", "benignmalignant")),
+    "birads": ("BI-RADS", ("birads", "biradsassessment", "assessment", "biradscategory")),
+    "density": ("Density", ("density", "breastdensity", "acr", "composition", "breastcomposition")),
     "manufacturer": ("Manufacturer", ("manufacturer", "make")),
     "model_name": ("Model name", ("modelname", "manufacturermodelname", "model")),
     "tube_current_ma": ("X-ray tube current", ("xraytubecurrent", "xraytubecurrentma", "tubecurrent",
@@ -93,13 +97,31 @@ def cell_bool(value) -> bool:
 
 def _raw_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        for encoding in ("utf-8-sig", "latin-1"):
-            try:
-                return pd.read_csv(path, header=None, dtype=object, encoding=encoding,
-                                   keep_default_na=False, skip_blank_lines=False)
-            except UnicodeDecodeError:
-                continue
+        return read_csv_table(path, header=False)  # delimiter sniffed (',' or a European ';')
     return pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
+
+
+def looks_like_annotations(path: str | Path) -> bool:
+    """Whether a workbook file may be an annotation workbook (used by detection).
+
+    A .csv must have, in its first ten rows, a row naming at least two known
+    columns of which one is Image ID or a box corner, so that a side file such
+    as the NBIA Data Retriever's metadata.csv (Series UID, Study UID,
+    Manufacturer...) beside a plain DICOM download is not taken for one.
+    Spreadsheets (.xlsx/.xlsm) are assumed to be (opening them is slow).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return True
+    try:
+        raw = _raw_table(path)
+    except (ValueError, OSError):
+        return True  # let the reader say what is wrong with it
+    for i in range(min(10, len(raw))):
+        keys = {_ALIAS.get(_key(v)) for v in raw.iloc[i] if not blank(v)} - {None}
+        if len(keys) >= 2 and keys & set(REQUIRED):
+            return True
+    return False
 
 
 def read_table(path: str | Path) -> tuple[pd.DataFrame, list[Problem]]:

@@ -54,8 +54,9 @@ def scan_dicom_tree(root: str | Path) -> tuple[list[Path], list[Problem]]:
 def header_row(path: Path, header: dict | None = None) -> dict:
     """A catalog image row for a DICOM file, from its header (read here if None).
 
-    The Image ID is the file stem (that is how workbooks and OMI-DB name images);
-    patient and study fall back to the parent folder names when the header lacks them.
+    The Image ID is the file stem (that is how workbooks and OMI-DB name images;
+    the SOPInstanceUID is kept as ``sop_uid``); patient and study fall back to
+    the parent folder names when the header lacks them.
 
     Raises
     ------
@@ -68,6 +69,7 @@ def header_row(path: Path, header: dict | None = None) -> dict:
         header = read_header(path)
     path = Path(path)
     row = {k: v for k, v in header.items() if v is not None}
+    row["sop_uid"] = header.get("image_id") or ""
     row["image_id"] = path.name[: -len(path.suffix)] if path.suffix else path.name
     row["patient_id"] = header.get("patient_id") or path.parent.parent.name
     row["study_id"] = header.get("study_id") or path.parent.name
@@ -106,14 +108,17 @@ def box_from_xy(x1: float, y1: float, x2: float, y2: float, *, rows=None, cols=N
     where : str
         Named in problems (file and row).
     problems : list, optional
-        Receives a warning for a clipped box and an error for a box of zero
-        size or entirely outside the image.
+        Receives the problems of :func:`.validate.check_box` (the one place
+        boxes are checked): a warning for a clipped box, an error for a box of
+        zero size or entirely outside the image.
 
     Returns
     -------
     dict or None
         Keys row_min, col_min, row_max, col_max; None when the box is unusable.
     """
+    from .validate import check_box
+
     problems = problems if problems is not None else []
     vals = [x1, y1, x2, y2]
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals):
@@ -121,22 +126,8 @@ def box_from_xy(x1: float, y1: float, x2: float, y2: float, *, rows=None, cols=N
         return None
     c0, c1 = sorted((int(round(x1)), int(round(x2))))
     r0, r1 = sorted((int(round(y1)), int(round(y2))))
-    text = f"box x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}"
-    if c0 == c1 or r0 == r1:
-        problems.append(Problem(where, f"{text} has zero size; skipped"))
-        return None
-    known = rows is not None and cols is not None and not _na(rows) and not _na(cols)
-    if known:
-        rows, cols = int(rows), int(cols)
-        if c1 < 0 or r1 < 0 or c0 > cols - 1 or r0 > rows - 1:
-            problems.append(Problem(where, f"{text} lies entirely outside the {rows}x{cols} image; skipped"))
-            return None
-        clipped = (max(r0, 0), max(c0, 0), min(r1, rows - 1), min(c1, cols - 1))
-        if clipped != (r0, c0, r1, c1):
-            problems.append(Problem(where, f"{text} extends outside the {rows}x{cols} image; "
-                                    "clipped to it", "warning"))
-            r0, c0, r1, c1 = clipped
-    return {"row_min": r0, "col_min": c0, "row_max": r1, "col_max": c1}
+    return check_box({"row_min": r0, "col_min": c0, "row_max": r1, "col_max": c1}, rows=rows, cols=cols,
+                     where=where, problems=problems)
 
 
 def _na(value) -> bool:

@@ -21,10 +21,10 @@ __all__ = ["TrainPanel", "default_workspace"]
 
 def default_workspace() -> Path:
     """``MAMMOSTUDIO_WORKSPACE`` or ``<user data dir>/runs``."""
-    import platformdirs
+    from ...core.paths import user_data_dir
 
     env = os.environ.get("MAMMOSTUDIO_WORKSPACE")
-    return Path(env) if env else Path(platformdirs.user_data_dir("mammostudio", appauthor=False)) / "runs"
+    return Path(env) if env else user_data_dir("runs")
 
 
 class TrainPanel(QWidget):
