@@ -154,7 +154,6 @@ class QuizPanel(QtWidgets.QWidget):
         if self.store is not None:
             self.store.close()
         self.store = store
-        cfg = store.config
         self._describe_study()
         self.message.setText("")
         self._update_enabled()

@@ -8,41 +8,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .curves import BANNER, FID_LABELS, PENS, fmt_eta as _fmt_eta, smooth, title as _title
 from .images import GridLabel
 
 __all__ = ["GANMonitor", "smooth", "FID_LABELS"]
-
-FID_LABELS = {"fid": "FID (standard Inception)", "fid_authors": "FID (authors' backbone, not standard)",
-              "fid_random": "random-feature distance (not FID)"}
-PENS = {"d": (214, 39, 40), "g": (31, 119, 180), "x": (44, 160, 44), "z": (255, 127, 14), "floor": (120, 120, 120)}
-BANNER = {"error": "background:#b00020; color:white; font-weight:bold; padding:6px;",
-          "warning": "background:#ff8f00; color:black; font-weight:bold; padding:6px;"}
-
-
-def smooth(values: np.ndarray, weight: float) -> np.ndarray:
-    """Exponential moving average (TensorBoard-style, debiased); weight 0 = raw."""
-    values = np.asarray(values, float)
-    if weight <= 0 or len(values) == 0:
-        return values
-    out, acc = np.empty_like(values), 0.0
-    for i, v in enumerate(values):
-        acc = weight * acc + (1 - weight) * v
-        out[i] = acc / (1 - weight ** (i + 1))
-    return out
-
-
-def _title(text: str, *keys: tuple[str, str]) -> str:
-    """A plot title naming its curves in their colours (a legend box would sit on the curves)."""
-    names = "  ".join(f"<span style='color:rgb{PENS[k]}'>&#9644; {name}</span>" for k, name in keys)
-    return f"{text}&nbsp;&nbsp;{names}" if names else text
-
-
-def _fmt_eta(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
 
 class GANMonitor(QWidget):
     """Curves and grids of one GAN run, fed with the job's events or a past run's rows.
