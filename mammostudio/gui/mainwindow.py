@@ -14,7 +14,7 @@ from .browser import StudyBrowser
 from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner, function_job
-from .menus import MODES, build_menus
+from .menus import MODES, WHOLE_WINDOW, build_menus
 from .navigation import neighbour_image, neighbour_study
 from .pages import WelcomePage
 from .prepare import PreparePage
@@ -28,9 +28,6 @@ from .viewer import ViewerWidget
 __all__ = ["MainWindow", "settings_file", "MODES"]
 
 MAX_RECENT = 8
-# Modes that use the whole window: the dataset docks step aside (Prepare uses the filters and box
-# edits made in Browse; with the docks beside it the window needed 1550 px and was clipped at 1366 x 768).
-WHOLE_WINDOW = ("Prepare", "Train", "Evaluate", "Quiz")
 
 
 def settings_file() -> Path:

@@ -7,6 +7,9 @@ from PySide6.QtWidgets import QMessageBox
 __all__ = ["build_menus", "add_action"]
 
 MODES = ("Browse", "Prepare", "Train", "Evaluate", "Quiz")
+# Modes that use the whole window: the dataset docks step aside (Prepare uses the filters and box
+# edits made in Browse; with the docks beside it the window needed 1550 px and was clipped at 1366 x 768).
+WHOLE_WINDOW = ("Prepare", "Train", "Evaluate", "Quiz")
 
 
 def add_action(window, menu, text, slot, key=None, *, checkable=False) -> QAction:
