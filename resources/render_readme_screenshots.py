@@ -1,4 +1,4 @@
-"""Render the README's screenshots from the real app, offscreen, in each mode.
+"""Render the README's screenshots from the real app, offscreen, in each mode, at two sizes.
 
 Usage::
 
@@ -7,18 +7,25 @@ Usage::
 In a temporary folder it builds a small demo dataset, extracts its patches,
 trains a tiny DCGAN and generates from it, and builds a reader study answered by
 simulated readers, all with the ``mammostudio`` commands. Then it opens the main
-window and saves ``readme_<mode>.png`` into ``resources/screenshots/``:
+window and, for every entry of :data:`SHOTS`, puts the window in that state once
+and saves it at each of :data:`SIZES` (a 1366 x 768 laptop and a 1920 x 1080
+desktop) as ``readme_<name>_<W>x<H>.png`` into ``resources/screenshots/``:
 
-- ``readme_browse_demo.png``: Browse mode on a demo image with a lesion box;
-- ``readme_browse_mias.png``: Browse mode on a mini-MIAS film with the breast
-  mask, ground truth and extraction audit overlays;
-- ``readme_prepare.png``: Prepare mode after extracting the demo's patches;
-- ``readme_train.png``: Train mode showing the tiny DCGAN run;
-- ``readme_quiz_reading.png`` and ``readme_quiz_results.png``: Quiz mode.
+- ``browse_demo``: Browse mode, one demo image with its lesion box, corner
+  text, orientation letters and a ruler and an ellipse ROI;
+- ``browse_fourup``: the demo study hung RCC, LCC / RMLO, LMLO;
+- ``browse_mias``: a mini-MIAS film with the breast outline (film threshold)
+  and the extraction audit with its legend;
+- ``prepare``: Prepare mode after extracting the demo's patches;
+- ``train``: Train mode showing the tiny DCGAN run;
+- ``train_live``, ``train_resumed``, ``evaluate``: a live run, the same run
+  resumed with continuous curves, and Evaluate's t-SNE map
+  (``render_mode_screenshots.py``);
+- ``quiz_reading`` and ``quiz_results``: Quiz mode.
 
+A new mode adds one ``shot_<name>(ctx)`` function and one :data:`SHOTS` entry.
 Settings, runs and data stay in the temporary folder. A few minutes on a
-laptop; the tiny GAN is for the picture, not for quality. While Train mode is
-not yet a page of the main window, its panel is rendered on its own.
+laptop; the tiny GAN is for the picture, not for quality.
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from mammostudio.gui.app import wait_until  # noqa: E402 - after the path set-up above
+from render_mode_screenshots import MODE_SHOTS  # noqa: E402 - Train live/resumed, Evaluate
 
 
 def build_inputs(work: Path) -> dict[str, Path]:
@@ -90,6 +98,9 @@ def _show_image(app, window, folder: Path, image_id: str | None) -> str:
     return image_id
 
 
+SIZES = ((1366, 768), (1920, 1080))
+
+
 def _save(app, widget, path: Path) -> Path:
     wait_until(app, lambda: False, 1.0)  # thumbnails, repaint
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,67 +110,118 @@ def _save(app, widget, path: Path) -> Path:
     return path
 
 
-def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path) -> list[Path]:
-    """Open the main window and save one screenshot per mode."""
+def shot_browse_demo(ctx: dict) -> bool:
+    """One demo image with a lesion: corner text, box, a ruler and an ellipse ROI."""
+    app, window = ctx["app"], ctx["window"]
+    window.browse_tabs.setCurrentWidget(window.viewer)
+    _show_image(app, window, ctx["inputs"]["demo"] / "workbook", None)
+    rows, cols = window.viewer.canvas.display.shape
+    window.viewer.measure.add_ruler((rows * 0.2, cols * 0.35), (rows * 0.2, cols * 0.6))
+    window.viewer.measure.add_ellipse((rows * 0.55, cols * 0.45, rows * 0.65, cols * 0.58))
+    return True
+
+
+def shot_browse_fourup(ctx: dict) -> bool:
+    """The same demo study in the four-up, linked zoom and pan."""
+    app, window = ctx["app"], ctx["window"]
+    window.browse_tabs.setCurrentWidget(window.fourup)
+    panes = window.fourup.panes.values()
+    wait_until(app, lambda: all(p.canvas.display is not None or not p.image_id for p in panes), 120)
+    return True
+
+
+def shot_browse_mias(ctx: dict) -> bool:
+    """A mini-MIAS film: breast outline at the film threshold, extraction audit with legend."""
+    app, window, mias = ctx["app"], ctx["window"], ctx["mias"]
+    if mias is None or not (mias / "Info.txt").is_file():
+        return False
+    window.browse_tabs.setCurrentWidget(window.viewer)
+    _show_image(app, window, mias, "mdb028")
+    window.viewer.act_mask.setChecked(True)
+    window.viewer.request_audit()
+    wait_until(app, lambda: bool(window.viewer.overlays.audit_items), 90)
+    return True
+
+
+def shot_prepare(ctx: dict) -> bool:
+    """Extract the demo's patches in the page's own worker; the gallery fills."""
+    app, window = ctx["app"], ctx["window"]
+    window.browse_tabs.setCurrentWidget(window.viewer)
+    _show_image(app, window, ctx["inputs"]["demo"] / "workbook", None)
+    window.set_mode("Prepare")
+    page = window.pages["Prepare"]
+    page.out_edit.setText(str(ctx["work"] / "gui-patches"))
+    page.start_extraction()
+    wait_until(app, lambda: page.runner is not None and not page.runner.running, 300)
+    return True
+
+
+def shot_train(ctx: dict) -> bool:
+    """The tiny run from the run history, opened in the monitor."""
+    app, window, runs = ctx["app"], ctx["window"], ctx["inputs"]["runs"]
+    train = window.pages["Train"]
+    train.setup.workspace.setText(str(runs))
+    window.set_mode("Train")
+    wait_until(app, lambda: train.ready, 180)
+    train.history.set_workspace(runs)
+    if train.history.model.runs:
+        train.show_run(train.history.model.runs[0])
+    return True
+
+
+def shot_quiz_reading(ctx: dict) -> bool:
+    """A reader's assessment screen."""
+    window = ctx["window"]
+    quiz = window.pages["Quiz"]
+    window.set_mode("Quiz")
+    if not (hasattr(quiz, "open_study") and quiz.open_study(ctx["inputs"]["study"])):
+        return False
+    reading = quiz.start_reading("R04", "assessment", experience_years=4, subspecialty="breast")
+    for view in getattr(reading, "views", []):
+        view.set_zoom(1.0)
+    return True
+
+
+def shot_quiz_results(ctx: dict) -> bool:
+    """The answered study's results."""
+    quiz = ctx["window"].pages["Quiz"]
+    quiz.show_start()
+    quiz.show_results()
+    return True
+
+
+# (name, set-up): each set-up runs once, then the window is saved at every size.
+SHOTS = (("browse_demo", shot_browse_demo), ("browse_fourup", shot_browse_fourup), ("browse_mias", shot_browse_mias),
+         ("prepare", shot_prepare), ("train", shot_train), *MODE_SHOTS, ("quiz_reading", shot_quiz_reading),
+         ("quiz_results", shot_quiz_results))
+
+
+def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path, *, only=None) -> list[Path]:
+    """Open the main window and save every shot at every size."""
     from mammostudio.gui.app import make_app
     from mammostudio.gui.mainwindow import MainWindow
 
     app = make_app()
     window = MainWindow(settings_path=work / "settings.ini")
-    window.resize(1600, 1000)
+    window.resize(*SIZES[0])
     window.show()
+    ctx = {"app": app, "window": window, "inputs": inputs, "mias": mias, "work": work}
     saved = []
-
-    # Browse: the demo data (workbook layout), then a mini-MIAS film with overlays.
-    _show_image(app, window, inputs["demo"] / "workbook", None)
-    saved.append(_save(app, window, out / "readme_browse_demo.png"))
-    if mias is not None and (mias / "Info.txt").is_file():
-        _show_image(app, window, mias, "mdb028")
-        window.viewer.request_audit()
-        wait_until(app, lambda: bool(window.viewer.overlays.audit_items), 90)
-        saved.append(_save(app, window, out / "readme_browse_mias.png"))
-
-    # Prepare: extract the demo data's patches in the page's own worker; the gallery fills.
-    _show_image(app, window, inputs["demo"] / "workbook", None)
-    window.set_mode("Prepare")
-    page = window.pages["Prepare"]
-    page.out_edit.setText(str(work / "gui-patches"))
-    page.start_extraction()
-    wait_until(app, lambda: page.runner is not None and not page.runner.running, 300)
-    saved.append(_save(app, window, out / "readme_prepare.png"))
-
-    # Train: the tiny run in the run history, opened in the monitor.
-    train = window.pages["Train"]
-    standalone = not hasattr(train, "show_run")
-    if standalone:  # Train mode not wired into the main window yet: the same panel, on its own
-        from mammostudio.gui.train.panel import TrainPanel
-
-        train = TrainPanel(window.state, workspace=inputs["runs"])
-        train.resize(1600, 1000)
-        train.show()
-    else:
-        train.setup.workspace.setText(str(inputs["runs"]))
-        window.set_mode("Train")
-    wait_until(app, lambda: train.ready, 180)
-    train.history.set_workspace(inputs["runs"])
-    runs = train.history.model.runs
-    if runs:
-        train.show_run(runs[0])
-    saved.append(_save(app, train if standalone else window, out / "readme_train.png"))
-    if standalone:
-        train.close()
-
-    # Quiz: a reading screen and the results of the answered study.
-    quiz = window.pages["Quiz"]
-    window.set_mode("Quiz")
-    if hasattr(quiz, "open_study") and quiz.open_study(inputs["study"]):
-        reading = quiz.start_reading("R04", "assessment", experience_years=4, subspecialty="breast")
-        for view in getattr(reading, "views", []):
-            view.set_zoom(1.0)
-        saved.append(_save(app, window, out / "readme_quiz_reading.png"))
-        quiz.show_start()
-        quiz.show_results()
-        saved.append(_save(app, window, out / "readme_quiz_results.png"))
+    for name, setup in SHOTS:
+        if only and name not in only:
+            continue
+        if not setup(ctx):
+            print(f"skipped {name}")
+            continue
+        for w, h in SIZES:
+            window.resize(w, h)
+            wait_until(app, lambda: False, 0.5)  # layouts settle
+            hint = window.minimumSizeHint()
+            if hint.width() > w or hint.height() > h or (window.width(), window.height()) != (w, h):
+                print(f"WARNING {name}: the window needs {hint.width()} x {hint.height()}, more than {w} x {h}")
+            if not window.stack.page_fits():
+                print(f"WARNING {name}: at {w} x {h} the page needs a scroll bar")
+            saved.append(_save(app, window, out / f"readme_{name}_{w}x{h}.png"))
     window.close()
     app.processEvents()
     return saved
@@ -171,6 +233,8 @@ def main(argv=None) -> int:
                         help="mini-MIAS folder (default: ../shared/data/mias beside the checkout)")
     parser.add_argument("--out", type=Path, default=HERE / "screenshots")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                        help="render only these shots (" + ", ".join(n for n, _ in SHOTS) + ")")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="mammostudio-readme-"))
@@ -180,11 +244,7 @@ def main(argv=None) -> int:
         t0 = time.monotonic()
         inputs = build_inputs(work)
         print(f"inputs built in {time.monotonic() - t0:.0f} s")
-        render_all(inputs, args.mias if args.mias.is_dir() else None, args.out, work)
-        from render_mode_screenshots import SIZES, render_modes  # Prepare/Train/Evaluate/locked Quiz per size
-
-        for size in SIZES:
-            render_modes(inputs, args.out, work, size)
+        render_all(inputs, args.mias if args.mias.is_dir() else None, args.out, work, only=args.only)
     finally:
         if args.keep:
             print(f"kept {work}")

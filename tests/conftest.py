@@ -34,6 +34,18 @@ def mias_copy(mias_dir, tmp_path) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_user_data(tmp_path_factory):
+    """Pseudonym mappings of read-only datasets and error logs go to a temporary user data folder."""
+    old = os.environ.get("MAMMOSTUDIO_DATA_DIR")
+    os.environ["MAMMOSTUDIO_DATA_DIR"] = str(tmp_path_factory.mktemp("user-data"))
+    yield
+    if old is None:
+        os.environ.pop("MAMMOSTUDIO_DATA_DIR", None)
+    else:
+        os.environ["MAMMOSTUDIO_DATA_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _torch_threads():
     """Keep torch to one thread so the 2-core CI machine is not oversubscribed."""
     try:

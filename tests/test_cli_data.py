@@ -89,7 +89,8 @@ def test_demo_builds_once_then_shows_the_summary(tmp_path, capsys):
     args = ["demo", "--no-gui", "--data", str(tmp_path / "d"), "--patients", "1", "--size", "128", "104"]
     assert main(args) == 0
     first = capsys.readouterr().out
-    assert "images 4" in first and str(tmp_path / "d" / "workbook") in first
-    stamp = (tmp_path / "d" / ".complete").stat().st_mtime_ns
+    built = tmp_path / "d" / "1-patients-128x104-seed0"  # one folder per configuration
+    assert "images 4" in first and str(built / "workbook") in first
+    stamp = (built / "manifest.json").stat().st_mtime_ns
     assert main(args) == 0
-    assert (tmp_path / "d" / ".complete").stat().st_mtime_ns == stamp
+    assert (built / "manifest.json").stat().st_mtime_ns == stamp  # not built again

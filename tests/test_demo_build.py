@@ -9,7 +9,8 @@ import pydicom
 import pytest
 
 from mammostudio.core.acquisition import AcquisitionFilter
-from mammostudio.core.demo.build import MARKER, DemoConfig, _plan, build_demo_dataset, ensure_demo_dataset
+from mammostudio.core.demo.build import (MARKER, DemoConfig, _plan, build_demo_dataset, demo_folder_name,
+                                         ensure_demo_dataset)
 from mammostudio.core.dicom import read_header, read_pixels
 from mammostudio.core.progress import Progress, drive
 from mammostudio.core.readers import detect_format, open_dataset
@@ -137,13 +138,14 @@ def test_ensure_builds_once_and_rebuilds_an_interrupted_folder(tmp_path):
     dest = tmp_path / "data dir é" / "demo"
     items = []
     folder = drive(ensure_demo_dataset(dest, config=cfg), items.append)
-    assert folder == dest / "workbook" and (dest / MARKER).is_file() and items
+    built = dest / demo_folder_name(cfg)
+    assert folder == built / "workbook" and (built / MARKER).is_file() and items
     again = []
     assert drive(ensure_demo_dataset(dest, config=cfg), again.append) == folder and again == []
-    (dest / MARKER).unlink()  # as if the last build was killed before finishing
+    (built / MARKER).unlink()  # as if the last build was killed before finishing
     rebuilt = []
     drive(ensure_demo_dataset(dest, config=cfg), rebuilt.append)
-    assert rebuilt and open_dataset(folder).n_images == 4 and (dest / MARKER).is_file()
+    assert rebuilt and open_dataset(folder).n_images == 4 and (built / MARKER).is_file()
 
 
 def test_ensure_refuses_a_folder_holding_other_files(tmp_path):

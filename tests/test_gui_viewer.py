@@ -57,20 +57,49 @@ def test_max_pooled_level_keeps_a_single_bright_pixel():
     assert d.fit_mean.max() < 1200
 
 
-def test_selecting_an_image_shows_it_with_overlays(qtbot, viewer):
+def _screen_colour(viewer, row, col):
+    from PySide6.QtCore import QPointF
+
+    pos = viewer.canvas.mapFromScene(viewer.canvas.view.mapViewToScene(QPointF(col, row)))
+    return viewer.canvas.grab().toImage().pixelColor(pos.x(), pos.y())
+
+
+def test_image_is_greyscale_by_default_and_overlays_are_outlines(qtbot, viewer):
     _show(qtbot, viewer, "mdb001")
     d = viewer.canvas.display
     assert d.image_id == "mdb001" and d.shape == (1024, 1024)
     assert viewer.canvas.image_item.image.shape == (1024, 1024)
-    # Ground truth (cyan) covers the box from Info.txt and nothing far from it.
-    gt = viewer.overlays.gt_item.image
-    assert gt.shape[:2] == (1024, 1024)
-    assert tuple(gt[600, 535, :3]) == (0, 230, 255) and gt[600, 535, 3] == 255
-    assert gt[100, 100, 3] == 0
-    # The box is drawn with its type.
     qtbot.waitUntil(lambda: len(viewer.boxes.rois) == 1)
     assert "mass" in viewer.boxes.labels[0].textItem.toPlainText()
-    assert viewer.overlays.has_mask == (d.mask is not None)
+    box = viewer.state.lesions_of("mdb001").iloc[0]
+    centre = ((box.row_min + box.row_max) / 2, (box.col_min + box.col_max) / 2)
+    c = _screen_colour(viewer, *centre)
+    assert c.red() == c.green() == c.blue()  # no tint: the box is an outline, not a fill
+    # The ground-truth path is exactly the inclusive box.
+    r = viewer.overlays.gt_item.path().boundingRect()
+    assert (r.left(), r.top(), r.width(), r.height()) == (box.col_min, box.row_min, box.col_max - box.col_min + 1,
+                                                          box.row_max - box.row_min + 1)
+    # The breast outline is off until asked for; then a line, the tissue inside stays grey.
+    assert viewer.overlays.mask_item.opacity() == 0
+    viewer.act_mask.setChecked(True)
+    assert viewer.overlays.mask_item.opacity() == 1 and not viewer.overlays.mask_item.path().isEmpty()
+    c = _screen_colour(viewer, *centre)
+    assert c.red() == c.green() == c.blue()
+
+
+def test_film_mask_threshold_keeps_the_film_background_out(qtbot, viewer):
+    from mammostudio.gui.pyramid import mask_at_threshold
+
+    assert viewer.mask_threshold == 20 and viewer.threshold_spin.value() == 20  # mini-MIAS is film
+    _show(qtbot, viewer, "mdb001")
+    viewer.act_mask.setChecked(True)
+    d = viewer.canvas.display
+    at20 = viewer.overlays.mask_item.path().boundingRect()
+    viewer.threshold_spin.setValue(0)
+    assert viewer.state.mask_threshold == 0
+    assert mask_at_threshold(d, 0).sum() > mask_at_threshold(d, 20).sum()
+    at0 = viewer.overlays.mask_item.path().boundingRect()
+    assert at0.width() * at0.height() >= at20.width() * at20.height()
 
 
 def test_changing_window_updates_image_levels(qtbot, viewer):
@@ -110,13 +139,13 @@ def test_invert_flips_rendered_grey_levels(qtbot, viewer):
 
 def test_hide_key_hides_every_overlay(qtbot, viewer):
     _show(qtbot, viewer, "mdb001")
+    viewer.act_mask.setChecked(True)
     viewer.act_hide.trigger()
     assert viewer.overlays.mask_item.opacity() == 0 and viewer.overlays.gt_item.opacity() == 0
     assert all(not r.isVisible() for r in viewer.boxes.rois.values())
     viewer.act_hide.trigger()
-    assert viewer.overlays.gt_item.opacity() == pytest.approx(0.35)
-    viewer.gt_slider.setValue(80)
-    assert viewer.overlays.gt_item.opacity() == pytest.approx(0.8)
+    assert viewer.overlays.mask_item.opacity() == 1
+    assert all(r.isVisible() for r in viewer.boxes.rois.values())
 
 
 def test_fit_view_shows_reduced_copy_and_one_to_one_full_resolution(qtbot, viewer):

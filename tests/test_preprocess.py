@@ -174,8 +174,11 @@ def test_prepare_demo_dataset_mask_and_ground_truth_match_the_catalog(tmp_path):
     assert cat.n_lesions > 0
     report = drive(prepare_dataset(cat, tmp_path / "out"))
     assert report["written"] == cat.n_images and report["failed"] == 0
+    from mammostudio.core.privacy import Pseudonymiser
+
+    pseudo = Pseudonymiser.for_dataset(cat.root)  # patient folders carry pseudonyms
     for _, row in cat.images.iterrows():
-        paths = output_paths(row["path"], cat.root, tmp_path / "out")
+        paths = output_paths(row["path"], cat.root, tmp_path / "out", pseudo=pseudo)
         pixels = load_pixels(row)
         mask = read_png(paths["mask"]) > 0
         # The paper's mask (normalised > 0) is the synthetic breast: its air is the

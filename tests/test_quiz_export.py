@@ -80,7 +80,7 @@ def test_cli_creates_a_study_and_writes_the_report(tmp_path, capsys):
                  "--cases", "8", "--training-cases", "4", "--size", "16"]) == 0
     assert "memorisation not screened" in capsys.readouterr().out
     with QuizStore.open(db) as store:
-        assert set(store.items()["source"]) == {"real", "epoch_0050"}
+        assert set(store.items()["source"]) == {"real", "a (epoch_0050)"}
         store.add_reader(ReaderProfile("X"))
         simulate_reader(store.start_session("X", "assessment"), "perfect", np.random.default_rng(0))
     assert main(["quiz-stats", str(db)]) == 0
@@ -107,7 +107,7 @@ def test_cli_finds_the_generators_training_patches_through_its_run_folder(tmp_pa
     assert main(["quiz-create", str(db), "--real", str(tmp_path / "real"), "--generated", str(tmp_path / "gen"),
                  "--cases", "12", "--training-cases", "4", "--size", "16"]) == 0
     out = capsys.readouterr().out
-    assert "real: 10 of 30 patches left out" in out and "last: 3 of 20 generated images" in out
+    assert "real: 10 of 30 patches left out" in out and "run: 3 of 20 generated images" in out
     with QuizStore.open(db) as store:
         stored = {store.item_pixels(i).tobytes() for i in store.items()["item_id"]}
     assert not stored & {im.tobytes() for im in real.images[:10]}

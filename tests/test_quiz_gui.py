@@ -152,7 +152,9 @@ def test_time_limit_records_a_timed_out_case(qtbot, tmp_path):
     p.open_study(_make(tmp_path, time_limit_s=0.1))
     reading = p.start_reading("R1", "assessment")
     qtbot.waitUntil(lambda: reading.session.answered >= 1, timeout=3000)
+    reading._limit.stop()  # the next case's clock must not fire after the store is closed
     assert bool(p.store.responses()["timed_out"].iloc[0])
+    p.show_start()
     p.store.close()
 
 

@@ -32,6 +32,6 @@ def test_study_from_a_trained_generator_screens_against_its_training_patches(tmp
     assert "generated images within RMS" in out  # the memorisation screen ran
     with QuizStore.open(db) as store:
         items = store.items()
-        assert len(items) == 16 and set(items["source"]) == {"real", "last"}
+        assert len(items) == 16 and set(items["source"]) == {"real", "run"}  # named by its run folder
         stored = {store.item_pixels(i).tobytes() for i in items["item_id"]}
     assert not stored & {im.tobytes() for im in real.images[:16]}

@@ -30,10 +30,19 @@ def test_fleiss_kappa_is_one_for_perfect_agreement_and_rejects_ragged_tables():
 
 
 @pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (37, 80)])
-def test_clopper_pearson_matches_scipy_exact_interval(k, n):
-    ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+def test_clopper_pearson_is_the_beta_quantile_interval(k, n):
+    from scipy.stats import beta
+
     lo, hi = clopper_pearson(k, n)
-    assert lo == pytest.approx(ref.low, abs=1e-9) and hi == pytest.approx(ref.high, abs=1e-9)
+    ref_lo = 0.0 if k == 0 else beta.ppf(0.025, k, n - k + 1)
+    ref_hi = 1.0 if k == n else beta.ppf(0.975, k + 1, n - k)
+    assert lo == pytest.approx(ref_lo, abs=1e-9) and hi == pytest.approx(ref_hi, abs=1e-9)
+
+
+def test_clopper_pearson_textbook_values_and_empty_input():
+    assert clopper_pearson(3, 10) == pytest.approx((0.0667, 0.6525), abs=1e-4)  # the usual table value
+    assert clopper_pearson(0, 10)[1] == pytest.approx(0.3085, abs=1e-4)
+    assert all(np.isnan(clopper_pearson(0, 0)))
 
 
 def test_auc_equals_scikit_learn_with_ties():

@@ -5,17 +5,27 @@ defines ``register(subparsers)``; the module adds its parser and sets
 ``func=`` to a handler taking the parsed ``argparse.Namespace`` and returning an
 exit code. Handlers import heavy packages (torch, Qt) lazily so ``mammostudio
 --help`` stays fast.
+
+Errors take one path (:func:`._run.report_error`): a handler may return
+``fail(...)`` itself or simply raise; a ``ValueError`` or ``OSError`` becomes
+one line naming the file and the problem (exit 2), anything else one line
+and a log file (exit 1). ``--debug`` (or ``MAMMOSTUDIO_DEBUG=1``) lets the
+traceback through.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 from .. import __version__
 
 __all__ = ["build_parser", "main"]
+
+WORKFLOW_ORDER = ("gui", "demo", "demo-data", "scan", "prepare", "extract", "train-gan", "generate", "fid", "tsne",
+                  "experiment", "quiz-create", "quiz-stats", "quiz-report", "self-test")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,10 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mammography research workbench: browse, prepare, train, evaluate, quiz.",
     )
     parser.add_argument("--version", action="version", version=f"mammostudio {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show Python tracebacks instead of one-line errors (for bug reports)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("cmd_"):
             importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    # Listed in workflow order (modules register alphabetically); unknown names go last.
+    rank = {name: i for i, name in enumerate(WORKFLOW_ORDER)}
+    sub._choices_actions.sort(key=lambda a: rank.get(a.dest, len(rank)))
     return parser
 
 
@@ -43,11 +58,20 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit:
             parser.print_help()
             return 0
+    from ._run import report_error
+
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("MAMMOSTUDIO_DEBUG", "") not in ("", "0")
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("\ninterrupted; files already written are complete, nothing half-written was kept", file=sys.stderr)
         return 130
+    except SystemExit:
+        raise
+    except Exception as exc:  # the one error path of every command
+        if debug:
+            raise
+        return report_error(exc, getattr(args, "command", None))
 
 
 if __name__ == "__main__":  # pragma: no cover

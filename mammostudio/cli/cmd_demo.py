@@ -1,7 +1,9 @@
 """``mammostudio demo``: make sure the built-in demo data exists, then show it.
 
 Builds (once) or locates the demo dataset, then opens the desktop app on it;
-``--no-gui`` prints its scan summary instead.
+``--no-gui`` prints its scan summary instead. Without ``--patients`` / ``--size``
+the most recently used build is reused (the app's 'Open demo dataset' does the
+same); each configuration is built into its own folder, so box edits survive.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ def register(subparsers) -> None:
                                           "folder) and show it.")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
                    help="where to keep the demo data (default: the user data folder)")
-    p.add_argument("--patients", type=int, default=16, metavar="N", help="patients in the demo data (default 16)")
-    p.add_argument("--size", type=int, nargs=2, default=(2048, 1664), metavar=("ROWS", "COLS"),
+    p.add_argument("--patients", type=int, default=None, metavar="N",
+                   help="patients in the demo data (default 16; each size has its own folder, edits are kept)")
+    p.add_argument("--size", type=int, nargs=2, default=None, metavar=("ROWS", "COLS"),
                    help="image size (default 2048 1664)")
     p.add_argument("--no-gui", action="store_true", help="print the dataset summary instead of opening the app")
     p.set_defaults(func=_demo)
@@ -33,8 +36,18 @@ def _demo(args: argparse.Namespace) -> int:
     from ..core.readers import open_dataset
     from .cmd_data import format_summary, scan_summary
 
+    if not args.no_gui:
+        from ..gui.app import display_problem
+
+        problem = display_problem()  # before the build: it takes a while
+        if problem:
+            return fail(problem)
     try:
-        config = DemoConfig(patients=args.patients, rows=args.size[0], cols=args.size[1])
+        config = None
+        if args.patients is not None or args.size is not None:
+            default = DemoConfig()
+            rows, cols = args.size or (default.rows, default.cols)
+            config = DemoConfig(patients=args.patients or default.patients, rows=rows, cols=cols)
         folder = run_job(ensure_demo_dataset(args.data, config=config), "demo data")
     except ValueError as exc:
         return fail(str(exc))

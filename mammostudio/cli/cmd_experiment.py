@@ -29,14 +29,15 @@ def register(subparsers) -> None:
                    help="paper: the paper's grid (GPU); tiny: minutes on a CPU (16-pixel images)")
     p.add_argument("--config", type=Path, default=None, help="ExperimentConfig JSON (e.g. an earlier config.json)")
     p.add_argument("--sizes", type=int, nargs="+", default=None, metavar="K", help="positive subset sizes k")
-    p.add_argument("--folds", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
-    p.add_argument("--gan-epochs", type=int, default=None)
+    p.add_argument("--folds", type=int, default=None, help="cross-validation folds (default: the preset's)")
+    p.add_argument("--seed", type=int, default=None, help="seed of folds, subsets and training (default: the preset's)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                   help="where to train: auto = CUDA when available (default: the preset's)")
+    p.add_argument("--gan-epochs", type=int, default=None, help="DCGAN epochs per cell (default: the preset's)")
     p.add_argument("--cell", action="append", default=None, metavar="PATTERN",
                    help="run only cells whose id matches (glob; repeatable), e.g. 'clf_k100_*' or '*_f1'")
     p.add_argument("--list-cells", action="store_true", help="print the cell ids and their state, then exit")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
 

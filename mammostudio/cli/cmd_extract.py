@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._run import fail, run_job
+from ._run import describe_error, ensure_writable_folder, fail, run_job
 
 __all__ = ["register"]
 
@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--mask-threshold", type=int, default=0,
                    help="breast = normalised pixel > this (default 0, the paper; ~20 for film such as mini-MIAS)")
     p.add_argument("--no-filter", action="store_true", help="skip the acquisition filter")
+    p.add_argument("--keep-identifiers", action="store_true",
+                   help="write the original patient/study ids and absolute source paths into index.csv "
+                        "(default: pseudonyms and paths relative to DATASET; see README, Privacy)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract)
 
@@ -60,10 +63,11 @@ def _extract(args: argparse.Namespace) -> int:
                                crop_inclusive=args.crop_inclusive, mask_threshold=args.mask_threshold)
     except ValueError as exc:
         return fail(str(exc))
+    ensure_writable_folder(args.out)  # fail now, not after reading the whole archive
     try:
         catalog = open_dataset(args.dataset)
     except (DatasetError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     for problem in catalog.problems[:10]:
         print(problem)
     if not args.no_filter:
@@ -73,15 +77,13 @@ def _extract(args: argparse.Namespace) -> int:
             return fail("the acquisition filter kept no image; use --no-filter for datasets without "
                         "acquisition tags (e.g. mini-MIAS)")
     try:
-        job = extract_patches(catalog, args.out, params, workers=args.workers, seed=args.seed)
+        job = extract_patches(catalog, args.out, params, workers=args.workers, seed=args.seed,
+                              keep_identifiers=args.keep_identifiers)
         summary = run_job(job, "extract", quiet=args.quiet)
     except ValueError as exc:
         return fail(str(exc))
-    except FatalWriteError as exc:
-        return fail(f"{exc.strerror or exc}; patches written so far are complete and indexed, "
-                    "re-run the same command to resume")
-    except OSError as exc:  # e.g. the index itself could not be written
-        return fail(f"{args.out}: {exc}; re-run the same command to resume")
+    except FatalWriteError as exc:  # its message says what is indexed
+        return fail(describe_error(exc))
     for line in summary["problems"][:20]:
         print(line)
     if len(summary["problems"]) > 20:
@@ -90,4 +92,5 @@ def _extract(args: argparse.Namespace) -> int:
           f"{summary['done']} of {summary['images']} images ({summary['skipped']} already done before) in "
           f"{summary['seconds']:.1f} s; {summary['low_variety_dropped']} low-variety tissue patches dropped; "
           f"written to {summary['out']}")
+    print(summary["identifiers"])
     return 0

@@ -12,7 +12,9 @@ import signal
 import sys
 from pathlib import Path
 
-from ._run import fail
+import numpy as np
+
+from ._run import describe_error, ensure_writable_folder, fail
 
 __all__ = ["register"]
 
@@ -27,12 +29,13 @@ def register(subparsers) -> None:
                     "Writes config.json, metrics.csv, sample grids and checkpoints into OUT.")
     p.add_argument("patches", type=Path, nargs="?", help="patch dataset (index.csv) or folder of PNGs")
     p.add_argument("out", type=Path, nargs="?", help="new run folder")
-    p.add_argument("--epochs", type=int, default=None, help="epochs in all (default: the config's, 1000)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    p.add_argument("--epochs", type=int, default=None, help="epochs in all (default: the preset's: paper 1000, tiny 2; or --config's)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                   help="where to train: auto = CUDA when available (default: the preset's)")
     p.add_argument("--config", type=Path, default=None, help="GANConfig JSON (e.g. a run's config.json)")
     p.add_argument("--preset", choices=PRESETS, default="paper",
                    help="paper (default), published_code (the authors' code), tiny (a smoke test)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="seed of weights, noise and batches (default: the preset's)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
                    help="continue the run in folder RUN from its last checkpoint")
@@ -44,17 +47,22 @@ def register(subparsers) -> None:
     p.add_argument("--fid-n", type=int, default=2000, metavar="N", help="images per side (default 2000, the paper's)")
     p.add_argument("--fid-weights", type=Path, default=None, metavar="FILE", help="Inception weight file or folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    p.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to the "
+                        "GAN's image size")
     p.set_defaults(func=_train)
 
     g = subparsers.add_parser(
         "generate", help="write images from a DCGAN checkpoint",
         description="Sample N images from a checkpoint (ours, or a bare released-format generator "
                     "state dict) into OUT as PNGs plus manifest.json (checkpoint, seed, count).")
-    g.add_argument("checkpoint", type=Path)
-    g.add_argument("out", type=Path)
+    g.add_argument("checkpoint", type=Path, help="a run's checkpoint (.pt) or a released generator state dict")
+    g.add_argument("out", type=Path, help="folder for the PNGs and manifest.json")
     g.add_argument("--n", type=int, required=True, help="number of images")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    g.add_argument("--seed", type=int, default=0, help="noise seed (default 0; same seed, same images)")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu", help="default cpu")
     g.set_defaults(func=_generate)
 
 
@@ -104,16 +112,19 @@ def _train(args: argparse.Namespace) -> int:
             job = gan_training_job(None, args.resume, resume=True, changes=changes, control=control,
                                    dist=info, **fid)
         else:
-            job = gan_training_job(args.patches, args.out, config, control=control, dist=info, **fid)
+            ensure_writable_folder(args.out)  # fail before loading and training, not after
+            patches = _load(args.patches, config.image_size, args.skip_bad, args.mixed_sizes) \
+                if args.skip_bad or args.mixed_sizes else args.patches
+            job = gan_training_job(patches, args.out, config, control=control, dist=info, **fid)
         result = run_job(job, "train-gan", quiet=args.quiet or not info.is_main)
     except (CheckpointError, DivergenceError, ValueError) as exc:
         return fail(str(exc))
     except FileNotFoundError as exc:  # e.g. the Inception weights for --fid: the message says where
         return fail(str(exc))
     except OSError as exc:
-        return fail(f"{getattr(exc, 'filename', None) or 'run folder'}: cannot write ({exc.strerror or exc})")
+        return fail(describe_error(exc))
     except RuntimeError as exc:
-        return fail(str(exc).splitlines()[0])
+        return fail(describe_error(exc))
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
@@ -128,6 +139,18 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(folder: Path, size: int, skip_bad: bool, mixed_sizes: bool):
+    """The lesion stack of ``folder`` with ``--skip-bad`` / ``--mixed-sizes`` (each skipped file listed)."""
+    from mammostudio.core.patches import load_patches
+
+    patches, index = load_patches(folder, "lesion", size=size, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
+    for bad, reason in index.attrs.get("skipped", []):
+        print(f"skipped {bad}: {reason}", file=sys.stderr)
+    if len(patches) == 0:
+        raise ValueError(f"{folder}: no lesion patches or PNG images found")
+    return np.asarray(patches)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from trainers.dcgan import CheckpointError, generate_images
 
@@ -136,6 +159,6 @@ def _generate(args: argparse.Namespace) -> int:
     except (CheckpointError, ValueError) as exc:
         return fail(str(exc))
     except OSError as exc:
-        return fail(f"{args.out}: cannot write ({exc.strerror or exc})")
+        return fail(describe_error(exc))
     print(manifest)
     return 0

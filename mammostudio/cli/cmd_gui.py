@@ -18,7 +18,10 @@ def _run(args) -> int:
     if args.dataset and not Path(args.dataset).is_dir():
         return fail(f"{args.dataset}: no such folder")
     try:
-        from ..gui.app import run_app
+        from ..gui.app import display_problem, run_app
     except ImportError as exc:
         return fail(f"the desktop app needs PySide6 and pyqtgraph ({exc})")
+    problem = display_problem()
+    if problem:
+        return fail(problem)
     return run_app(args.dataset)

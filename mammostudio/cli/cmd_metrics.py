@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._run import fail, run_job
+from ._run import ensure_writable_folder, fail, run_job
 
 __all__ = ["register"]
 
@@ -43,12 +43,16 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=128, help="patch side the sets are read at (default 128)")
     p.add_argument("--n", type=int, default=None, help="use a fixed random subset of N images per side")
     p.add_argument("--seed", type=int, default=0, help="subset and KID seed")
-    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=50, help="images per Inception batch (default 50)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     p.add_argument("--no-verify", action="store_true", help="skip the weight file's SHA-256 check")
     p.add_argument("--no-cache", action="store_true", help="do not read or write REAL/fid_stats/")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the numbers as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    p.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to --size")
     p.set_defaults(func=_fid)
 
     t = subparsers.add_parser(
@@ -64,19 +68,29 @@ def register(subparsers) -> None:
     t.add_argument("--max-iter", type=int, default=4000, help="default 4000 (paper)")
     t.add_argument("--pca", type=int, default=None, help="PCA pre-reduction to this many components")
     t.add_argument("--n-per-group", type=int, default=None, help="random subset per group")
-    t.add_argument("--size", type=int, default=128)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--size", type=int, default=128, help="patch side the sets are read at (default 128)")
+    t.add_argument("--seed", type=int, default=0, help="subset and t-SNE seed (default 0)")
+    t.add_argument("--skip-bad", action="store_true",
+                   help="leave out unusable patch files (each is listed) instead of refusing the folder")
+    t.add_argument("--mixed-sizes", action="store_true",
+                   help="a plain folder may mix patch sizes (e.g. lesion crops); all are resized to --size")
     t.set_defaults(func=_tsne)
 
 
-def _load(path: Path, kind: str, size: int):
+def _load(path: Path, kind: str, size: int, skip_bad: bool = False, mixed_sizes: bool = False):
     """A patch set as uint8 (n, size, size); any problem becomes a ValueError naming the folder."""
     from mammostudio.core.patches import PatchDatasetError, load_patches
 
+    from ._run import describe_error
+
     try:
-        patches, _ = load_patches(path, kind, size=size)
-    except (PatchDatasetError, OSError) as exc:
+        patches, index = load_patches(path, kind, size=size, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
+    except PatchDatasetError as exc:
         raise ValueError(str(exc)) from exc
+    except OSError as exc:
+        raise ValueError(describe_error(exc)) from exc
+    for bad, reason in index.attrs.get("skipped", []):
+        print(f"skipped {bad}: {reason}", file=sys.stderr)
     if len(patches) == 0:
         raise ValueError(f"{path}: no {kind} patches found")
     return patches
@@ -95,12 +109,14 @@ def _fid(args: argparse.Namespace) -> int:
                                   kid, load_backbone, prdc, real_reference)
 
     try:
-        real = _load(args.real, args.kind, args.size)
-        fake = _load(args.fake, args.kind, args.size)
+        real = _load(args.real, args.kind, args.size, args.skip_bad, args.mixed_sizes)
+        fake = _load(args.fake, args.kind, args.size, args.skip_bad, args.mixed_sizes)
     except ValueError as exc:
         return fail(str(exc))
     if args.n is not None and args.n < 4:
         return fail(f"--n must be at least 4, got {args.n}")
+    if args.json is not None:
+        ensure_writable_folder(args.json.parent)  # fail before the features, not after
     for label, folder, images in (("REAL", args.real, real), ("FAKE", args.fake, fake)):
         if len(images) < 4:  # a covariance and a real-vs-real floor need a few images per side
             return fail(f"{folder}: {len(images)} {label} image(s) found; FID needs at least 4 per side")
@@ -159,9 +175,11 @@ def _tsne(args: argparse.Namespace) -> int:
             label, path, kind = _parse_group(spec)
             if label in groups:
                 return fail(f"group label {label!r} given twice")
-            groups[label] = _subset(_load(path, kind, args.size), args.n_per_group, args.seed)
+            stack = _load(path, kind, args.size, args.skip_bad, args.mixed_sizes)
+            groups[label] = _subset(stack, args.n_per_group, args.seed)
     except ValueError as exc:
         return fail(str(exc))
+    ensure_writable_folder(args.out)  # fail before the embedding, not after
     total = sum(len(g) for g in groups.values())
     print(f"t-SNE of {total} patches ({', '.join(f'{k}: {len(v)}' for k, v in groups.items())}), "
           f"perplexity {args.perplexity}, up to {args.max_iter} iterations...", file=sys.stderr)
@@ -170,6 +188,9 @@ def _tsne(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     paths = save_tsne(df, args.out)
-    print(f"t-SNE done in {df.attrs['seconds']:.1f} s (KL {df.attrs['kl_divergence']:.3f}); "
+    kl = df.attrs["kl_divergence"]
+    kl_text = f"KL {kl:.3f}" if kl is not None else \
+        "KL not computed: --max-iter 250 or fewer ends inside t-SNE's early-exaggeration phase"
+    print(f"t-SNE done in {df.attrs['seconds']:.1f} s ({kl_text}); "
           f"wrote {paths['csv']}, {paths['json']}, {paths['png']}")
     return 0

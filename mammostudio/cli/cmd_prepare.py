@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._run import fail, run_job
+from ._run import describe_error, fail, run_job
 
 __all__ = ["register"]
 
@@ -26,6 +26,8 @@ def register(subparsers) -> None:
                    help="breast = normalised pixel > T (default 0, the paper; try 20 for digitised film)")
     p.add_argument("--no-normalised", action="store_true", help="write only the _msk and _gt PNGs")
     p.add_argument("--overwrite", action="store_true", help="redo images that were already prepared")
+    p.add_argument("--keep-identifiers", action="store_true",
+                   help="keep patient-id folder names and absolute paths in OUT (default: pseudonyms)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_prepare)
 
@@ -60,12 +62,14 @@ def _prepare(args: argparse.Namespace) -> int:
         catalog = catalog.subset(kept)
     try:
         result = run_job(prepare_dataset(catalog, args.out, write_normalised=not args.no_normalised,
-                                         mask_threshold=args.mask_threshold, overwrite=args.overwrite),
+                                         mask_threshold=args.mask_threshold, overwrite=args.overwrite,
+                                         keep_identifiers=args.keep_identifiers),
                          "prepare", quiet=args.quiet)
     except OSError as exc:
-        return fail(f"{args.out}: cannot write ({exc})")
+        return fail(describe_error(exc))
     print(f"prepared {result['written']} images, skipped {result['skipped']} already done, "
           f"{result['failed']} failed -> {args.out} (report: {args.out / REPORT_NAME})")
     for problem in result["problems"]:
         print(f"  {problem['severity']}: {problem['path']}: {problem['message']}")
+    print(result["notice"])
     return 1 if result["failed"] and not result["written"] and not result["skipped"] else 0

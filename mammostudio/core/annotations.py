@@ -221,13 +221,19 @@ class Annotations:
                        source_format=catalog.source_format, problems=list(catalog.problems))
 
 
-def export_workbook(catalog: Catalog, annotations: Annotations, path: str | os.PathLike) -> Path:
+def export_workbook(catalog: Catalog, annotations: Annotations, path: str | os.PathLike, *,
+                    keep_identifiers: bool = False) -> Path:
     """Write the edited annotations (wrong boxes left out) as a paper-layout workbook.
 
     Uses the workbook writer of :mod:`mammostudio.core.readers.workbook`, so the
-    file reads back with the same reader as the original export.
+    file reads back with the same reader as the original export. Patient and
+    study ids are pseudonyms (:mod:`mammostudio.core.privacy`) unless
+    ``keep_identifiers``.
     """
+    from .privacy import Pseudonymiser
     from .readers.workbook import catalog_to_rows, write_workbook
 
-    write_workbook(Path(path), catalog_to_rows(annotations.apply(catalog)))
+    pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
+    write_workbook(Path(path), catalog_to_rows(annotations.apply(catalog), pseudo=pseudo))
+    pseudo.save()
     return Path(path)

@@ -58,6 +58,8 @@ severity           str        the same as ``pathology`` (older name, kept in syn
                               for the patch index and older code)
 birads             str        the finding's BI-RADS assessment, as ``birads`` above
 source             str        where the row came from ("Info.txt line 17")
+simulated          bool       True for a lesion inserted by ``mammostudio simulate``
+                              (missing = False)
 =================  =========  ====================================================
 
 Optional lesion descriptors (:data:`LESION_DESCRIPTORS`, strings, '' when the
@@ -145,6 +147,7 @@ LESION_COLUMNS: dict[str, str] = {
     "calc_distribution": "string",
     "mass_shape": "string",
     "mass_margins": "string",
+    "simulated": "bool",
 }
 LESION_DESCRIPTORS = ("finding", "subtlety", "calc_type", "calc_distribution", "mass_shape", "mass_margins")
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ def _typed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
             df[col] = pd.NA
         if dtype == "string":
             df[col] = df[col].astype("string").fillna("")
+        elif dtype == "bool":  # a flag: missing means False
+            df[col] = df[col].astype("boolean").fillna(False).astype(bool)
         elif dtype == "int64":
             df[col] = pd.to_numeric(df[col]).astype("int64")
         else:

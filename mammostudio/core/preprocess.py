@@ -179,11 +179,14 @@ def lesion_crop(img: np.ndarray, box, *, inclusive: bool = False) -> np.ndarray:
     return crop
 
 
-def output_paths(image_path: str | os.PathLike, root: str | os.PathLike, out: str | os.PathLike) -> dict[str, Path]:
+def output_paths(image_path: str | os.PathLike, root: str | os.PathLike, out: str | os.PathLike, *,
+                 pseudo=None) -> dict[str, Path]:
     """Where :func:`prepare_dataset` writes an image's three PNGs.
 
     The folder of ``image_path`` relative to ``root`` is recreated under ``out``
     (an image outside ``root`` goes to ``out`` itself). Keys 'image', 'mask', 'gt'.
+    With ``pseudo`` (a :class:`~mammostudio.core.privacy.Pseudonymiser`), folders
+    named by a patient id get its pseudonym, as :func:`prepare_dataset` writes them.
     """
     path, root, out = Path(image_path), Path(root), Path(out)
     try:
@@ -194,7 +197,10 @@ def output_paths(image_path: str | os.PathLike, root: str | os.PathLike, out: st
     # component is no extension: strip only suffixes of real image formats.
     stem = path.stem if path.suffix.lower() in _IMAGE_SUFFIXES else path.name
     folder = out / rel_dir
-    return {"image": folder / f"{stem}.png", "mask": folder / f"{stem}_msk.png", "gt": folder / f"{stem}_gt.png"}
+    paths = {"image": folder / f"{stem}.png", "mask": folder / f"{stem}_msk.png", "gt": folder / f"{stem}_gt.png"}
+    if pseudo is not None and not pseudo.keep:
+        paths = {k: out / pseudo.path(p.relative_to(out)) for k, p in paths.items()}
+    return paths
 
 
 def _prepare_one(row, boxes: np.ndarray, paths: dict[str, Path], *, write_normalised: bool,
@@ -229,6 +235,7 @@ def prepare_dataset(
     write_normalised: bool = True,
     mask_threshold: int = 0,
     overwrite: bool = False,
+    keep_identifiers: bool = False,
 ) -> Job[dict]:
     """Write the normalised image, breast mask and lesion ground truth of every image.
 
@@ -251,6 +258,10 @@ def prepare_dataset(
     overwrite : bool
         Redo images whose files already exist; by default they are skipped, so an
         interrupted run resumes where it stopped.
+    keep_identifiers : bool
+        By default folders of the mirrored tree named by a patient id get the
+        pseudonym instead, and the report holds paths relative to the dataset
+        (:mod:`mammostudio.core.privacy`); True keeps the original names.
 
     Yields
     ------
@@ -271,17 +282,23 @@ def prepare_dataset(
     run goes on; so does a second image that would get the same output names
     (``a.dcm`` beside ``a.png``). A box lying wholly outside its image is a warning.
     """
+    from .privacy import Pseudonymiser
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     images = catalog.images
     total = len(images)
+    pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
+    for pid in images["patient_id"].astype(str) if "patient_id" in images else []:
+        pseudo.patient(pid)  # known before any path is renamed
+    pseudo.save()
     started = time.perf_counter()
     counts = {"written": 0, "skipped": 0, "failed": 0}
     problems: list[Problem] = []
     claimed: dict[Path, str] = {}
     for done, (_, row) in enumerate(images.iterrows(), start=1):
         image_id = str(row["image_id"])
-        paths = output_paths(row["path"], catalog.root, out)
+        paths = output_paths(row["path"], catalog.root, out, pseudo=pseudo)
         data: dict = {"image_id": image_id}
         if paths["gt"] in claimed:
             status = "failed"
@@ -307,8 +324,10 @@ def prepare_dataset(
         counts[status] += 1
         data["status"] = status
         yield Progress(done, total, f"{paths['gt'].parent.name}/{paths['image'].stem}: {status}", data)
+    problems = [Problem(pseudo.path(p.path), pseudo.text(p.message), p.severity) for p in problems]
     report = {
-        "dataset": str(catalog.root),
+        "dataset": str(catalog.root) if pseudo.keep else Path(str(catalog.root)).name,
+        "identifiers": pseudo.mode,
         "format": catalog.source_format,
         "out": str(out),
         "images": total,
@@ -321,4 +340,4 @@ def prepare_dataset(
         "problems": [{"path": p.path, "severity": p.severity, "message": p.message} for p in problems],
     }
     write_text(out / REPORT_NAME, json.dumps(report, indent=2) + "\n")
-    return report
+    return {**report, "notice": pseudo.notice}

@@ -144,7 +144,8 @@ class BoxLayer(QObject):
             return
         uid = self.state.add_box(self.image_id, box)
         self.select(uid)
-        self.state.message.emit(f"added box {uid} rows {box[0]}-{box[2]}, cols {box[1]}-{box[3]}")
+        self.state.message.emit(f"added box {self.state.box_name(uid)} (rows {box[0]}-{box[2]}, cols {box[1]}-{box[3]}): "
+                                "its type is unknown until you set it in the Annotation panel")
 
     def _on_roi_moved(self, uid: str, roi: pg.RectROI) -> None:
         pos, size = roi.pos(), roi.size()

@@ -30,7 +30,8 @@ class AnnotationPanel(QWidget):
         self.cat_box.addItems(list(CATEGORIES))
         self.cat_box.setItemText(len(CATEGORIES) - 1, "(unknown)")
         self.cat_box.activated.connect(lambda i: self._set("status", CATEGORIES[i]))
-        self.wrong = QCheckBox("Box is wrong (flipped / misplaced): leave it out of extraction")
+        self.wrong = QCheckBox("Box is wrong")
+        self.wrong.setToolTip("Flipped or misplaced: the box stays visible (dashed red) but is left out of extraction")
         self.wrong.clicked.connect(lambda on: self._set("wrong", bool(on)))
         self.delete = QPushButton("Delete box")
         self.delete.clicked.connect(boxes.delete_selected)
@@ -54,9 +55,14 @@ class AnnotationPanel(QWidget):
         layout.addWidget(self.history_label)
         layout.addWidget(QUndoView(state.undo), 1)
         boxes.selectionChanged.connect(self.show_box)
-        state.catalogChanged.connect(lambda: self.history_label.setText(
-            f"History, saved to {state.annotations.path}:" if state.annotations else "History:"))
+        state.catalogChanged.connect(self._on_catalog)
         state.lesionsChanged.connect(lambda _id: self.show_box(self.uid))
+        self.show_box("")
+
+    def _on_catalog(self) -> None:
+        """A new dataset: nothing of the previous one stays in the editors."""
+        self.history_label.setText("History, saved to the sidecar:" if self.state.annotations else "History:")
+        self.history_label.setToolTip(str(self.state.annotations.path) if self.state.annotations else "")
         self.show_box("")
 
     def show_box(self, uid: str) -> None:
@@ -67,8 +73,14 @@ class AnnotationPanel(QWidget):
             w.setEnabled(s is not None)
         if s is None:
             self.title.setText("No box selected. Click a box, or use 'Draw box' (B) and drag on the image.")
+            self.type_box.setCurrentText("")
+            self.cat_box.setCurrentIndex(len(CATEGORIES) - 1)
+            self.wrong.setChecked(False)
             return
-        self.title.setText(f"<b>{uid}</b><br>rows {s['row_min']}-{s['row_max']}, cols {s['col_min']}-{s['col_max']}")
+        unknown = "" if s["lesion_type"] else "<br><b style='color:#e0a000'>Type unknown: choose one below.</b>"
+        self.title.setText(f"<b>Box {self.state.box_name(uid)}</b><br>rows {s['row_min']}-{s['row_max']}, "
+                           f"cols {s['col_min']}-{s['col_max']}{unknown}")
+        self.title.setToolTip(uid)
         self.type_box.setCurrentText(s["lesion_type"])
         self.cat_box.setCurrentIndex(CATEGORIES.index(s["status"]) if s["status"] in CATEGORIES else len(CATEGORIES) - 1)
         self.wrong.setChecked(bool(s["wrong"]))

@@ -1,4 +1,5 @@
-"""The image canvas: one mammogram, window/level, invert, zoom, pan, pixel readout.
+"""The image canvas: one mammogram, window/level, invert, zoom, pan, pixel readout,
+and the corner text and orientation letters a radiology viewer draws on the image.
 
 x/y exist only here, at the pyqtgraph edge: the image item shows (rows, cols)
 arrays row-major (set once at app start), x = column, y = row, y pointing down.
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from .canvas_text import paint_annotation_text
 from .pyramid import DisplayImage
 
 __all__ = ["ImageCanvas", "WLViewBox"]
@@ -21,16 +23,19 @@ _GREY = np.arange(256, dtype=np.uint8)
 class WLViewBox(pg.ViewBox):
     """A view box where the right mouse button drags window/level (left pans, wheel zooms).
 
-    In draw mode a left drag draws a rectangle instead of panning (``boxDrawn``
-    gives it in view coordinates: x = column, y = row).
+    With a drawing tool (``tool``: 'box', 'ruler' or 'ellipse') a left drag
+    draws instead of panning: ``boxDrawn`` gives a box's rectangle,
+    ``shapeDrawn`` a ruler's or ellipse's (tool, start, end), all in view
+    coordinates (x = column, y = row).
     """
 
     windowDrag = Signal(float, float)
     boxDrawn = Signal(QRectF)
+    shapeDrawn = Signal(str, QPointF, QPointF)
 
     def __init__(self) -> None:
         super().__init__(invertY=True, lockAspect=True, enableMenu=False)
-        self.draw_mode = False
+        self.tool = ""  # '' pans
         self._rubber = QGraphicsRectItem()
         pen = QPen(QColor(255, 255, 255))
         pen.setCosmetic(True)
@@ -46,18 +51,30 @@ class WLViewBox(pg.ViewBox):
             delta = ev.screenPos() - ev.lastScreenPos()
             self.windowDrag.emit(float(delta.x()), float(delta.y()))
             return
-        if self.draw_mode and ev.button() == Qt.MouseButton.LeftButton:
+        if self.tool and ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             a, b = self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos())
             rect = QRectF(a, b).normalized()
             if ev.isFinish():
                 self._rubber.hide()
-                self.boxDrawn.emit(rect)
+                if self.tool == "box":
+                    self.boxDrawn.emit(rect)
+                else:
+                    self.shapeDrawn.emit(self.tool, a, b)
             else:
                 self._rubber.setRect(rect)
                 self._rubber.show()
             return
         super().mouseDragEvent(ev, axis)
+
+    @property
+    def draw_mode(self) -> bool:
+        """A left drag draws a lesion box (the 'box' tool)."""
+        return self.tool == "box"
+
+    @draw_mode.setter
+    def draw_mode(self, on: bool) -> None:
+        self.tool = "box" if on else ("" if self.tool == "box" else self.tool)
 
 
 class ImageCanvas(pg.GraphicsView):
@@ -86,6 +103,12 @@ class ImageCanvas(pg.GraphicsView):
         self.max_pool = True
         self.level = "none"  # which copy is shown: 'fit' or 'full'
         self._crop: tuple[int, int, int, int] | None = None  # full-resolution part shown
+        # Corner text (lines per corner: 'tl', 'tr', 'bl', 'br'), the laterality
+        # marker, and orientation letters of the image's left, right, top, bottom.
+        self.corners: dict[str, list[str]] = {}
+        self.marker = ""
+        self.orientation = ("", "", "", "")
+        self.show_text = True
         self.view.windowDrag.connect(self._on_window_drag)
         self.view.sigRangeChanged.connect(self._choose_level)
         self.scene().sigMouseMoved.connect(self._on_mouse)
@@ -97,6 +120,8 @@ class ImageCanvas(pg.GraphicsView):
         self.level = "none"
         if display is None:
             self.image_item.clear()
+            self.corners, self.marker, self.orientation = {}, "", ("", "", "", "")
+            self.viewport().update()
             return
         lo, hi = display.data_range
         self.center, self.width = (lo + hi) / 2, hi - lo
@@ -159,6 +184,7 @@ class ImageCanvas(pg.GraphicsView):
         self.center, self.width = float(center), max(float(width), 1.0)
         if self.display is not None:
             self.image_item.setLevels(self._levels())
+            self.viewport().update()  # the W / L corner text
         self.levelsChanged.emit(self.center, self.width)
 
     def set_inverted(self, on: bool) -> None:
@@ -200,6 +226,45 @@ class ImageCanvas(pg.GraphicsView):
         want = "fit" if self.image_pixels_per_screen_pixel() >= self.display.factor * 0.75 else "full"
         if want != self.level or (want == "full" and not self._crop_covers_view()):
             self._show_level(want)
+
+    # -- corner text (OHIF / Weasis style) ---------------------------------------
+    def set_annotation_text(self, corners: dict[str, list[str]], marker: str = "",
+                            orientation: tuple[str, str, str, str] = ("", "", "", "")) -> None:
+        """Set the corner text, the laterality marker and the orientation letters.
+
+        Parameters
+        ----------
+        corners : dict
+            Lines per corner: 'tl', 'tr', 'bl', 'br'. Window/level and zoom are
+            added to 'bl' live.
+        marker : str
+            Laterality and view (e.g. 'R CC'), drawn large at the top of the
+            side named by ``orientation`` as anterior ('A'), else at the left.
+        orientation : (left, right, top, bottom)
+            Patient-direction letters of the image's edges as stored; they swap
+            when the view is mirrored.
+        """
+        self.corners, self.marker, self.orientation = dict(corners), marker, tuple(orientation)
+        self.viewport().update()
+
+    def set_text_visible(self, on: bool) -> None:
+        """Show or hide the corner text, marker and orientation letters."""
+        self.show_text = bool(on)
+        self.viewport().update()
+
+    def zoom_percent(self) -> float:
+        """Screen pixels per image pixel, in percent."""
+        return 100.0 / max(self.image_pixels_per_screen_pixel(), 1e-9)
+
+    def shown_orientation(self) -> tuple[str, str, str, str]:
+        """(left, right, top, bottom) letters as on screen (mirroring applied)."""
+        left, right, top, bottom = self.orientation
+        return (right, left, top, bottom) if self.view.state.get("xInverted") else (left, right, top, bottom)
+
+    def drawForeground(self, painter, rect) -> None:  # noqa: D102 - Qt API
+        super().drawForeground(painter, rect)
+        if self.show_text and (self.display is not None or self.corners):
+            paint_annotation_text(self, painter)
 
     # -- readout ---------------------------------------------------------------
     def pixel_at(self, row: int, col: int) -> float | None:

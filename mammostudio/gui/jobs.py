@@ -37,6 +37,10 @@ def function_job(fn: Callable[..., Any], *args, message: str = "", **kwargs) -> 
 
 
 def _describe(exc: BaseException) -> str:
+    from ..core.errors import describe_error, is_user_error
+
+    if is_user_error(exc):  # the same one line as the command line prints
+        return describe_error(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -253,6 +257,21 @@ def tsne_job(*args, **kwargs) -> Job:
 def generate_job(*args, **kwargs) -> Job:
     """:func:`trainers.jobs.generate_job`."""
     return _trainer_jobs().generate_job(*args, **kwargs)
+
+
+def lesion_generation_job(*args, **kwargs) -> Job:
+    """Generated lesion arrays for Simulate mode (``trainers.jobs.simulate``)."""
+    from trainers.jobs.simulate import lesion_generation_job as job
+
+    return job(*args, **kwargs)
+
+
+def inpainter_job(checkpoint, *, size_mm: float = 15.0) -> Job:
+    """Load an in-painting checkpoint (torch) in a worker: returns (pool item, inpainter function)."""
+    yield Progress(0, None, f"loading the in-painting generator {checkpoint}")
+    from trainers.jobs.simulate import make_inpainter
+
+    return make_inpainter(checkpoint, size_mm=size_mm)
 
 
 def run_control():

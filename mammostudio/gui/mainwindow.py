@@ -2,32 +2,37 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QProgressBar,
-                               QStackedWidget, QTabWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QListWidget, QMainWindow, QMessageBox, QProgressBar,
+                               QTabWidget)
 
 from ..core.progress import Progress
 from .annotation_panel import AnnotationPanel
 from .browser import StudyBrowser
+from .evaluate import EvaluatePage
 from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner, function_job
-from .menus import MODES, WHOLE_WINDOW, build_menus
+from .menus import MODES, build_menus
 from .navigation import neighbour_image, neighbour_study
-from .pages import WelcomePage
+from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
 from .reading_lock import ReadingLock
+from .simulate import SimulatePanel
 from .state import AppState
-from .evaluate import EvaluatePage
 from .train import TrainPanel
 from .viewer import ViewerWidget
 
 __all__ = ["MainWindow", "settings_file", "MODES"]
 
 MAX_RECENT = 8
+# The docks each mode shows (when the user has not closed them).
+DOCKS_BY_MODE = {"Welcome": (), "Browse": ("Studies", "Filters", "Annotation", "Problems"),
+                 "Prepare": ("Studies", "Filters", "Problems"), "Train": (), "Quiz": ()}
 
 
 def settings_file() -> Path:
@@ -52,7 +57,7 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(str(settings_path or settings_file()), QSettings.Format.IniFormat)
         self.state = AppState(self)
         self.runner: JobRunner | None = None
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()  # as small as the current page: fits a 1366 x 768 laptop
         self.setCentralWidget(self.stack)
         self.welcome = WelcomePage()
         self.viewer = ViewerWidget(self.state)
@@ -64,7 +69,7 @@ class MainWindow(QMainWindow):
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
                       "Evaluate": EvaluatePage(),
-                      "Quiz": QuizPanel(state=self.state)}
+                      "Quiz": QuizPanel(state=self.state), "Simulate": SimulatePanel(self.state)}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -73,7 +78,7 @@ class MainWindow(QMainWindow):
         self.problems = QListWidget()
         self.docks = {name: self._dock(name, w, area) for name, w, area in (
             ("Studies", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Filters", self.filters, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Filters", scrolling(self.filters), Qt.DockWidgetArea.LeftDockWidgetArea),  # long: scrolls on a laptop
             ("Annotation", self.annotation, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea))}
         self.tabifyDockWidget(self.docks["Studies"], self.docks["Filters"])
@@ -95,8 +100,8 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_status(self) -> None:
-        self.status_label = QLabel("")
-        self.dataset_label = QLabel("no dataset")
+        self.status_label = ElidedLabel("")  # long paths elide instead of widening the window
+        self.dataset_label = ElidedLabel("no dataset")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
@@ -112,15 +117,19 @@ class MainWindow(QMainWindow):
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
+        self.state.lesionsChanged.connect(self._update_dataset_label)
+        self.fourup.imageOpened.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer))
         self.pages["Train"].message.connect(self.show_message)
         self.pages["Evaluate"].message.connect(self.show_message)
+        self.pages["Simulate"].message.connect(self.show_message)
+        self.pages["Simulate"].openRequested.connect(self.open_dataset)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
         self.state.generatedOffered.connect(lambda folder: (self.set_mode("Quiz"), self.show_message(
             f"generated images ready for a reader study (New study -> add generated folder): {folder}")))
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Evaluate' or 'Quiz' (not while a reader is locked in)."""
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Evaluate', 'Quiz' or 'Simulate' (not while a reader is locked in)."""
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
         if self.state.reading_locked and mode != getattr(self, "mode", mode):
@@ -136,19 +145,17 @@ class MainWindow(QMainWindow):
         self.mode = mode
 
     def _docks_for(self, mode: str) -> None:
-        """Train and Quiz use the whole window: the dataset docks step aside, then come back.
+        """Each mode shows only the docks it uses (:data:`DOCKS_BY_MODE`); the others step
+        aside and come back as the user left them (View menu choices are kept).
 
         A reader in the Quiz sees nothing but the case (no study tree beside it).
         """
-        hidden = getattr(self, "_docks_stashed", None)
-        if mode in WHOLE_WINDOW and hidden is None:
-            self._docks_stashed = [n for n, d in self.docks.items() if not d.isHidden()]
-            for dock in self.docks.values():
-                dock.hide()
-        elif mode not in WHOLE_WINDOW and hidden is not None:
-            for name in hidden:
-                self.docks[name].show()
-            self._docks_stashed = None
+        wanted = self.__dict__.setdefault("_dock_wanted", {n: n != "Problems" for n in self.docks})
+        for name, dock in self.docks.items():
+            if not hasattr(dock, "_wanted_hooked"):  # the View menu records the user's choice
+                dock._wanted_hooked = dock.toggleViewAction().triggered.connect(
+                    lambda on, n=name: wanted.__setitem__(n, bool(on)))
+            dock.setVisible(wanted.get(name, False) and name in DOCKS_BY_MODE.get(mode, ()))
 
     # -- datasets --------------------------------------------------------------------------
     def choose_dataset(self) -> None:
@@ -210,17 +217,27 @@ class MainWindow(QMainWindow):
         self._remember(str(catalog.root))
         self.problems.clear()
         self.problems.addItems([str(p) for p in catalog.problems])
-        self.docks["Problems"].setVisible(bool(catalog.problems))
+        self._dock_wanted["Problems"] = bool(catalog.problems)
         self.setWindowTitle(f"mammostudio - {catalog.root}")
-        s = catalog.summary()
-        self.dataset_label.setText(f"{catalog.root.parent.name}/{catalog.root.name}: {s['images']} images, {s['patients']} patients, "
-                                   f"{s['lesions']} boxes, {s['problems']} problems")
-        self.dataset_label.setToolTip(str(catalog.root))
+        self._update_dataset_label()
         self.welcome.status.setText("")
         self.set_mode("Browse")
         ids = self.browser.visible_image_ids()
         if ids:
             self.state.select(ids[0])
+
+    def _update_dataset_label(self, *_) -> None:
+        """Dataset name and counts in the status bar (boxes follow every edit; the rest is
+        counted once per dataset)."""
+        cat = self.state.catalog
+        if cat is None:
+            return
+        if getattr(self, "_summary_of", None) is not self.state.raw:
+            self._summary_of, self._summary = self.state.raw, cat.summary()
+        s = self._summary
+        boxes = len(cat.lesions) - len(self.state.wrong_uids())
+        self.dataset_label.setText(f"{cat.root.parent.name}/{cat.root.name}: {s['images']} images, "
+                                   f"{s['patients']} patients, {boxes} boxes, {s['problems']} problems")
 
     def _remember(self, folder: str) -> None:
         recent = [folder] + [p for p in self.recent() if p != folder]
@@ -284,7 +301,12 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
 
     def show_error(self, text: str) -> None:
-        """Show an error in the status bar and a dialog (never only on the console)."""
+        """Show an error in the status bar and a dialog (never only on the console).
+
+        An expected error's Python class name ('DatasetError: ...') is left out:
+        the message itself names the file and the problem.
+        """
+        text = re.sub(r"^[A-Z]\w*(Error|Exception): ", "", str(text))
         self.show_message(f"Error: {text}")
         self.welcome.status.setText(f"Error: {text}")
         box = QMessageBox(QMessageBox.Icon.Warning, "mammostudio", text, parent=self)
@@ -300,6 +322,13 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
         if layout is not None:
             self.restoreState(layout)
+        else:  # narrow side docks at first start: the image gets the room (1366 x 768 laptops)
+            self.resizeDocks([self.docks["Studies"], self.docks["Annotation"]], [300, 230], Qt.Orientation.Horizontal)
+        shown = self.settings.value("docks_shown")
+        if shown is not None:
+            shown = [shown] if isinstance(shown, str) else list(shown)
+            self._dock_wanted.update({n: n in shown for n in self.docks if n != "Problems"})
+        self._docks_for(self.mode)
         self._fill_recent()
 
     def closeEvent(self, event) -> None:  # noqa: D102 - Qt API
@@ -315,5 +344,6 @@ class MainWindow(QMainWindow):
                 runner.wait()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("docks_shown", [n for n, on in self._dock_wanted.items() if on] or "")
         self.settings.sync()
         super().closeEvent(event)

@@ -6,10 +6,7 @@ from PySide6.QtWidgets import QMessageBox
 
 __all__ = ["build_menus", "add_action"]
 
-MODES = ("Browse", "Prepare", "Train", "Evaluate", "Quiz")
-# Modes that use the whole window: the dataset docks step aside (Prepare uses the filters and box
-# edits made in Browse; with the docks beside it the window needed 1550 px and was clipped at 1366 x 768).
-WHOLE_WINDOW = ("Prepare", "Train", "Evaluate", "Quiz")
+MODES = ("Browse", "Prepare", "Train", "Evaluate", "Quiz", "Simulate")
 
 
 def add_action(window, menu, text, slot, key=None, *, checkable=False) -> QAction:
@@ -32,6 +29,7 @@ def build_menus(window) -> None:
     window.recent_menu = f.addMenu("&Recent datasets")
     f.addSeparator()
     add_action(window, f, "&Export annotations as workbook...", window.export_annotations)
+    add_action(window, f, "Export study &copy...", window.pages["Quiz"].export_copy_dialog)
     f.addSeparator()
     add_action(window, f, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     e = bar.addMenu("&Edit")

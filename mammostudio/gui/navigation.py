@@ -1,9 +1,32 @@
-"""Next / previous image and study in the browser's order (pure functions, no Qt)."""
+"""Next / previous image and study in the browser's order, and the radiology hanging
+order of a study's images (pure functions, no Qt)."""
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["neighbour_image", "neighbour_study"]
+__all__ = ["neighbour_image", "neighbour_study", "hanging_rank", "in_hanging_order", "HANGING"]
+
+# The order a screening study is read in (and its images listed): both CCs, then both MLOs, right first.
+HANGING = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))
+
+
+def hanging_rank(laterality: str, view: str) -> int:
+    """Place of an image in the hanging order RCC, LCC, RMLO, LMLO; other views after
+    (right before left), unknown last."""
+    lat, v = str(laterality or "").upper()[:1], str(view or "").upper()
+    base = next((i for i, (s, name) in enumerate(HANGING) if s == lat and v.startswith(name)), None)
+    if base is not None:
+        return base
+    return 4 + (0 if lat == "R" else 1 if lat == "L" else 2)
+
+
+def in_hanging_order(images: pd.DataFrame) -> pd.DataFrame:
+    """``images`` sorted by patient, study, hanging rank, then image id (a stable order)."""
+    rank = [hanging_rank(lat, v) for lat, v in zip(images.get("laterality", [""] * len(images)),
+                                                    images.get("view", [""] * len(images)))]
+    keys = [k for k in ("patient_id", "study_id") if k in images.columns]
+    return (images.assign(_hang=rank).sort_values([*keys, "_hang", "image_id"], kind="stable")
+            .drop(columns="_hang"))
 
 
 def neighbour_image(ids: list[str], current: str, step: int) -> str:
@@ -32,3 +55,52 @@ def neighbour_study(ids: list[str], images: pd.DataFrame, current: str, step: in
         return ids[0]
     i = min(max(studies.index(here) + step, 0), len(studies) - 1)
     return first[studies[i]]
+
+
+def _date(value) -> str:
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
+
+
+def image_annotation(row: dict, study: pd.DataFrame, chest_wall: str) -> tuple[dict, str, tuple]:
+    """What a radiology viewer writes on an image: corner text, marker, orientation letters.
+
+    Parameters
+    ----------
+    row : dict
+        The image's catalog row.
+    study : DataFrame
+        The images of its study (for 'image n of m' in hanging order).
+    chest_wall : {'left', 'right'}
+        The image side the chest wall is on (as stored).
+
+    Returns
+    -------
+    (corners, marker, orientation)
+        ``corners`` lines per corner ('tl', 'tr', 'br'; the canvas adds window
+        and zoom bottom left); ``marker`` laterality + view ('R CC');
+        ``orientation`` the patient-direction letters of the image's left,
+        right, top and bottom edges: P at the chest wall, A at the nipple; a CC's
+        top is lateral (the breast's own side), an MLO's top is head (H), its
+        bottom feet (F) - DICOM PatientOrientation P\\L, A\\R, P\\F, A\\F.
+    """
+    lat, view = str(row.get("laterality") or "").upper()[:1], str(row.get("view") or "").upper()
+    ids = list(in_hanging_order(study)["image_id"]) if len(study) else []
+    here = str(row.get("image_id", ""))
+    tl = [f"Patient {row.get('patient_id', '')}"]
+    if _date(row.get("study_date")):
+        tl.append(_date(row.get("study_date")))
+    tr = [f"Image {ids.index(here) + 1} of {len(ids)}"] if here in ids else []
+    device = " ".join(str(row.get(k) or "") for k in ("manufacturer", "model_name")).strip()
+    if device:
+        tr.append(device[:40])
+    rows, cols = row.get("rows"), row.get("cols")
+    spacing = row.get("pixel_spacing_mm")
+    br = [f"{rows} x {cols}" if rows and cols else ""]
+    br.append(f"{float(spacing):.3g} mm/pixel" if spacing is not None and spacing == spacing else "pixel spacing unknown")
+    wall, nipple = ("P", "A")
+    left, right = (wall, nipple) if chest_wall == "left" else (nipple, wall)
+    other = {"R": "L", "L": "R"}.get(lat, "")
+    top, bottom = (lat, other) if view.startswith("CC") else ("H", "F") if view.startswith("MLO") else ("", "")
+    marker = f"{lat} {view}".strip()
+    return {"tl": tl, "tr": tr, "br": [b for b in br if b]}, marker, (left, right, top, bottom)

@@ -1,4 +1,5 @@
-"""Overlays on the canvas: breast mask (yellow), lesion ground truth (cyan), extraction audit.
+"""Overlays on the canvas, drawn as outlines: breast mask (yellow), lesion ground truth (cyan),
+extraction audit.
 
 The audit is the paper's Figure 2 for one image: accepted tissue patches green,
 rejected candidates red with their reason, lesion patch yellow.
@@ -12,16 +13,32 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
-__all__ = ["OverlayLayer", "ground_truth_small", "MASK_RGB", "GT_RGB"]
+__all__ = ["OverlayLayer", "ground_truth_small", "mask_outline_path", "MASK_RGB", "GT_RGB", "AUDIT_RGB"]
 
 MASK_RGB = (255, 230, 0)
 GT_RGB = (0, 230, 255)
+AUDIT_RGB = {"accepted": (60, 255, 60), "rejected": (255, 60, 60), "lesion": (255, 230, 0)}
 
 
-def _tint(mask: np.ndarray, rgb) -> np.ndarray:
-    out = np.zeros(mask.shape + (4,), np.uint8)
-    out[mask] = (*rgb, 255)
-    return out
+def mask_outline_path(mask: np.ndarray, factor: int) -> QPainterPath:
+    """The breast mask's outline (a reduced mask scaled by ``factor``) as a vector path.
+
+    Radiology viewers draw segmentations as outlines, so the tissue under them
+    keeps its grey levels; a vector path stays one screen pixel wide at any zoom.
+    """
+    from skimage.measure import find_contours
+
+    path = QPainterPath()
+    padded = np.pad(np.asarray(mask, dtype=np.float32), 1)  # contours close at the image edge
+    for contour in find_contours(padded, 0.5):
+        if len(contour) < 8:
+            continue
+        pts = (contour[:: max(1, len(contour) // 2000)] - 1 + 0.5) * factor
+        path.moveTo(float(pts[0, 1]), float(pts[0, 0]))
+        for r, c in pts[1:]:
+            path.lineTo(float(c), float(r))
+        path.closeSubpath()
+    return path
 
 
 def ground_truth_small(shape: tuple[int, int], boxes: np.ndarray, factor: int) -> np.ndarray:
@@ -61,35 +78,50 @@ def _box_path(boxes) -> QPainterPath:
 
 
 class OverlayLayer:
-    """The overlay items of one canvas view box."""
+    """The overlay items of one canvas view box: outlines, never fills.
 
-    def __init__(self, view: pg.ViewBox) -> None:
+    Parameters
+    ----------
+    view : pg.ViewBox
+    mask_visible : bool
+        Draw the breast-mask outline (off by default: greyscale first).
+    gt_visible : bool
+        Draw the lesion ground-truth boxes as outlines (the single viewer's
+        editable boxes do that job there, so it passes False).
+    """
+
+    def __init__(self, view: pg.ViewBox, *, mask_visible: bool = False, gt_visible: bool = True) -> None:
         self.view = view
-        self.mask_item = pg.ImageItem()
-        self.gt_item = pg.ImageItem()
-        for z, item in ((5, self.mask_item), (6, self.gt_item)):
+        self.mask_item = QGraphicsPathItem()
+        self.gt_item = QGraphicsPathItem()
+        for z, item, rgb in ((5, self.mask_item, MASK_RGB), (6, self.gt_item, GT_RGB)):
+            pen = QPen(QColor(*rgb))
+            pen.setCosmetic(True)
+            pen.setWidthF(1.5)
+            item.setPen(pen)
             item.setZValue(z)
             view.addItem(item)
-        self.mask_opacity, self.gt_opacity = 0.15, 0.35
+        self.mask_opacity, self.gt_opacity = (1.0 if mask_visible else 0.0), (1.0 if gt_visible else 0.0)
         self.hidden = False
         self.audit_items: list = []
+        self.rejected_items: list = []
+        self.show_rejected = True
         self.has_mask = False
 
     def set_image(self, shape, factor: int, mask: np.ndarray | None, boxes: np.ndarray) -> None:
-        """Fill the mask and ground-truth images for a new image or new boxes."""
-        rect = QRectF(0, 0, shape[1], shape[0])
+        """Outline the breast mask (reduced by ``factor``) and the boxes of a new image."""
         self.has_mask = mask is not None
-        if mask is not None:
-            self.mask_item.setImage(_tint(mask, MASK_RGB), autoLevels=False, levels=(0, 255))
-            self.mask_item.setRect(rect)
-        else:
-            self.mask_item.clear()
-        self.gt_item.setImage(_tint(ground_truth_small(shape, boxes, factor), GT_RGB), autoLevels=False, levels=(0, 255))
-        self.gt_item.setRect(rect)
+        self.mask_item.setPath(mask_outline_path(mask, factor) if mask is not None else QPainterPath())
+        self.gt_item.setPath(_box_path(boxes))
         self._apply_opacity()
 
+    def set_mask(self, mask: np.ndarray | None, factor: int) -> None:
+        """Replace the breast-mask outline (e.g. after a threshold change)."""
+        self.has_mask = mask is not None
+        self.mask_item.setPath(mask_outline_path(mask, factor) if mask is not None else QPainterPath())
+
     def set_opacity(self, *, mask: float | None = None, gt: float | None = None) -> None:
-        """Opacity in [0, 1] of the mask / ground-truth overlays."""
+        """Opacity in [0, 1] of the mask / ground-truth outlines (0 = off)."""
         if mask is not None:
             self.mask_opacity = float(mask)
         if gt is not None:
@@ -101,7 +133,12 @@ class OverlayLayer:
         self.hidden = bool(hidden)
         self._apply_opacity()
         for item in self.audit_items:
-            item.setVisible(not self.hidden)
+            item.setVisible(not self.hidden and (self.show_rejected or item not in self.rejected_items))
+
+    def set_show_rejected(self, on: bool) -> None:
+        """Show or hide the audit's rejected candidates (red) and their reasons."""
+        self.show_rejected = bool(on)
+        self.set_hidden(self.hidden)
 
     def _apply_opacity(self) -> None:
         self.mask_item.setOpacity(0.0 if self.hidden else self.mask_opacity)
@@ -112,7 +149,7 @@ class OverlayLayer:
         """Remove the audit drawing."""
         for item in self.audit_items:
             self.view.removeItem(item)
-        self.audit_items = []
+        self.audit_items, self.rejected_items = [], []
 
     def show_audit(self, audit: pd.DataFrame, boxes: np.ndarray, *, max_labels: int = 40) -> dict:
         """Draw an audit table (row, col, size, accepted, reason) and the lesion boxes.
@@ -122,9 +159,10 @@ class OverlayLayer:
         self.clear_audit()
         acc = audit[audit["accepted"].astype(bool)]
         rej = audit[~audit["accepted"].astype(bool)]
-        for rects, colour, width in ((rej, (255, 60, 60), 1), (acc, (60, 255, 60), 2)):
-            self._add_path(_rect_path(rects[["row", "col", "size"]].to_numpy()), colour, width, 8)
-        self._add_path(_box_path(boxes), (255, 230, 0), 3, 9)
+        self._add_path(_rect_path(rej[["row", "col", "size"]].to_numpy()), AUDIT_RGB["rejected"], 1, 8)
+        self.rejected_items.append(self.audit_items[-1])
+        self._add_path(_rect_path(acc[["row", "col", "size"]].to_numpy()), AUDIT_RGB["accepted"], 2, 8)
+        self._add_path(_box_path(boxes), AUDIT_RGB["lesion"], 3, 9)
         # One label per distinct reason and place (the first few): the red cloud
         # itself shows where candidates fell, the label says why.
         for _, r in rej.drop_duplicates("reason").head(max_labels).iterrows():
@@ -133,6 +171,8 @@ class OverlayLayer:
             text.setZValue(10)
             self.view.addItem(text)
             self.audit_items.append(text)
+            self.rejected_items.append(text)
+        self.set_hidden(self.hidden)
         counts = {"accepted": len(acc), "rejected": len(rej)}
         counts.update({f"rejected: {k}": int(v) for k, v in rej["reason"].value_counts().items()})
         return counts

@@ -78,6 +78,7 @@ class AppState(QObject):
         # Patch-extraction settings of Prepare mode; the viewer's audit replays them.
         self.extract_params = None
         self.extract_seed = 0
+        self.mask_threshold = 0  # Browse's breast-mask threshold (0 digital, ~20 film)
         self.generated_folders: list[str] = []  # offered by Train mode, newest last
         self._lock_owners: set[str] = set()  # reading sessions holding the window lock
 
@@ -163,13 +164,23 @@ class AppState(QObject):
         state["wrong"] = lesion_uid in self.wrong_uids()
         return state
 
-    def add_box(self, image_id: str, box: tuple[int, int, int, int], *, lesion_type: str = "mass",
+    def add_box(self, image_id: str, box: tuple[int, int, int, int], *, lesion_type: str = "",
                 status: str = "") -> str:
-        """Add a box (undoable); returns its lesion uid."""
+        """Add a box (undoable; type unknown until the user sets it); returns its lesion uid."""
         uid = self.annotations.new_lesion_uid(self.raw, image_id)
         fields = dict(zip(BOX_FIELDS[:4], map(int, box)), lesion_type=lesion_type, status=status, wrong=False)
-        self.undo.push(BoxEdit(self, image_id, uid, None, fields, f"add box on {image_id}"))
+        self.undo.push(BoxEdit(self, image_id, uid, None, fields, f"add box {self.box_name(uid)}"))
         return uid
+
+    def box_name(self, lesion_uid: str) -> str:
+        """A short readable name of a box for the history: 'box 1 on mias-001 R MLO'."""
+        image_id, _, lesion = str(lesion_uid).rpartition(":")
+        try:
+            row = self.catalog.image(image_id)
+            where = " ".join(str(row.get(k) or "") for k in ("patient_id", "laterality", "view")).strip()
+        except (KeyError, AttributeError):
+            where = image_id[-12:]
+        return f"{lesion.replace('edit', 'new ')} on {where or image_id[-12:]}"
 
     def edit_box(self, lesion_uid: str, **fields) -> None:
         """Change fields of a box (undoable): corners, lesion_type, status, wrong."""
@@ -179,14 +190,15 @@ class AppState(QObject):
         after = {**before, **fields}
         if after != before:
             image_id = self.catalog.lesions.loc[self.catalog.lesions["lesion_uid"] == lesion_uid, "image_id"].iloc[0]
-            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, after, f"edit {lesion_uid}"))
+            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, after, _edit_text(
+                self.box_name(lesion_uid), before, after)))
 
     def delete_box(self, lesion_uid: str) -> None:
         """Delete a box (undoable)."""
         before = self.box_state(lesion_uid)
         if before is not None:
             image_id = self.catalog.lesions.loc[self.catalog.lesions["lesion_uid"] == lesion_uid, "image_id"].iloc[0]
-            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, None, f"delete {lesion_uid}"))
+            self.undo.push(BoxEdit(self, str(image_id), lesion_uid, before, None, f"delete box {self.box_name(lesion_uid)}"))
 
     def _write(self, image_id: str, uid: str, before: dict | None, after: dict | None) -> None:
         """Record the change from ``before`` to ``after`` in the sidecar and refresh."""
@@ -198,6 +210,23 @@ class AppState(QObject):
             self.annotations.record("edit", uid, image_id, **{k: v for k, v in after.items() if before.get(k) != v})
         self._reapply()
         self.lesionsChanged.emit(image_id)
+
+
+def _edit_text(name: str, before: dict, after: dict) -> str:
+    """History text of an edit: what changed, in words."""
+    changed = [k for k in BOX_FIELDS if before.get(k) != after.get(k)]
+    if set(changed) <= set(BOX_FIELDS[:4]):
+        same_size = (after["row_max"] - after["row_min"], after["col_max"] - after["col_min"]) == \
+            (before["row_max"] - before["row_min"], before["col_max"] - before["col_min"])
+        return f"{'move' if same_size else 'resize'} box {name}"
+    parts = []
+    if "lesion_type" in changed:
+        parts.append(f"type {after['lesion_type'] or 'unknown'}")
+    if "status" in changed:
+        parts.append(f"category {after['status'] or 'unknown'}")
+    if "wrong" in changed:
+        parts.append("marked wrong" if after["wrong"] else "marked right")
+    return f"box {name}: {', '.join(parts) or 'edited'}"
 
 
 class BoxEdit(QUndoCommand):

@@ -1,21 +1,41 @@
-"""The single-image viewer: canvas + overlays + boxes + a toolbar of display controls."""
+"""The single-image viewer: canvas, outlines, boxes, measurements and a toolbar of display controls.
+
+It follows the conventions of OHIF and Weasis: greyscale first (overlays are
+outlines you switch on), corner text and orientation letters on the image,
+window presets on the number keys with 'custom' after a drag, a ruler and an
+ellipse ROI in millimetres, and a DICOM tag browser.
+"""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QLabel, QSlider, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .annotate import BoxLayer
 from .canvas import ImageCanvas
+from .fourup import chest_wall_side
 from .jobs import PoolTask, submit
 from .loader import ImageLoader
+from .measure import MeasureLayer
+from .navigation import image_annotation
 from .overlays import OverlayLayer
-from .pyramid import DisplayImage
+from .pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
+from .tags import with_header_fields
+from .viewer_toolbar import build_toolbar
 
-__all__ = ["ViewerWidget", "window_choices"]
+__all__ = ["ViewerWidget", "window_choices", "default_mask_threshold", "FILM_MASK_THRESHOLD"]
+
+FILM_MASK_THRESHOLD = 20  # digitised film's background is not 0 (mini-MIAS)
+CUSTOM = "custom"
+
+
+def default_mask_threshold(catalog) -> int:
+    """Breast-mask threshold for a dataset: 0 for digital mammograms (air is 0), 20 for film."""
+    return FILM_MASK_THRESHOLD if catalog is not None and catalog.source_format == "mias" else 0
 
 
 def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float, str]]:
@@ -35,16 +55,10 @@ def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float,
     inside = small[display.mask] if display.mask is not None and display.mask.any() else small[small > lo]
     p1, p99 = np.percentile(inside if inside.size else small, [1, 99.5])
     auto = ((p1 + p99) / 2, max(p99 - p1, 1.0), "auto (breast 1-99.5%)")
-    nominal = [(c, w, "full nominal range") for c, w, _ in nominal]
-    return [*header, auto, *nominal, ((lo + hi) / 2, hi - lo, "full data range")]
-
-
-def _slider(value: int) -> QSlider:
-    s = QSlider(Qt.Orientation.Horizontal)
-    s.setRange(0, 100)
-    s.setValue(value)
-    s.setFixedWidth(60)
-    return s
+    nominal = [(c, w, "full nominal range") for c, w, _ in nominal[:1]]
+    full = ((lo + hi) / 2, hi - lo, "full data range")
+    out = [*header, auto, *nominal]
+    return out + [full] if all(abs(c - full[0]) > 0.5 or abs(w - full[1]) > 0.5 for c, w, _ in out) else out
 
 
 class ViewerWidget(QWidget):
@@ -62,16 +76,20 @@ class ViewerWidget(QWidget):
         super().__init__(parent)
         self.state = state
         self.canvas = ImageCanvas(self)
-        self.overlays = OverlayLayer(self.canvas.view)
+        self.overlays = OverlayLayer(self.canvas.view, mask_visible=False, gt_visible=False)
         self.boxes = BoxLayer(self.canvas, state)
+        self.measure = MeasureLayer(self.canvas)
         self.loader = ImageLoader(self)
         self.presets: list[tuple[float, float, str]] = []
         self.spacing: float | None = None
+        self.mask_threshold = 0
         self.pending_outline: tuple[str, tuple] | None = None
+        self.audit_counts: dict = {}
+        self.tag_dialog = None
         self.audit_task = PoolTask(self)
         self.audit_task.result.connect(self._on_audit)
         self.audit_task.error.connect(self._on_audit_error)  # a method: runs in the GUI thread
-        self._build_toolbar()
+        build_toolbar(self)
         self.readout = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,55 +100,20 @@ class ViewerWidget(QWidget):
         self.loader.failed.connect(lambda iid, msg: state.message.emit(f"cannot show {iid}: {msg}"))
         self.canvas.hovered.connect(self._on_hover)
         self.canvas.levelsChanged.connect(self._on_levels)
+        self.measure.measured.connect(state.message.emit)
         state.currentImageChanged.connect(self.show_image)
         state.lesionsChanged.connect(self._on_lesions_changed)
+        state.catalogChanged.connect(self._on_catalog)
+        self.threshold_spin.setValue(default_mask_threshold(state.catalog))
 
-    def _build_toolbar(self) -> None:
-        tb = self.toolbar = QToolBar("View")
-        self.preset_box = QComboBox()
-        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.preset_box.setMinimumContentsLength(18)
-        self.preset_box.setToolTip("Window presets (right-drag on the image adjusts window/level)")
-        self.preset_box.activated.connect(self._on_preset)
-        tb.addWidget(self.preset_box)
-        self.act_invert = self._act("Invert", "I", self.canvas.set_inverted, checkable=True)
-        self._act("Fit", "F", lambda: self.canvas.fit())
-        self._act("1:1", "1", lambda: self.canvas.one_to_one())
-        self.act_maxpool = self._act("Max-pool", "", self.canvas.set_max_pool, checkable=True, checked=True,
-                                     tip="Reduced view keeps the brightest pixel of each block (calcifications stay visible)")
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Mask "))
-        self.mask_slider = _slider(15)
-        self.mask_slider.setToolTip("Breast mask opacity (yellow)")
-        self.mask_slider.valueChanged.connect(lambda v: self.overlays.set_opacity(mask=v / 100))
-        tb.addWidget(self.mask_slider)
-        tb.addWidget(QLabel(" GT "))
-        self.gt_slider = _slider(35)
-        self.gt_slider.setToolTip("Lesion ground-truth opacity (cyan)")
-        self.gt_slider.valueChanged.connect(lambda v: self.overlays.set_opacity(gt=v / 100))
-        tb.addWidget(self.gt_slider)
-        self.act_hide = self._act("Hide", "H", self._set_hidden, checkable=True)
-        tb.addSeparator()
-        self.act_edit = self._act("Edit", "E", self.boxes.set_editable, checkable=True,
-                                  tip="Move and resize lesion boxes")
-        self.act_draw = self._act("Draw box", "B", self.boxes.set_draw_mode, checkable=True,
-                                  tip="Left-drag on the image draws a new lesion box")
-        self._act("Delete", QKeySequence.StandardKey.Delete, lambda: self.boxes.delete_selected())
-        tb.addSeparator()
-        self._act("Audit", "A", self.request_audit,
-                  tip="Extraction audit (paper Figure 2): accepted tissue patches green, rejected red, lesion yellow")
-
-    def _act(self, text, key, slot, *, checkable=False, checked=False, tip="") -> QAction:
-        act = QAction(text, self)
-        if key:
-            act.setShortcut(QKeySequence(key))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.setCheckable(checkable)
-        act.setChecked(checked)
-        act.setToolTip(f"{tip or text} ({QKeySequence(key).toString()})" if key else (tip or text))
-        (act.toggled if checkable else act.triggered).connect(slot)
-        self.toolbar.addAction(act)
-        return act
+    # -- tools -----------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        """'' (pan), 'ruler', 'ellipse' or 'box': what a left drag on the image does."""
+        self.canvas.view.tool = tool
+        for name, act in self.tool_actions.items():
+            act.blockSignals(True)
+            act.setChecked(name == tool)
+            act.blockSignals(False)
 
     # -- showing ---------------------------------------------------------------
     def show_image(self, image_id: str) -> None:
@@ -138,6 +121,7 @@ class ViewerWidget(QWidget):
         if not image_id:
             self.canvas.set_display(None)
             self.boxes.show_image("")
+            self.measure.clear()
             return
         self.state.message.emit(f"loading {image_id} ...")
         self.loader.request(image_id, self.state.image_row(image_id))
@@ -147,28 +131,44 @@ class ViewerWidget(QWidget):
         if image_id:
             self.loader.prefetch(image_id, self.state.image_row(image_id))
 
+    def _on_catalog(self) -> None:
+        self.threshold_spin.setValue(default_mask_threshold(self.state.catalog))
+        self.canvas.set_display(None)
+
     def _on_ready(self, display: DisplayImage) -> None:
         if display.image_id != self.state.current_image:
             return
         row = self.state.image_row(display.image_id)
+        spacing = row.get("pixel_spacing_mm")
+        self.spacing = self.measure.spacing = None if spacing is None or pd.isna(spacing) else float(spacing)
         self.canvas.set_display(display)
         self.overlays.clear_audit()
+        self.audit_counts = {}
+        self.measure.clear()
         self._refresh_overlays()
         self.boxes.show_image(display.image_id)
         self.presets = window_choices(display, row)
         self.preset_box.clear()
         self.preset_box.addItems([p[2] for p in self.presets])
-        self.preset_box.setCurrentIndex(0)
-        self._on_preset(0)
-        spacing = row.get("pixel_spacing_mm")
-        self.spacing = None if spacing is None or pd.isna(spacing) else float(spacing)
+        self.apply_preset(0)
+        self._annotate(display, row)
         if self.pending_outline and self.pending_outline[0] == display.image_id:
             self.overlays.outline(self.pending_outline[1])
             self.pending_outline = None
+        if self.tag_dialog is not None and self.tag_dialog.isVisible():
+            self.tag_dialog.show_image(row)
         rows, cols = display.shape
-        mask_note = "" if display.mask is not None else " (breast mask not available yet)"
-        self.state.message.emit(f"{display.image_id}: {rows}x{cols}, {display.full.dtype}{mask_note}")
+        self.state.message.emit(f"{display.image_id}: {rows}x{cols}, {display.full.dtype}")
         self.displayed.emit(display.image_id)
+
+    def _annotate(self, display: DisplayImage, row: dict) -> None:
+        imgs = self.state.catalog.images
+        study = imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
+        corners, marker, orientation = image_annotation(with_header_fields(row), study, chest_wall_side(display.fit_max))
+        if self.audit_counts:
+            corners["br"] = [f"audit: green accepted {self.audit_counts['accepted']}, red rejected "
+                             f"{self.audit_counts['rejected']}, yellow lesion", *corners.get("br", [])]
+        self.canvas.set_annotation_text(corners, marker, orientation)
 
     def _refresh_overlays(self) -> None:
         d = self.canvas.display
@@ -176,23 +176,59 @@ class ViewerWidget(QWidget):
             les = self.state.lesions_of(d.image_id)
             wrong = self.state.wrong_uids()
             boxes = les.loc[~les["lesion_uid"].isin(wrong), ["row_min", "col_min", "row_max", "col_max"]].to_numpy()
-            self.overlays.set_image(d.shape, d.factor, d.mask, boxes)
+            self.overlays.set_image(d.shape, d.factor, self._mask(d), boxes)
+
+    def _mask(self, d: DisplayImage):
+        if not self.act_mask.isChecked():
+            return None
+        try:
+            return mask_at_threshold(d, self.mask_threshold)
+        except (ImportError, ValueError):
+            return d.mask
+
+    def set_mask_threshold(self, value: int) -> None:
+        """Breast-mask threshold (0..254) of the outline and of the extraction audit."""
+        self.mask_threshold = int(value)
+        self.state.mask_threshold = self.mask_threshold
+        if self.threshold_spin.value() != value:
+            self.threshold_spin.setValue(value)
+        self._refresh_overlays()
+
+    def _set_mask_visible(self, on: bool) -> None:
+        self.overlays.set_opacity(mask=1.0 if on else 0.0)
+        self._refresh_overlays()
 
     def _on_lesions_changed(self, image_id: str) -> None:
         if self.canvas.display is not None and image_id == self.canvas.display.image_id:
             self._refresh_overlays()
+
+    # -- window / level ------------------------------------------------------------
+    def apply_preset(self, index: int) -> None:
+        """Apply window preset ``index`` (keys 1-9 are presets 0-8)."""
+        if 0 <= index < len(self.presets):
+            self.preset_box.setCurrentIndex(index)
+            self._on_preset(index)
 
     def _on_preset(self, index: int) -> None:
         if 0 <= index < len(self.presets):
             c, w, _ = self.presets[index]
             self.canvas.set_window(c, w)
 
+    def _on_levels(self, center: float, width: float) -> None:
+        self.preset_box.setToolTip(f"window centre {center:.0f}, width {width:.0f} (keys 1-9, right-drag adjusts)")
+        i = self.preset_box.currentIndex()
+        if 0 <= i < len(self.presets) and abs(self.presets[i][0] - center) < 0.5 and abs(self.presets[i][1] - width) < 0.5:
+            return
+        match = next((k for k, (c, w, _) in enumerate(self.presets) if abs(c - center) < 0.5 and abs(w - width) < 0.5), None)
+        if match is None:
+            if self.preset_box.findText(CUSTOM) < 0:
+                self.preset_box.addItem(CUSTOM)
+            match = self.preset_box.findText(CUSTOM)
+        self.preset_box.setCurrentIndex(match)
+
     def _set_hidden(self, hidden: bool) -> None:
         self.overlays.set_hidden(hidden)
-        self.boxes.set_visible(not hidden)
-
-    def _on_levels(self, center: float, width: float) -> None:
-        self.preset_box.setToolTip(f"window centre {center:.0f}, width {width:.0f} (right-drag to adjust)")
+        self.boxes.set_visible(not hidden and self.act_boxes.isChecked())
 
     def _on_hover(self, row: int, col: int, value: float) -> None:
         if row < 0:
@@ -202,6 +238,21 @@ class ViewerWidget(QWidget):
         if self.spacing is not None:
             text += f"  ({row * self.spacing:.1f} mm down, {col * self.spacing:.1f} mm across)"
         self.readout.setText(text)
+
+    # -- tags, patch outline, audit -------------------------------------------------
+    def show_tags(self) -> None:
+        """Open the DICOM tag browser on the shown image."""
+        d = self.canvas.display
+        if d is None:
+            self.state.message.emit("no image shown")
+            return
+        if self.tag_dialog is None:
+            from .tags import TagDialog
+
+            self.tag_dialog = TagDialog(self)
+        self.tag_dialog.show_image(self.state.image_row(d.image_id))
+        self.tag_dialog.show()
+        self.tag_dialog.raise_()
 
     def show_patch_outline(self, image_id: str, box) -> None:
         """Show ``image_id`` with one patch (row_min, col_min, row_max, col_max) outlined."""
@@ -213,11 +264,15 @@ class ViewerWidget(QWidget):
             self.state.select(image_id)
 
     def request_audit(self) -> None:
-        """Compute the extraction audit of the shown image off-thread, then draw it."""
+        """Compute the extraction audit of the shown image off-thread, then draw it.
+
+        Prepare's settings are replayed, with the mask threshold set here.
+        """
         d = self.canvas.display
         if d is None:
             return
         try:
+            from ..core.patches.params import ExtractParams
             from ..core.patches.tissue import audit_image
         except ImportError:
             self.state.message.emit("the extraction audit needs mammostudio.core.patches")
@@ -226,7 +281,8 @@ class ViewerWidget(QWidget):
         les = les[~les["lesion_uid"].isin(self.state.wrong_uids())]
         boxes = les[["row_min", "col_min", "row_max", "col_max"]].to_numpy()
         self.state.message.emit(f"auditing patch extraction on {d.image_id} ...")
-        params, seed = self.state.extract_params, int(self.state.extract_seed)
+        params = replace(self.state.extract_params or ExtractParams(), mask_threshold=self.mask_threshold)
+        seed = int(self.state.extract_seed)
         submit(self.audit_task, d.image_id,
                lambda: (audit_image(d.full, None, boxes, params, seed=seed, image_id=d.image_id), boxes))
 
@@ -237,5 +293,7 @@ class ViewerWidget(QWidget):
         d = self.canvas.display
         if d is None or d.image_id != image_id:
             return
-        counts = self.overlays.show_audit(*result)
-        self.state.message.emit(f"audit of {image_id}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        self.audit_counts = self.overlays.show_audit(*result)
+        self._annotate(d, self.state.image_row(image_id))
+        self.state.message.emit(f"audit of {image_id} (mask threshold {self.mask_threshold}): "
+                                + ", ".join(f"{k} {v}" for k, v in self.audit_counts.items()))

@@ -60,8 +60,7 @@ def load_state(path: str | os.PathLike) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a plain-weights checkpoint, or corrupt ({first[:200]})") from exc
+        raise CheckpointError(f"{path}: {_refusal(exc)}") from exc
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError,
             AttributeError, IndexError, TypeError) as exc:
         raise CheckpointError(f"{path}: truncated or corrupt checkpoint ({type(exc).__name__}: "
@@ -69,6 +68,23 @@ def load_state(path: str | os.PathLike) -> dict:
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
     return obj
+
+
+_GLOBAL = re.compile(r"(?:unsupported GLOBAL|Unsupported global: GLOBAL)\s+([\w.]+)", re.IGNORECASE)
+
+
+def _refusal(exc: BaseException) -> str:
+    """torch's weights-only refusal as one complete sentence (its own text is a page long)."""
+    text = " ".join(str(exc).split())
+    found = _GLOBAL.search(text)
+    if found:
+        return (f"refused: the file asks to load the Python object {found.group(1)}, which a weights-only "
+                "checkpoint never holds (it may run code); not loaded. Use a checkpoint from mammostudio "
+                "or a plain state dict")
+    if text.startswith("Weights only load failed"):
+        return "refused: not a plain-weights checkpoint (it holds Python objects, not only tensors); not loaded"
+    first = text.split(". ")[0].rstrip(".") if text else type(exc).__name__
+    return f"not a plain-weights checkpoint, or corrupt ({first})"
 
 
 _CONV_KEY = re.compile(r"^model\.(\d+)\.weight$")

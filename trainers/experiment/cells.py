@@ -104,7 +104,15 @@ def _generated(root: Path, cell: Cell) -> np.ndarray:
     path = root / Cell("gan", cell.k, cell.fold).id / "generated.npy"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: G_k for k={cell.k}, fold {cell.fold} has not been trained")
-    return np.load(path)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{path}: not a plain image array ({' '.join(str(exc).split())}); delete the "
+                         f"folder {path.parent} to train G_k again") from exc
+    if arr.ndim != 3 or arr.dtype != np.uint8:
+        raise ValueError(f"{path}: expected uint8 (n, rows, cols) images, found {arr.dtype} {arr.shape}; "
+                         f"delete the folder {path.parent} to train G_k again")
+    return arr
 
 
 class _EpochFeed(Callback):

@@ -173,7 +173,11 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     fid_backbone, fid_every, fid_n, fid_weights = _fid_settings(run, resume, fid_backbone, fid_every, fid_n,
                                                                 fid_weights)
     if resume:
-        real = np.load(run / "patches.npy", mmap_mode="r")
+        try:
+            real = np.load(run / "patches.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:  # missing, truncated, or a hostile object array
+            raise ValueError(f"{run / 'patches.npy'}: not the run's training stack "
+                             f"({' '.join(str(exc).split())}); this run cannot be resumed") from exc
         dataset = read_status(run).get("dataset", "")
         if not isinstance(patches, (str, os.PathLike)) and dataset and Path(dataset).is_dir():
             patches = dataset  # the real-statistics cache stays beside the patch dataset

@@ -83,8 +83,12 @@ def tsne_map(
     xy = tsne.fit_transform(x)
     seconds = time.perf_counter() - start
     df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": labels})
+    # scikit-learn reports float max as the KL divergence when the run ends inside
+    # its 250 early-exaggeration iterations (no optimisation of the real objective yet).
+    kl = float(tsne.kl_divergence_)
+    kl = kl if np.isfinite(kl) and kl < 1e300 else None
     df.attrs.update(seconds=seconds, perplexity=perplexity, max_iter=max_iter, pca=pca,
-                    n_iter=int(getattr(tsne, "n_iter_", max_iter)), kl_divergence=float(tsne.kl_divergence_))
+                    n_iter=int(getattr(tsne, "n_iter_", max_iter)), kl_divergence=kl)
     return df
 
 

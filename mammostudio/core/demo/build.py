@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import uuid
 import zlib
@@ -42,7 +44,8 @@ from ..readers.omidb_write import iter_write_omidb_tree
 from ..readers.workbook import catalog_to_rows, write_workbook
 from .synth import MASS_SHAPES, LesionSpec, synthesize_mammogram
 
-__all__ = ["DemoConfig", "build_demo_dataset", "ensure_demo_dataset", "default_demo_dir", "MARKER"]
+__all__ = ["DemoConfig", "build_demo_dataset", "ensure_demo_dataset", "default_demo_dir", "built_demos",
+           "demo_folder_name", "MARKER"]
 
 MARKER = ".complete"
 _GENERATOR = "mammostudio demo dataset"
@@ -292,44 +295,91 @@ def _manifest(cfg: DemoConfig, images: list[dict], lesions: list[dict]) -> dict:
     }
 
 
+def demo_folder_name(cfg: DemoConfig) -> str:
+    """The sub-folder of one configuration, e.g. ``16-patients-2048x1664-seed0``."""
+    return f"{cfg.patients}-patients-{cfg.rows}x{cfg.cols}-seed{cfg.seed}"
+
+
+_FOLDER = re.compile(r"^\d+-patients-\d+x\d+-seed\d+$")
+_LEGACY = {"workbook", "omidb", "manifest.json", MARKER}
+
+
+def _finished_config(folder: Path) -> dict | None:
+    """The config a finished build in ``folder`` was made with (None: no finished build)."""
+    try:
+        return json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def built_demos(base=None) -> list[Path]:
+    """Finished demo builds under ``base`` (default :func:`default_demo_dir`), most recently used first.
+
+    Returns the folders holding ``workbook/`` (one per configuration; an
+    older single-folder layout, ``base`` itself, is included).
+    """
+    base = Path(base) if base is not None else default_demo_dir()
+    if not base.is_dir():
+        return []
+    found = [f for f in [base, *sorted(base.iterdir())] if f.is_dir() and _finished_config(f) is not None]
+    return sorted(found, key=lambda f: (f / MARKER).stat().st_mtime, reverse=True)
+
+
 def ensure_demo_dataset(dest=None, *, config: DemoConfig | None = None) -> Job[Path]:
-    """Build the demo dataset once and return its workbook folder.
+    """Build the demo dataset of one configuration once and return its workbook folder.
+
+    Every configuration (patients, size, seed) has its own sub-folder of
+    ``dest`` (:func:`demo_folder_name`), so building another one never
+    deletes an earlier build or the box edits saved beside it (the sidecar).
 
     Parameters
     ----------
     dest : path-like, optional
-        Where to keep it; default :func:`default_demo_dir`. A marker file
-        (``.complete``), written last, says a build finished; a folder without
-        it (an interrupted build) is rebuilt.
+        Where demo builds are kept; default :func:`default_demo_dir`. A
+        marker file (``.complete``), written last, says a build finished; a
+        folder without it (an interrupted build) is rebuilt.
     config : DemoConfig, optional
-        Default: 16 patients at 2048 x 1664, seed 0.
+        None reuses the most recently used finished build (what the app's
+        'Open demo dataset' does), else builds ``DemoConfig()``: 16 patients
+        at 2048 x 1664, seed 0.
 
     Returns
     -------
     pathlib.Path
-        ``dest / 'workbook'`` (open it with ``open_dataset``).
+        ``<build folder>/workbook`` (open it with ``open_dataset``).
+
+    Raises
+    ------
+    ValueError
+        ``dest`` holds files that are not demo builds.
     """
-    cfg = config or DemoConfig()
-    dest = Path(dest) if dest is not None else default_demo_dir()
-    marker = dest / MARKER
-    if marker.is_file():
-        try:
-            if json.loads(marker.read_text(encoding="utf-8")) == asdict(cfg):
-                return dest / "workbook"
-        except ValueError:
-            pass
-    if dest.exists() and any(dest.iterdir()):
-        manifest = dest / "manifest.json"
-        ours = (manifest.is_file() and _GENERATOR in manifest.read_text(encoding="utf-8", errors="replace")) or (
-            not manifest.exists() and {p.name for p in dest.iterdir()} <= {"workbook", "omidb", MARKER})
-        if not ours:
-            raise ValueError(f"{dest} holds other files; choose an empty folder for the demo data")
-        for name in ("workbook", "omidb", "manifest.json", MARKER):
-            target = dest / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    yield from build_demo_dataset(dest, patients=cfg.patients, size=(cfg.rows, cfg.cols), seed=cfg.seed)
-    write_text(marker, json.dumps(asdict(cfg)))
-    return dest / "workbook"
+    base = Path(dest) if dest is not None else default_demo_dir()
+    if base.is_dir():
+        other = sorted(p.name for p in base.iterdir() if p.name not in _LEGACY and not _FOLDER.match(p.name)
+                       and not p.name.startswith(".demo-build-"))
+        if other:
+            raise ValueError(f"{base} holds other files ({', '.join(other[:3])}); "
+                             "choose an empty folder for the demo data")
+    if config is None:
+        found = built_demos(base)
+        if found:
+            os.utime(found[0] / MARKER)  # most recently used
+            return found[0] / "workbook"
+        config = DemoConfig()
+    cfg = config
+    for folder in (base, base / demo_folder_name(cfg)):  # an older single-folder build counts
+        if _finished_config(folder) == asdict(cfg):
+            os.utime(folder / MARKER)
+            return folder / "workbook"
+    folder = base / demo_folder_name(cfg)
+    # An interrupted build of this configuration: start it again (ours alone lives here).
+    for name in ("workbook", "omidb", "manifest.json", MARKER):
+        target = folder / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    yield from build_demo_dataset(folder, patients=cfg.patients, size=(cfg.rows, cfg.cols), seed=cfg.seed)
+    write_text(folder / MARKER, json.dumps(asdict(cfg)))
+    return folder / "workbook"

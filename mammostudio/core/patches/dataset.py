@@ -9,27 +9,35 @@ Two kinds of folder are understood:
   greyscale PNG below it (or below ``<folder>/<kind>/`` when that exists), in
   sorted path order.
 
-Patches of any size are resized to ``size x size`` (bilinear, anti-aliased
-when shrinking, as scikit-image does), so the paper's variable-size lesion
-crops (spec 1.5) come back as one stack. The stack is consolidated once into
+Every file is checked first (:mod:`.checks`): a bad file (missing, empty,
+not a PNG, colour, truncated, too small or large, not the size its index row
+says) is reported with every other bad one, and the folder is refused unless
+``skip_bad`` asks to go on with the good files; a plain folder must hold one
+size and one pixel format (it is never resized or converted silently). Patches
+are then resized to ``size x size`` (bilinear, anti-aliased when shrinking, as
+scikit-image does), so the paper's variable-size lesion crops (spec 1.5) come
+back as one stack. The stack is consolidated once into
 ``<folder>/.cache/<kind>-<size>-<key>.npy`` and memory-mapped on later calls,
 so 150,000 patches neither sit in RAM nor are decoded again. ``key`` hashes the
 index (or the file names, sizes and times of a plain folder), so the cache is
 rebuilt when the index changes; stale caches of the same kind and size are
 removed. A folder that cannot be written falls back to an in-memory stack.
+The files skipped by ``skip_bad`` are listed in ``index.attrs['skipped']``.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, write_text
 from ..images import ImageReadError, read_png
+from .checks import describe_bad, inspect_files
 
 __all__ = ["INDEX_NAME", "PARAMS_NAME", "KINDS", "PatchDatasetError", "load_patches", "read_index", "to_uint8_patch"]
 
@@ -101,30 +109,64 @@ def _plain_index(folder: Path, kind: str) -> pd.DataFrame:
     return pd.DataFrame({"file": files, "kind": kind})
 
 
-def _key(folder: Path, index: pd.DataFrame, *, plain: bool) -> str:
-    h = hashlib.sha1()
+def _key(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed: bool) -> str:
+    h = hashlib.sha1((b"skip-bad\n" if skip_bad else b"") + (b"mixed\n" if mixed and plain else b""))
     if plain:
         for rel in index["file"]:
-            st = (folder / rel).stat()
-            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            try:
+                st = (folder / rel).stat()
+                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            except OSError:
+                h.update(f"{rel}\0missing\n".encode())
     else:
         h.update(index.to_csv(index=False).encode())
     return h.hexdigest()[:16]
 
 
-def _build(folder: Path, files, size: int, dest: np.ndarray) -> None:
+def _build(folder: Path, files, size: int, dest: np.ndarray) -> list:
+    """Decode every file into ``dest``; return [(row, path, reason)] of those that failed."""
+    failed = []
     for i, rel in enumerate(files):
         path = folder / rel
-        if not path.is_file():
-            raise PatchDatasetError(f"{path}: listed in {folder / INDEX_NAME} but missing")
         try:
             dest[i] = to_uint8_patch(read_png(path), size)
-        except ImageReadError as exc:
-            raise PatchDatasetError(str(exc)) from exc
+        except (ImageReadError, ValueError) as exc:
+            reason = " ".join(str(exc).replace(f"{path}: ", "").split())
+            failed.append((i, str(path), f"truncated or corrupt ({reason})"))
+    return failed
+
+
+def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed_sizes: bool) -> pd.DataFrame:
+    """``index`` without its bad files (``attrs['skipped']``), or PatchDatasetError listing them all."""
+    bad, refusal = inspect_files(folder, index, indexed=not plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
+    if refusal is not None:
+        raise PatchDatasetError(refusal)
+    if bad and not skip_bad:
+        raise PatchDatasetError(describe_bad(folder, bad, len(index)))
+    bad_paths = {p for p, _ in bad}
+    keep = [str(folder / f) not in bad_paths for f in index["file"]]
+    good = index[keep].reset_index(drop=True)
+    good.attrs["skipped"] = list(bad)
+    return good
+
+
+def _decoded(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray, skip_bad: bool):
+    """Fill ``dest``; drop rows that would not decode (skip_bad) or raise listing them."""
+    failed = _build(folder, index["file"], size, dest)
+    if not failed:
+        return dest, index
+    bad = [(p, r) for _, p, r in failed]
+    if not skip_bad:
+        raise PatchDatasetError(describe_bad(folder, index.attrs.get("skipped", []) + bad, len(index)))
+    rows = [i for i, _, _ in failed]
+    good = index.drop(index.index[rows]).reset_index(drop=True)
+    good.attrs["skipped"] = index.attrs.get("skipped", []) + bad
+    return np.delete(np.asarray(dest), rows, axis=0), good
 
 
 def load_patches(
-    folder: str | os.PathLike, kind: str = "lesion", *, size: int = 128, cache: bool = True
+    folder: str | os.PathLike, kind: str = "lesion", *, size: int = 128, cache: bool = True,
+    skip_bad: bool = False, mixed_sizes: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Load every patch of one kind as a ``(n, size, size)`` uint8 stack.
 
@@ -139,6 +181,14 @@ def load_patches(
         Side of the returned patches; other sizes are resized.
     cache : bool
         Build / reuse the memory-mapped ``.npy`` cache (default True).
+    skip_bad : bool
+        Leave bad files out (listed in ``index.attrs['skipped']`` as
+        (path, reason)) instead of refusing the folder; files of a minority
+        size or pixel format in a plain folder count as bad.
+    mixed_sizes : bool
+        Let a plain folder mix patch sizes (e.g. variable-size lesion crops
+        copied out of a patch dataset); they are resized like a patch
+        dataset's. Without it such a folder is refused with counts per size.
 
     Returns
     -------
@@ -152,7 +202,8 @@ def load_patches(
     Raises
     ------
     PatchDatasetError
-        If the folder is missing, or a listed file is missing or unreadable.
+        If the folder is missing or refused (mixed sizes or formats), or
+        (without ``skip_bad``) any file is bad: the message lists them all.
     ValueError
         If ``kind`` or ``size`` is invalid.
     """
@@ -170,36 +221,52 @@ def load_patches(
     else:
         index = read_index(folder)
         index = index[index["kind"] == kind].reset_index(drop=True)
-    n = len(index)
-    if n == 0:
+    index.attrs["skipped"] = []
+    if len(index) == 0:
         return np.zeros((0, size, size), np.uint8), index
     if not cache:
-        out = np.empty((n, size, size), np.uint8)
-        _build(folder, index["file"], size, out)
-        return out, index
+        index = _checked(folder, index, plain=plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
+        out = np.empty((len(index), size, size), np.uint8)
+        return _decoded(folder, index, size, out, skip_bad)
     cache_dir = folder / CACHE_DIR
-    target = cache_dir / f"{kind}-{size}-{_key(folder, index, plain=plain)}.npy"
-    if target.is_file():
+    target = cache_dir / f"{kind}-{size}-{_key(folder, index, plain=plain, skip_bad=skip_bad, mixed=mixed_sizes)}.npy"
+    skipped_file = target.with_suffix(".skipped.json")
+    if target.is_file() and skipped_file.is_file():
         try:
             arr = np.load(target, mmap_mode="r")
-            if arr.shape == (n, size, size) and arr.dtype == np.uint8:
-                return arr, index
-        except (OSError, ValueError):
+            skipped = [tuple(b) for b in json.loads(skipped_file.read_text(encoding="utf-8"))]
+            gone = {p for p, _ in skipped}
+            good = index[[str(folder / f) not in gone for f in index["file"]]].reset_index(drop=True)
+            good.attrs["skipped"] = skipped
+            if arr.shape == (len(good), size, size) and arr.dtype == np.uint8:
+                return arr, good
+        except (OSError, ValueError, TypeError):
             pass  # a damaged cache is rebuilt below
+    index = _checked(folder, index, plain=plain, skip_bad=skip_bad, mixed_sizes=mixed_sizes)
+    n = len(index)
     try:
         with atomic_path(target) as tmp:
             mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, size, size))
             try:
-                _build(folder, index["file"], size, mm)
+                failed = _build(folder, index["file"], size, mm)
                 mm.flush()
             finally:
                 del mm
+            if failed:
+                raise _Undecodable()
+        write_text(skipped_file, json.dumps(index.attrs["skipped"]))
+    except _Undecodable:
+        out = np.empty((n, size, size), np.uint8)  # a truncated file: report it, cache nothing
+        return _decoded(folder, index, size, out, skip_bad)
     except OSError:
         out = np.empty((n, size, size), np.uint8)  # read-only or full disk: no cache
-        _build(folder, index["file"], size, out)
-        return out, index
-    for old in cache_dir.glob(f"{kind}-{size}-*.npy"):
-        if old != target:
+        return _decoded(folder, index, size, out, skip_bad)
+    for old in cache_dir.glob(f"{kind}-{size}-*"):
+        if old not in (target, skipped_file):
             with contextlib.suppress(OSError):
                 old.unlink()
     return np.load(target, mmap_mode="r"), index
+
+
+class _Undecodable(Exception):
+    """Some file failed to decode while the cache was built (the cache is dropped)."""

@@ -6,7 +6,13 @@ Output folder (the patch dataset, see :mod:`.dataset`)::
     out/tissue/<image>_tissueNN.png    patch_size x patch_size
     out/index.csv                      one row per patch, provenance (worker.INDEX_COLUMNS)
     out/images.csv                     images finished (a resumed run skips them)
-    out/params.json                    ExtractParams + seed + source dataset
+    out/params.json                    ExtractParams + seed + source dataset + identifier mode
+    out/problems.csv                   what went wrong, per image
+
+Exports are pseudonymous unless ``keep_identifiers`` (see
+:mod:`mammostudio.core.privacy`): ``patient_id`` / ``study_id`` are salted
+hashes, ``source_path`` is relative to the dataset root with patient ids
+replaced, and problems.csv loses the dataset's absolute path.
 
 Patches are written before their index rows; ``index.csv`` and ``images.csv``
 are rewritten atomically (index first) every few seconds and when the job ends
@@ -17,8 +23,8 @@ depend on interruptions or on the number of workers.
 """
 from __future__ import annotations
 
-import json
 import multiprocessing
+import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -28,15 +34,15 @@ import pandas as pd
 
 from ..atomic import write_text
 from ..catalog import Catalog, Problem
+from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
-from .dataset import INDEX_NAME, PARAMS_NAME, KINDS
+from .dataset import INDEX_NAME
+from .output import IMAGES_NAME, flush, indexed_state, open_output, remove_orphans
 from .params import ExtractParams
-from .worker import INDEX_COLUMNS, ignore_interrupts, process_image, write_patches
+from .worker import FatalWriteError, process_image, worker_init, write_patches
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
-IMAGES_NAME = "images.csv"
-_IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "short", "seconds"]
 _FLUSH_SECONDS = 5.0
 
 
@@ -51,7 +57,8 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set) -> list[dict]:
+def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set,
+           pseudo: Pseudonymiser) -> list[dict]:
     lesions = {iid: grp for iid, grp in catalog.lesions.groupby("image_id", sort=False)}
     tasks = []
     for rec in catalog.images.to_dict("records"):
@@ -60,59 +67,18 @@ def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: 
             continue
         les = lesions.get(iid)
         les_rows = [] if les is None else [{k: _plain(v) for k, v in r.items()} for r in les.to_dict("records")]
-        tasks.append({"image": {k: _plain(v) for k, v in rec.items()}, "lesions": les_rows,
+        image = {k: _plain(v) for k, v in rec.items()}
+        # What goes into index.csv: pseudonyms and a relative path (the worker
+        # still reads the pixels from image["path"]).
+        image["patient_id"] = pseudo.patient(image.get("patient_id", ""))
+        image["study_id"] = pseudo.study(image.get("study_id", ""))
+        tasks.append({"image": image, "lesions": les_rows, "source_path": pseudo.path(image.get("path", "")),
                       "params": params.to_dict(), "seed": seed, "out": str(out)})
     return tasks
 
 
-def _open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog):
-    """Check/record params.json; return (index rows kept, finished image rows)."""
-    meta = {"params": params.to_dict(), "seed": seed, "source": str(catalog.root),
-            "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
-    pfile = out / PARAMS_NAME
-    if pfile.is_file():
-        try:
-            old = json.loads(pfile.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{pfile}: unreadable ({exc}); choose an empty output folder") from exc
-        if old.get("params") != meta["params"] or old.get("seed") != seed:
-            raise ValueError(f"{out} already holds patches made with other parameters or seed "
-                             f"({pfile}); choose an empty output folder or the same settings to resume")
-    elif out.exists() and any(p.name != ".cache" for p in out.iterdir()):
-        raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
-    for kind in KINDS:
-        (out / kind).mkdir(parents=True, exist_ok=True)
-    write_text(pfile, json.dumps(meta, indent=2, sort_keys=True))
-    done = pd.DataFrame(columns=_IMAGE_COLUMNS)
-    if (out / IMAGES_NAME).is_file():
-        done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
-    rows = []
-    if (out / INDEX_NAME).is_file():
-        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
-        index = index[index["image_id"].isin(set(done["image_id"]))]
-        index = index[[(out / f).is_file() for f in index["file"]]]
-        rows = index.to_dict("records")
-    return rows, done.to_dict("records")
-
-
-def _flush(out: Path, rows: list, done: list) -> None:
-    index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
-    index = index.sort_values(["image_id", "kind", "file"], kind="stable")
-    write_text(out / INDEX_NAME, index.to_csv(index=False))  # index first: never ahead of the files
-    write_text(out / IMAGES_NAME, pd.DataFrame(done, columns=_IMAGE_COLUMNS).to_csv(index=False))
-
-
-def _remove_orphans(out: Path, rows: list) -> None:
-    keep = {r["file"] for r in rows}
-    for kind in KINDS:
-        for p in (out / kind).iterdir():
-            rel = f"{kind}/{p.name}"
-            if p.is_file() and rel not in keep and (p.suffix == ".png" or ".part" in p.name):
-                p.unlink(missing_ok=True)
-
-
 def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, *,
-                    workers: int = 1, seed: int = 0) -> Job[dict]:
+                    workers: int = 1, seed: int = 0, keep_identifiers: bool = False) -> Job[dict]:
     """Extract lesion and tissue patches of every image of ``catalog`` into ``out``.
 
     Parameters
@@ -128,6 +94,9 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         Worker processes (1 = in this process). Results do not depend on it.
     seed : int
         Base seed; each image's stream is derived from (seed, image_id).
+    keep_identifiers : bool
+        Write the original patient/study ids and absolute source paths
+        (default False: pseudonyms, see :mod:`mammostudio.core.privacy`).
 
     Returns
     -------
@@ -135,13 +104,17 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         Yields :class:`Progress` per image and returns a summary dict (out,
         images, done (finished in all), new (this run), skipped (finished
         before), lesion_patches, tissue_patches,
-        low_variety_dropped, images_short_of_tissue, problems (list of str), seconds). Closing it
-        cancels pending images and keeps what is complete.
+        low_variety_dropped, images_short_of_tissue, problems (list of str), seconds,
+        identifiers (one line saying what was done with them), pseudonym_map (path or None)).
+        Closing it cancels pending images and keeps what is complete.
 
     Raises
     ------
     ValueError
         Bad ``workers``/``seed``, or an output folder holding something else.
+    FatalWriteError
+        A patch or the index could not be written (disk full, read-only); the
+        message says how much is indexed ("nothing indexed yet" when nothing).
     """
     params = params or ExtractParams()
     if isinstance(workers, bool) or int(workers) != workers or workers < 1:
@@ -149,13 +122,29 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out)
-    rows, done = _open_output(out, params, int(seed), catalog)
+    pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
+    rows, done = open_output(out, params, int(seed), catalog, pseudo)
     skip = {str(d["image_id"]) for d in done}
-    tasks = _tasks(catalog, params, int(seed), out, skip)
-    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images)
+    tasks = _tasks(catalog, params, int(seed), out, skip, pseudo)
+    pseudo.save()  # before any patch exists: the mapping of every id written below
+    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo)
 
 
-def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int) -> Job[dict]:
+def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
+         pseudo: Pseudonymiser) -> Job[dict]:
+    try:
+        return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo))
+    except FatalWriteError as exc:
+        raise FatalWriteError(exc.errno, f"{exc.strerror}; {indexed_state(out)}") from exc
+    except OSError as exc:  # the index or images.csv itself (a periodic flush)
+        if exc.errno is None:
+            raise
+        raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out}: {exc.strerror}; "
+                              f"{indexed_state(out)}") from exc
+
+
+def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
+               pseudo: Pseudonymiser) -> Job[dict]:
     t0, last_flush = time.perf_counter(), time.perf_counter()
     problems: list[Problem] = []
     finished = 0
@@ -211,7 +200,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         if workers > 1 and tasks:
             pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                        mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=ignore_interrupts)
+                                       initializer=worker_init, initargs=(os.getpid(),))
         else:
             writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")
@@ -222,7 +211,7 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                            f"{res['image_id']}: {n_les} lesion, {len(res['rows']) - n_les} tissue",
                            {"image_id": res["image_id"], "patches": len(res["rows"])})
             if time.perf_counter() - last_flush > _FLUSH_SECONDS:
-                _flush(out, rows, done)
+                flush(out, rows, done)
                 last_flush = time.perf_counter()
         completed_ok = True
     finally:
@@ -237,15 +226,23 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
                 if fut.exception() is None:
                     record(res)
         try:
-            _flush(out, rows, done)
-        except OSError:
+            try:
+                flush(out, rows, done)
+            except OSError:
+                # A full disk: the patches of unfinished images are not indexed and
+                # would be redone anyway; removing them frees room for the index.
+                remove_orphans(out, rows)
+                flush(out, rows, done)
+        except OSError as exc:
             if completed_ok:
-                raise
-    _remove_orphans(out, rows)
+                raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "
+                                      f"{exc.strerror or exc}") from exc
+    remove_orphans(out, rows)
     # The problems of this run, for the GUI's list and for later reading (the
     # summary alone is lost when a terminal closes).
-    write_text(out / "problems.csv", pd.DataFrame([vars(p) for p in problems],
-                                                   columns=["path", "message", "severity"]).to_csv(index=False))
+    shared = [{"path": pseudo.path(p.path), "message": pseudo.text(p.message), "severity": p.severity}
+              for p in problems]
+    write_text(out / "problems.csv", pd.DataFrame(shared, columns=["path", "message", "severity"]).to_csv(index=False))
     kinds = pd.Series([r["kind"] for r in rows], dtype=object)
     low_variety = sum(int(d.get("low_variety") or 0) for d in done)
     short = sum(int(d.get("short") or 0) for d in done)
@@ -255,4 +252,6 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
         "tissue_patches": int((kinds == "tissue").sum()), "low_variety_dropped": low_variety,
         "images_short_of_tissue": short,
         "problems": [str(p) for p in problems], "seconds": round(time.perf_counter() - t0, 3),
+        "identifiers": pseudo.notice,
+        "pseudonym_map": None if pseudo.mapping_path is None else str(pseudo.mapping_path),
     }

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import re
 import signal
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +24,8 @@ from .params import ExtractParams
 from .prepared import prepare
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "ignore_interrupts", "FatalWriteError"]
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "ignore_interrupts", "worker_init",
+           "FatalWriteError"]
 
 INDEX_COLUMNS = [
     "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
@@ -36,8 +40,64 @@ class FatalWriteError(OSError):
 
 
 def ignore_interrupts() -> None:
-    """Worker-process initializer: Ctrl-C is the parent's to handle (it cancels, then waits)."""
+    """Ctrl-C is the parent's to handle (it cancels, then waits)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _die_with_parent_linux() -> bool:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        return libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval: float) -> None:
+    """Leave as soon as the parent is gone (the portable half: macOS, Windows, or no prctl)."""
+    if sys.platform == "win32":  # pragma: no cover - not testable here
+        import ctypes
+
+        synchronize, infinite = 0x00100000, 0xFFFFFFFF
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(synchronize, False, parent_pid)
+        if handle:
+            kernel32.WaitForSingleObject(handle, infinite)
+        os._exit(1)
+    while True:
+        # An orphan is re-parented (to init or a subreaper): its parent pid changes.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(interval)
+
+
+def worker_init(parent_pid: int | None = None, interval: float = 0.5) -> None:
+    """Worker-process initializer: ignore Ctrl-C, and end when the parent process dies.
+
+    A parent killed with SIGKILL (or crashing) cannot shut its pool down, so
+    each worker watches it: on Linux the kernel's parent-death signal
+    (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), everywhere a daemon thread that
+    exits the worker once the parent is gone (parent pid polled every
+    ``interval`` seconds on POSIX; on Windows it waits on the parent's process
+    handle).
+
+    Linux sends the parent-death signal when the *thread* that started the
+    worker ends: the pool must be created and shut down by one thread (as
+    :func:`~mammostudio.core.patches.extract.extract_patches` does, whether
+    driven by the CLI's main thread or the app's worker thread).
+    """
+    ignore_interrupts()
+    if parent_pid is None:
+        return
+    if sys.platform.startswith("linux"):
+        _die_with_parent_linux()
+    if sys.platform != "win32" and os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before the watch was set up
+    threading.Thread(target=_watch_parent, args=(parent_pid, interval), name="parent-watchdog",
+                     daemon=True).start()
 
 
 def safe_stem(image_id: str) -> str:
@@ -105,7 +165,7 @@ def process_image(task: dict, *, write: bool = True) -> dict:
     # not depend on which rows share a flush, so resumed runs write the same index).
     base.update({k: "" for k in ("lesion_uid", "lesion_id", "lesion_type", "status", "severity",
                                  "box_row_min", "box_col_min", "box_row_max", "box_col_max")})
-    base["source_path"], base["seed"] = src, seed
+    base["source_path"], base["seed"] = task.get("source_path", src), seed
     boxes = []
     for k, les in enumerate(task["lesions"]):
         box = (les["row_min"], les["col_min"], les["row_max"], les["col_max"])

@@ -5,6 +5,10 @@
 - :mod:`.store`: the SQLite study database (single source of truth), reading sessions.
 - :mod:`.stats`, :mod:`.report`: statistics and the study-level results.
 - :mod:`.export`: Excel, tidy CSV, iMRMC and MRMCaov files.
+- Detection studies (whole mammograms, marks with ratings): :mod:`.detect` (design),
+  :mod:`.detect_session` (reading), :mod:`.detect_score` (LL / NL), :mod:`.froc` (FROC,
+  AFROC, wAFROC, jackknife), :mod:`.detect_report`, :mod:`.export_detection` (RJafroc).
+- :mod:`.storefile`: read-only opening, locked-file retries, the self-contained copy.
 """
 from __future__ import annotations
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-__all__ = ["TASKS", "MODES", "ReaderProfile", "StudyConfig"]
+__all__ = ["TASKS", "MODES", "CASE_UNITS", "ReaderProfile", "StudyConfig"]
 
-TASKS = ("single", "2afc")
+TASKS = ("single", "2afc", "detection")
+CASE_UNITS = ("image", "study")
 MODES = ("training", "assessment")
 
 
@@ -50,6 +51,13 @@ class StudyConfig:
         Margin around 50% accuracy for the "could not tell them apart" verdict.
     seed : int
         Seeds item selection and every reader's order.
+    case_unit : {'image', 'study'}
+        Detection: a case is one view, or the four views of a screening study.
+    fraction_normal : float
+        Detection: share of cases without a lesion.
+    acceptance_radius_mm : float or None
+        Detection: a mark within this distance (mm) of a lesion's centre is a lesion
+        localisation; None = the mark must fall inside the lesion's outline.
     """
 
     n_assessment: int = 100
@@ -63,6 +71,9 @@ class StudyConfig:
     exclude_memorised: bool = True
     equivalence_margin: float = 0.1
     seed: int = 0
+    case_unit: str = "image"
+    fraction_normal: float = 0.5
+    acceptance_radius_mm: float | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -77,6 +88,16 @@ class StudyConfig:
             raise ValueError("time_limit_s must be positive or None")
         if self.image_size < 8:
             raise ValueError("image_size must be >= 8")
+        if self.case_unit not in CASE_UNITS:
+            raise ValueError(f"case_unit must be one of {CASE_UNITS}, got {self.case_unit!r}")
+        if not 0.0 <= self.fraction_normal < 1.0:
+            raise ValueError(f"fraction_normal must be in [0, 1), got {self.fraction_normal}")
+        if self.acceptance_radius_mm is not None and self.acceptance_radius_mm <= 0:
+            raise ValueError("acceptance_radius_mm must be positive or None")
+        if self.task == "detection" and self.confidence_levels < 2:
+            raise ValueError("a detection study needs a rating scale (confidence_levels 2..9)")
+        if self.task == "detection" and self.time_limit_s is not None:
+            raise ValueError("detection studies have no time limit per case (the reading screen does not enforce one)")
         if not 0.0 < self.equivalence_margin < 0.5:
             raise ValueError("equivalence_margin must be in (0, 0.5)")
 

@@ -19,17 +19,18 @@ Truth 1 = generated (the signal class); scores are the ROC ratings of
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_path, write_text
+from ..atomic import write_bytes
 from .report import summarise
 from .store import QuizStore
 
-__all__ = ["responses_table", "mrmc_frame", "write_csv", "write_excel", "write_imrmc", "write_imrmc_r",
+__all__ = ["write_workbook", "responses_table", "mrmc_frame", "write_csv", "write_excel", "write_imrmc", "write_imrmc_r",
            "write_mrmcaov"]
 
 _TIDY = ["reader", "experience_years", "subspecialty", "session_id", "mode", "position", "case_id", "task",
@@ -86,13 +87,13 @@ def _safe_id(text: str) -> str:
 
 def write_csv(store: QuizStore, path: str | os.PathLike) -> Path:
     """The tidy responses table as CSV."""
-    return write_text(path, responses_table(store).to_csv(index=False))
+    return _write(path, responses_table(store).to_csv(index=False).encode())
 
 
 def write_mrmcaov(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
                   by_generator: bool = False) -> Path:
     """MRMCaov long format CSV: reader, test, case, truth, rating."""
-    return write_text(path, mrmc_frame(store, modality=modality, by_generator=by_generator).to_csv(index=False))
+    return _write(path, mrmc_frame(store, modality=modality, by_generator=by_generator).to_csv(index=False).encode())
 
 
 def write_imrmc(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
@@ -118,7 +119,7 @@ def write_imrmc(store: QuizStore, path: str | os.PathLike, *, modality: str = "G
     ]
     lines += [f"-1,{c},0,{t}" for c, t in zip(truth["case"], truth["truth"])]
     lines += [f"{r},{c},{ids[t]},{s}" for r, c, t, s in zip(m["reader"], m["case"], m["test"], m["rating"])]
-    return write_text(path, "\n".join(lines) + "\n")
+    return _write(path, ("\n".join(lines) + "\n").encode())
 
 
 def write_imrmc_r(store: QuizStore, path: str | os.PathLike, *, modality: str = "GAN",
@@ -130,7 +131,7 @@ def write_imrmc_r(store: QuizStore, path: str | os.PathLike, *, modality: str = 
         pd.DataFrame({"readerID": "truth", "caseID": truth["case"], "modalityID": "truth", "score": truth["truth"]}),
         pd.DataFrame({"readerID": m["reader"], "caseID": m["case"], "modalityID": m["test"], "score": m["rating"]}),
     ], ignore_index=True)
-    return write_text(path, rows.to_csv(index=False))
+    return _write(path, rows.to_csv(index=False).encode())
 
 
 def write_excel(store: QuizStore, path: str | os.PathLike, *, margin: float | None = None) -> Path:
@@ -155,12 +156,31 @@ def write_excel(store: QuizStore, path: str | os.PathLike, *, margin: float | No
         "per_generator": res.per_generator, "per_case": res.per_case, "learning_curve": res.learning,
         "response_times": res.response_times, "agreement": pd.DataFrame([res.kappa]), "readers": readers,
     }
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, table in sheets.items():
-                table.to_excel(xw, sheet_name=name, index=False)
+    return write_workbook(path, sheets, fit_columns=True)
+
+
+def write_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], *, fit_columns: bool = False) -> Path:
+    """Sheets as an ``.xlsx``, built in memory then written atomically.
+
+    Raises
+    ------
+    OSError
+        Naming the file (e.g. a full disk), with nothing left under its name.
+    """
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, table in sheets.items():
+            table.to_excel(xw, sheet_name=name, index=False)
+            if fit_columns:
                 ws = xw.sheets[name]
                 for col in ws.columns:
                     width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
                     ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 90)
-    return Path(path)
+    return _write(path, buf.getvalue())
+
+
+def _write(path: str | os.PathLike, data: bytes) -> Path:
+    try:
+        return write_bytes(path, data)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{path}: cannot write ({exc.strerror or exc})") from exc

@@ -130,9 +130,12 @@ class ReadingSession:
                 "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (self.session_id, pos, answer, None if not levels or confidence is None else int(confidence),
                  self._shown_at, now_iso(), float(rt_ms), int(timed_out)))
-            if self._next_position() is None:
+            done = self._next_position() is None
+            if done:
                 self._conn.execute("UPDATE sessions SET finished=? WHERE session_id=?", (now_iso(), self.session_id))
         self._shown_clock = None
+        if done:
+            self._store.checkpoint()  # session end: the .sqlite alone holds every answer
         return self._feedback(pos, answer) if self.mode == "training" else None
 
     def _truth_row(self, pos: int) -> tuple[str, str, str, str]:

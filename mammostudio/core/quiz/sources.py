@@ -19,7 +19,8 @@ import pandas as pd
 from ..patches import load_patches
 from .design import ImageSet
 
-__all__ = ["load_real_set", "load_generated_set", "read_manifest", "find_training_patches", "load_training_patches"]
+__all__ = ["generator_name", "load_real_set", "load_generated_set", "read_manifest", "find_training_patches",
+           "load_training_patches"]
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:
@@ -93,6 +94,23 @@ def _meta_from_index(index: pd.DataFrame) -> pd.DataFrame:
     return meta
 
 
+def generator_name(folder: str | os.PathLike, manifest: dict) -> str:
+    """A generator's label: its training run's folder name (``RUN/checkpoints/last.pt`` -> ``RUN``).
+
+    A checkpoint other than ``last`` adds its name (``RUN (best)``); without a manifest
+    checkpoint, the generated folder's name.
+    """
+    ckpt = manifest.get("checkpoint")
+    if not ckpt:
+        return Path(folder).name
+    path = Path(str(ckpt))
+    run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    run = run_dir.name
+    if not run:
+        return path.stem
+    return run if path.stem == "last" else f"{run} ({path.stem})"
+
+
 def load_real_set(folder: str | os.PathLike, *, size: int = 128) -> ImageSet:
     """Real lesion patches of a patch dataset (or plain PNG folder) as an :class:`ImageSet`."""
     images, index = load_patches(folder, "lesion", size=size)
@@ -112,8 +130,8 @@ def load_generated_set(
     folder : path-like
         PNGs, optionally with ``manifest.json``.
     name : str, optional
-        Label of this generator in the results; default: the manifest's
-        checkpoint file stem, else the folder name.
+        Label of this generator in the results; default: :func:`generator_name`
+        (the training run's name, not the checkpoint file's).
     training_folder : path-like, optional
         The generator's training patches (a patch folder or a ``.npy`` stack);
         default: :func:`find_training_patches`.
@@ -124,8 +142,7 @@ def load_generated_set(
     if len(images) == 0:
         raise ValueError(f"{folder}: no generated PNGs found")
     if name is None:
-        ckpt = manifest.get("checkpoint")
-        name = Path(str(ckpt)).stem if ckpt else folder.name
+        name = generator_name(folder, manifest)
     if training_folder is None:
         training_folder = find_training_patches(folder, manifest)
     training = None if training_folder is None else load_training_patches(training_folder, size=size)

@@ -42,15 +42,16 @@ __all__ = [
 
 
 def clopper_pearson(k: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval for a binomial proportion k / n."""
+    """Exact (Clopper-Pearson) interval for a binomial proportion k / n (SciPy's ``binomtest``).
+
+    Returns (nan, nan) when ``n`` is 0 (no reading to estimate from).
+    """
     if n <= 0:
         return (math.nan, math.nan)
     if not 0 <= k <= n:
         raise ValueError(f"k must be in 0..n, got k={k}, n={n}")
-    a = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(_st.beta.ppf(a / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(_st.beta.ppf(1 - a / 2, k + 1, n - k))
-    return lo, hi
+    ci = _st.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def binomial_p(k: int, n: int, *, p: float = 0.5) -> float:

@@ -14,21 +14,24 @@ examiner's analysis) and, in training mode, through the feedback after an answer
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from .design import MODES, ReaderProfile, StudyConfig, StudyDesign, reader_order
+from .detect_store import DETECTION_SCHEMA, insert_detection
 from .session import CaseView, Feedback, ReadingSession, StudyError, now_iso as _now
+from .storefile import RetryingTransaction, backup_copy, connect_study
+from .store_read import StudyContents, png_bytes as _png_bytes
 
 __all__ = ["SCHEMA_VERSION", "QuizStore", "ReadingSession", "CaseView", "Feedback", "StudyError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: reader profile per session, detection tables, cases.item_a may be NULL
+READABLE_VERSIONS = (1, 2)
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,14 +40,15 @@ CREATE TABLE items (
     source TEXT NOT NULL, origin TEXT NOT NULL, lesion_type TEXT NOT NULL, status TEXT NOT NULL,
     nn_distance REAL, png BLOB NOT NULL);
 CREATE TABLE cases (
-    case_id TEXT PRIMARY KEY, pool TEXT NOT NULL, item_a TEXT NOT NULL REFERENCES items,
+    case_id TEXT PRIMARY KEY, pool TEXT NOT NULL, item_a TEXT REFERENCES items,
     item_b TEXT REFERENCES items);
 CREATE TABLE readers (
     reader_id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, experience_years REAL,
     subspecialty TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE sessions (
     session_id INTEGER PRIMARY KEY, reader_id INTEGER NOT NULL REFERENCES readers, mode TEXT NOT NULL,
-    session_index INTEGER NOT NULL, started TEXT NOT NULL, finished TEXT);
+    session_index INTEGER NOT NULL, started TEXT NOT NULL, finished TEXT,
+    experience_years REAL, subspecialty TEXT);
 CREATE TABLE session_cases (
     session_id INTEGER NOT NULL REFERENCES sessions, position INTEGER NOT NULL,
     case_id TEXT NOT NULL REFERENCES cases, swap INTEGER NOT NULL, PRIMARY KEY (session_id, position));
@@ -52,41 +56,23 @@ CREATE TABLE responses (
     session_id INTEGER NOT NULL, position INTEGER NOT NULL, answer TEXT, confidence INTEGER,
     shown_at TEXT NOT NULL, answered_at TEXT NOT NULL, rt_ms REAL NOT NULL, timed_out INTEGER NOT NULL,
     PRIMARY KEY (session_id, position), FOREIGN KEY (session_id, position) REFERENCES session_cases);
-"""
+""" + DETECTION_SCHEMA
 
 
-def _png_bytes(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="L").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _png_pixels(blob: bytes) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(blob)) as im:
-        return np.asarray(im.convert("L")).copy()
-
-
-class QuizStore:
+class QuizStore(StudyContents):
     """A reader study database (see the module docstring for its tables)."""
 
-    def __init__(self, path: str | os.PathLike, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: str | os.PathLike, conn: sqlite3.Connection, *, readonly: bool = False,
+                 version: int = SCHEMA_VERSION) -> None:
         self.path = Path(path)
         self._conn = conn
         self._closed = False
+        self.readonly = readonly
+        self.version = version
+        self.on_wait: Callable[[str], None] | None = None  # told while a locked file is retried
+        self.max_wait_s = 60.0
+        self.warnings: list[str] = []  # damaged cases left out of the last analysis
         self.config = StudyConfig.from_json(self._meta("config"))
-
-    # --- opening -----------------------------------------------------------
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
 
     @classmethod
     def create(cls, path: str | os.PathLike, design: StudyDesign) -> "QuizStore":
@@ -108,15 +94,18 @@ class QuizStore:
                     "log": json.dumps(design.log), "created": _now(),
                     "screening": design.screening.to_json(orient="records")}
             conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            conn.executemany(
-                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(it.item_id, it.pool, it.truth, it.source, it.origin, it.lesion_type, it.status,
-                  None if it.nn_distance is None else float(it.nn_distance), _png_bytes(it.pixels))
-                 for it in design.items])
-            conn.executemany(
-                "INSERT INTO cases VALUES (?, ?, ?, ?)",
-                [(c.case_id, c.pool, c.item_ids[0], c.item_ids[1] if len(c.item_ids) > 1 else None)
-                 for c in design.cases])
+            if design.config.task == "detection":
+                insert_detection(conn, design, _png_bytes)
+            else:
+                conn.executemany(
+                    "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(it.item_id, it.pool, it.truth, it.source, it.origin, it.lesion_type, it.status,
+                      None if it.nn_distance is None else float(it.nn_distance), _png_bytes(it.pixels))
+                     for it in design.items])
+                conn.executemany(
+                    "INSERT INTO cases VALUES (?, ?, ?, ?)",
+                    [(c.case_id, c.pool, c.item_ids[0], c.item_ids[1] if len(c.item_ids) > 1 else None)
+                     for c in design.cases])
             conn.execute("COMMIT")
         except BaseException:
             conn.close()
@@ -127,23 +116,47 @@ class QuizStore:
         return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "QuizStore":
-        """Open an existing study; checks that it is one and of this schema version."""
+    def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> "QuizStore":
+        """Open an existing study; checks that it is one and of a readable schema version.
+
+        Parameters
+        ----------
+        readonly : bool
+            For analysis and exports: nothing is created, converted or checkpointed
+            (see :mod:`.storefile`). Reading sessions need ``readonly=False``.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise StudyError(f"{path}: no such study file")
-        conn = None
+        conn = connect_study(path, readonly=readonly)
         try:
-            conn = cls._connect(path)
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            if conn is not None:
-                conn.close()
-            raise StudyError(f"{path}: not a mammostudio reader study ({exc})") from exc
-        if row is None or int(row[0]) != SCHEMA_VERSION:
+            version = int(row[0]) if row is not None else None
+        except (sqlite3.DatabaseError, ValueError) as exc:
             conn.close()
-            raise StudyError(f"{path}: study schema version {row and row[0]}, this program reads {SCHEMA_VERSION}")
-        return cls(path, conn)
+            raise StudyError(f"{path}: not a mammostudio reader study ({exc})") from exc
+        if version not in READABLE_VERSIONS:
+            conn.close()
+            raise StudyError(f"{path}: study schema version {version}, this program reads {READABLE_VERSIONS}")
+        if version < SCHEMA_VERSION and not readonly:
+            version = cls._upgrade(conn, path)
+        store = cls(path, conn, readonly=readonly, version=version)
+        wal = Path(f"{path}-wal")
+        if readonly and wal.exists() and wal.stat().st_size > 0:
+            store.warnings.append(f"{wal.name} holds answers not yet in {path.name} (the study is open in the app, "
+                                  "or was not closed); they are included here, but copy the study with "
+                                  "`mammostudio quiz-export-copy`, not as a plain file")
+        return store
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection, path: Path) -> int:
+        """Schema 1 -> 2 in one transaction (only when opened for reading sessions)."""
+        statements = [s.strip() for s in DETECTION_SCHEMA.split(";") if s.strip()]
+        with RetryingTransaction(conn, path):
+            conn.execute("ALTER TABLE sessions ADD COLUMN experience_years REAL")
+            conn.execute("ALTER TABLE sessions ADD COLUMN subspecialty TEXT")
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        return SCHEMA_VERSION
 
     def close(self) -> None:
         """Fold the write-ahead log into the study file and close (answers are already committed).
@@ -154,11 +167,23 @@ class QuizStore:
         if self._closed:
             return
         self._closed = True
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass  # another connection is reading: the log is folded in when the last one closes
+        if not self.readonly:
+            self.checkpoint()
         self._conn.close()
+
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead log into the study file (True when it is now self-contained)."""
+        if self.readonly:
+            return False
+        try:
+            busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error:
+            return False  # another connection is reading: the log is folded in when the last one closes
+        return not busy
+
+    def export_copy(self, dest: str | os.PathLike) -> Path:
+        """One self-contained copy of the study, answers in the write-ahead log included."""
+        return backup_copy(self._conn, dest)
 
     def __enter__(self) -> "QuizStore":
         return self
@@ -176,7 +201,12 @@ class QuizStore:
 
     # --- readers and sessions ----------------------------------------------
     def add_reader(self, profile: ReaderProfile) -> int:
-        """Register a reader, or update an existing code's profile with the fields given; returns its id."""
+        """Register a reader, or update an existing code's profile with the fields given; returns its id.
+
+        The profile given is also recorded with the reader's next session (experience
+        changes over time; each session keeps the values it was read with).
+        """
+        self._profile = profile
         with self._tx():
             self._conn.execute(
                 "INSERT INTO readers (code, experience_years, subspecialty, created) VALUES (?, ?, ?, ?) "
@@ -206,6 +236,9 @@ class QuizStore:
         """
         if mode not in MODES:
             raise StudyError(f"mode must be one of {MODES}, got {mode!r}")
+        profile = getattr(self, "_profile", None)
+        if profile is None or profile.code.strip() != reader_code.strip():
+            profile = ReaderProfile(reader_code.strip())
         row = self._conn.execute("SELECT reader_id FROM readers WHERE code=?", (reader_code.strip(),)).fetchone()
         if row is None:
             raise StudyError(f"unknown reader {reader_code!r}; add the reader profile first")
@@ -214,7 +247,7 @@ class QuizStore:
             "SELECT session_id FROM sessions WHERE reader_id=? AND mode=? AND finished IS NULL "
             "ORDER BY session_id DESC LIMIT 1", (reader_id, mode)).fetchone()
         if open_row is not None:
-            return ReadingSession(self, int(open_row[0]))
+            return self._session(int(open_row[0]))
         done = int(self._conn.execute("SELECT COUNT(*) FROM sessions WHERE reader_id=? AND mode=?",
                                       (reader_id, mode)).fetchone()[0])
         if mode == "assessment" and done:
@@ -226,67 +259,22 @@ class QuizStore:
                                    mode=mode, session_index=done)
         with self._tx():
             cur = self._conn.execute(
-                "INSERT INTO sessions (reader_id, mode, session_index, started) VALUES (?, ?, ?, ?)",
-                (reader_id, mode, done, _now()))
+                "INSERT INTO sessions (reader_id, mode, session_index, started, experience_years, subspecialty) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (reader_id, mode, done, _now(), profile.experience_years,
+                                              profile.subspecialty))
             sid = int(cur.lastrowid)
             self._conn.executemany("INSERT INTO session_cases VALUES (?, ?, ?, ?)",
                                    [(sid, p, c, int(s)) for p, (c, s) in enumerate(zip(order, swap))])
+        return self._session(sid)
+
+    def _session(self, sid: int) -> ReadingSession:
+        if self.config.task == "detection":
+            from .detect_session import DetectionSession
+
+            return DetectionSession(self, sid)
         return ReadingSession(self, sid)
 
     def _tx(self):
-        return _Transaction(self._conn)
-
-    # --- examiner side -----------------------------------------------------
-    def responses(self) -> pd.DataFrame:
-        """Every answer joined with its hidden truth (for analysis; not for readers).
-
-        Columns: reader, experience_years, subspecialty, session_id, mode,
-        position, case_id, task, item_id (the generated one for 2AFC), truth,
-        source, lesion_type, status, answer, confidence, rt_ms, timed_out,
-        shown_at, answered_at, answer_generated, truth_generated, correct, rating.
-        """
-        q = """
-        SELECT r.code AS reader, r.experience_years, r.subspecialty, s.session_id, s.mode, sc.position,
-               sc.case_id, c.item_b IS NOT NULL AS is_pair, sc.swap, c.item_a, c.item_b,
-               ia.truth AS truth_a, ia.source AS source_a, ia.lesion_type, ia.status,
-               ib.source AS source_b, resp.answer, resp.confidence, resp.rt_ms, resp.timed_out,
-               resp.shown_at, resp.answered_at
-        FROM responses resp
-        JOIN session_cases sc ON sc.session_id = resp.session_id AND sc.position = resp.position
-        JOIN sessions s ON s.session_id = resp.session_id
-        JOIN readers r ON r.reader_id = s.reader_id
-        JOIN cases c ON c.case_id = sc.case_id
-        JOIN items ia ON ia.item_id = c.item_a
-        LEFT JOIN items ib ON ib.item_id = c.item_b
-        ORDER BY s.session_id, sc.position"""
-        df = pd.read_sql_query(q, self._conn)
-        from .stats import score_responses
-
-        return score_responses(df, self.config)
-
-    def item_pixels(self, item_id: str) -> np.ndarray:
-        """Pixels (uint8, display size) of one item."""
-        row = self._conn.execute("SELECT png FROM items WHERE item_id=?", (item_id,)).fetchone()
-        if row is None:
-            raise KeyError(item_id)
-        return _png_pixels(row[0])
-
-    def items(self) -> pd.DataFrame:
-        """Item table without pixels: item_id, pool, truth, source, lesion_type, status, nn_distance."""
-        return pd.read_sql_query(
-            "SELECT item_id, pool, truth, source, lesion_type, status, nn_distance FROM items ORDER BY item_id",
-            self._conn)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on an autocommit connection."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if self.readonly:
+            raise StudyError(f"{self.path}: opened read-only")
+        return RetryingTransaction(self._conn, self.path, max_wait_s=self.max_wait_s, on_wait=self.on_wait)

@@ -90,7 +90,7 @@ def read(root: Path) -> Catalog:
                         "status_ordinal": status_ordinal(cell_text(rec.get("status"))),
                         "lesion_type": normalise_lesion_type(cell_text(rec.get("lesion_type"))),
                         "pathology": cell_text(rec.get("pathology")), "birads": cell_text(rec.get("birads")),
-                        "source": where})
+                        "source": where, "simulated": _simulated(rec, where, problems)})
     images = []
     for head in headers:
         row = dict(head)
@@ -98,6 +98,18 @@ def read(root: Path) -> Catalog:
             row[key] = value
         images.append(row)
     return finish(images, lesions, root=root, fmt="workbook", problems=problems)
+
+
+def _simulated(rec: dict, where: str, problems: list) -> bool:
+    """The row's Simulated flag (blank or absent = False)."""
+    value = rec.get("simulated")
+    if blank(value):
+        return False
+    try:
+        return cell_bool(value)
+    except ValueError as exc:
+        problems.append(Problem(where, f"unreadable 'Simulated' cell {value!r} ({exc}); taken as no", "warning"))
+        return False
 
 
 def _collect_image_values(rec: dict, image_id: str, out: dict, where: str, problems: list) -> None:
@@ -137,8 +149,14 @@ def _row_box(rec: dict, head: dict, where: str, problems: list) -> dict | None:
                        rows=head.get("rows"), cols=head.get("cols"), where=where, problems=problems)
 
 
-def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
+def catalog_to_rows(catalog: Catalog, *, pseudo=None) -> pd.DataFrame:
     """Workbook rows of a catalog: one per lesion box, one per image without boxes.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    pseudo : mammostudio.core.privacy.Pseudonymiser, optional
+        Replaces patient and study ids by pseudonyms (None: written as they are).
 
     Returns
     -------
@@ -151,6 +169,9 @@ def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
     for img in catalog.images.to_dict("records"):
         base = {k: img.get(k) for k in ("patient_id", "study_id", "series_id", "image_id", "density",
                                         *ACQUISITION)}
+        if pseudo is not None and not pseudo.keep:
+            base["patient_id"], base["study_id"] = pseudo.patient(base["patient_id"]), pseudo.study(base["study_id"])
+            base["series_id"] = ""  # a SeriesInstanceUID links back to the archive
         les = groups.get(img["image_id"])
         if les is None:
             rows.append({**base, "lesion_id": "", "x1": None, "y1": None, "x2": None, "y2": None,
@@ -160,7 +181,8 @@ def catalog_to_rows(catalog: Catalog) -> pd.DataFrame:
             rows.append({**base, "lesion_id": le["lesion_id"], "x1": int(le["col_min"]),
                          "y1": int(le["row_min"]), "x2": int(le["col_max"]), "y2": int(le["row_max"]),
                          "status": le["status"], "lesion_type": le["lesion_type"],
-                         "pathology": le.get("pathology", ""), "birads": le.get("birads", "")})
+                         "pathology": le.get("pathology", ""), "birads": le.get("birads", ""),
+                         "simulated": bool(le.get("simulated", False)) or None})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -184,7 +206,8 @@ def write_workbook(path: str | Path, rows: pd.DataFrame) -> Path:
     missing = [k for k in REQUIRED if k not in rows.columns]
     if missing:
         raise ValueError(f"rows: missing required columns {missing}")
-    keys = [k for k in COLUMNS if k in rows.columns]
+    keys = [k for k in COLUMNS if k in rows.columns
+            and not (k == "simulated" and rows[k].map(blank).all())]  # no empty Simulated column
     out = rows[keys].copy()
     if "for_presentation" in out:
         out["for_presentation"] = [None if blank(v) else bool(v) for v in out["for_presentation"]]

@@ -47,6 +47,7 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                "estimatedradiographicmagnificationfactor")),
     "for_presentation": ("For presentation", ("forpresentation", "presentationintenttype",
                                               "presentationintent")),
+    "simulated": ("Simulated", ("simulated", "simulatedlesion", "synthetic", "inserted")),
 }
 REQUIRED = ("image_id", "x1", "y1", "x2", "y2")
 ACQUISITION = ("manufacturer", "model_name", "tube_current_ma", "magnification", "for_presentation")

@@ -15,7 +15,7 @@ from ..catalog import Problem
 __all__ = ["DICOM_SUFFIXES", "scan_dicom_tree", "header_row", "header_rows", "box_from_xy"]
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima", "")
-_IGNORED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json", ".txt", ".md", ".pdf", ".db", ".ini")
+_IGNORED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json", ".txt", ".md", ".pdf", ".db", ".ini", ".png")
 
 
 def _hidden(path: Path, root: Path) -> bool:

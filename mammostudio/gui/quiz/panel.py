@@ -10,6 +10,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.quiz import QuizStore, ReaderProfile, StudyError
 from .design_dialog import DesignDialog
+from .detection import DetectionWidget
+from .detection_results import DetectionResultsView
 from .reading import ReadingWidget
 from .results import ResultsView
 
@@ -26,12 +28,14 @@ class QuizPanel(QtWidgets.QWidget):
         self.state = state  # AppState: a reading session locks the main window through it
         self.confirm = self._ask_end  # () -> bool; tests replace it
         self.store: QuizStore | None = None
-        self.reading: ReadingWidget | None = None
+        self.reading: ReadingWidget | DetectionWidget | None = None
         self.offered_generated: list[str] = []  # "send to quiz" folders from Train mode
         self.stack = QtWidgets.QStackedWidget(self)
         self.results = ResultsView()
+        self.detection_results = DetectionResultsView()
         self.stack.addWidget(self._build_start())
         self.stack.addWidget(self.results)
+        self.stack.addWidget(self.detection_results)
         self.results.backRequested.connect(self.show_start)
         back = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
         back.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only inside Quiz mode
@@ -47,9 +51,13 @@ class QuizPanel(QtWidgets.QWidget):
         new, open_ = QtWidgets.QPushButton("New study…"), QtWidgets.QPushButton("Open study…")
         new.clicked.connect(self._new_study)
         open_.clicked.connect(self._open_dialog)
+        new_detection = QtWidgets.QPushButton("New detection study…")
+        new_detection.setToolTip("Whole mammograms with simulated, real or no lesions: readers mark and rate")
+        new_detection.clicked.connect(self._new_detection_study)
         study_row = QtWidgets.QHBoxLayout()
         study_row.addWidget(self.study_label, 1)
         study_row.addWidget(new)
+        study_row.addWidget(new_detection)
         study_row.addWidget(open_)
         self.code = QtWidgets.QLineEdit(placeholderText="reader code, e.g. R01")
         self.experience = QtWidgets.QDoubleSpinBox(minimum=0, maximum=60, decimals=0, suffix=" years")
@@ -68,10 +76,14 @@ class QuizPanel(QtWidgets.QWidget):
         self.start_button.clicked.connect(self._start_clicked)
         self.results_button = QtWidgets.QPushButton("Results")
         self.results_button.clicked.connect(self.show_results)
+        self.copy_button = QtWidgets.QPushButton("Export study copy…")
+        self.copy_button.setToolTip("One self-contained file with every answer, safe to move or archive")
+        self.copy_button.clicked.connect(self.export_copy_dialog)
         self.message = QtWidgets.QLabel(wordWrap=True)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.results_button)
+        buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
         lay = QtWidgets.QVBoxLayout(page)
         lay.addLayout(study_row)
@@ -122,6 +134,27 @@ class QuizPanel(QtWidgets.QWidget):
     def _update_enabled(self) -> None:
         self.start_button.setEnabled(self.store is not None)
         self.results_button.setEnabled(self.store is not None)
+        self.copy_button.setEnabled(self.store is not None)
+
+    def export_copy_dialog(self) -> None:
+        """Ask where to write a self-contained copy of the open study (SQLite backup API)."""
+        if self.store is None:
+            self.message.setText("Open a study first.")
+            return
+        default = str(self.store.path.with_name(self.store.path.stem + "-copy.sqlite"))
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export study copy", default, "Reader study (*.sqlite)")
+        if path:
+            self.export_copy(path)
+
+    def export_copy(self, path: str | Path) -> bool:
+        """Write the copy; shows the outcome on the start page."""
+        try:
+            self.store.export_copy(path)
+        except StudyError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText(f"Wrote a self-contained copy: {path}")
+        return True
 
     def offer_generated(self, folder: str) -> None:
         """Remember a generated folder; the next New-study dialog starts with it listed."""
@@ -136,6 +169,13 @@ class QuizPanel(QtWidgets.QWidget):
 
     def _new_study(self) -> None:
         dialog = self.design_dialog()
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
+            self.open_study(dialog.study_path)
+
+    def _new_detection_study(self) -> None:
+        from .detection_dialog import DetectionDesignDialog
+
+        dialog = DetectionDesignDialog(self)
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.study_path:
             self.open_study(dialog.study_path)
 
@@ -154,6 +194,7 @@ class QuizPanel(QtWidgets.QWidget):
         if self.store is not None:
             self.store.close()
         self.store = store
+        store.on_wait = self._waiting
         self._describe_study()
         self.message.setText("")
         self._update_enabled()
@@ -163,10 +204,19 @@ class QuizPanel(QtWidgets.QWidget):
     def _describe_study(self) -> None:
         store, cfg = self.store, self.store.config
         n = len(store.readers())
+        kind = {"2afc": "pairs (2AFC)", "single": "single images",
+                "detection": f"detection ({'four-view studies' if cfg.case_unit == 'study' else 'single views'})"}
         self.study_label.setText(
             f"{Path(store.path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
-            f"cases, {'pairs (2AFC)' if cfg.task == '2afc' else 'single images'}, "
-            f"{n} reader{'' if n == 1 else 's'} so far")
+            f"cases, {kind[cfg.task]}, {n} reader{'' if n == 1 else 's'} so far")
+
+    def _waiting(self, text: str) -> None:
+        """A locked study is being retried: say so where the reader looks."""
+        self.message.setText(text)
+        if self.reading is not None:
+            self.reading.prompt.setText(text)
+        # Repaint only: keys pressed while the write waits must not start another one.
+        QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     # --- reading ---------------------------------------------------------------------
     def _start_clicked(self) -> None:
@@ -174,7 +224,7 @@ class QuizPanel(QtWidgets.QWidget):
                            subspecialty=self.subspecialty.text())
 
     def start_reading(self, code: str, mode: str, *, experience_years: float | None = None,
-                      subspecialty: str = "") -> ReadingWidget | None:
+                      subspecialty: str = "") -> ReadingWidget | DetectionWidget | None:
         """Register the reader and show the reading screen (resuming an unfinished session)."""
         if self.store is None:
             return None
@@ -186,7 +236,10 @@ class QuizPanel(QtWidgets.QWidget):
             return None
         self._describe_study()  # the reader count may have grown
         self._drop_reading()
-        self.reading = ReadingWidget(session, display_mm=self.display_mm())
+        if self.store.config.task == "detection":
+            self.reading = DetectionWidget(session)
+        else:
+            self.reading = ReadingWidget(session, display_mm=self.display_mm())
         self.reading.finished.connect(self._reading_finished)
         if self.state is not None:  # locked reading: no menus, no mode switch, no Ctrl shortcuts
             self.state.lock_reading("quiz")
@@ -254,8 +307,10 @@ class QuizPanel(QtWidgets.QWidget):
 
     def show_results(self) -> None:
         """Compute and show the study's results."""
-        self.results.set_store(self.store)
-        self.stack.setCurrentWidget(self.results)
+        view = self.detection_results if self.store is not None and self.store.config.task == "detection" \
+            else self.results
+        view.set_store(self.store)
+        self.stack.setCurrentWidget(view)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self._drop_reading()  # its time-limit timer must not record into a closed study

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.quiz.session import Feedback, ReadingSession
+from ...core.quiz.session import Feedback, ReadingSession, StudyError
 from ..reading_lock import MODIFIERS
 from .patch_view import PatchView
 
@@ -171,7 +171,11 @@ class ReadingWidget(QtWidgets.QWidget):
     def _commit(self, answer: str | None, confidence: int | None, *, timed_out: bool = False) -> None:
         self._limit.stop()
         self._tick.stop()
-        fb = self.session.record(answer, confidence, rt_ms=self._rt_ms(), timed_out=timed_out)
+        try:
+            fb = self.session.record(answer, confidence, rt_ms=self._rt_ms(), timed_out=timed_out)
+        except StudyError as exc:  # e.g. locked by another program: nothing saved, say so
+            self.prompt.setText(str(exc))
+            return
         self.progress_bar.setValue(self.session.answered)
         self.answered.emit(self.session.answered)
         if self.training and fb is not None:

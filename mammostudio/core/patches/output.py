@@ -1,0 +1,94 @@
+"""The patch dataset folder of one extraction run: parameters, index flushes, orphans, what is indexed.
+
+See :mod:`.extract` for the layout. ``index.csv`` and ``images.csv`` are
+rewritten atomically, index first, so the index never points at a missing
+file; a resumed run keeps the index rows of images recorded as finished.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import write_text
+from ..catalog import Catalog
+from ..privacy import Pseudonymiser
+from .dataset import INDEX_NAME, KINDS, PARAMS_NAME
+from .params import ExtractParams
+from .worker import INDEX_COLUMNS
+
+__all__ = ["IMAGES_NAME", "IMAGE_COLUMNS", "open_output", "flush", "remove_orphans", "indexed_state"]
+
+IMAGES_NAME = "images.csv"
+IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "short", "seconds"]
+
+
+def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, pseudo: Pseudonymiser):
+    """Check/record params.json; return (index rows kept, finished image rows)."""
+    source = str(catalog.root) if pseudo.keep else Path(str(catalog.root)).name
+    meta = {"params": params.to_dict(), "seed": seed, "source": source, "identifiers": pseudo.mode,
+            "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
+    pfile = out / PARAMS_NAME
+    if pfile.is_file():
+        try:
+            old = json.loads(pfile.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{pfile}: unreadable ({exc}); choose an empty output folder") from exc
+        if not isinstance(old, dict):
+            raise ValueError(f"{pfile}: not a patch dataset's parameters (expected a JSON object)")
+        if old.get("params") != meta["params"] or old.get("seed") != seed:
+            raise ValueError(f"{out} already holds patches made with other parameters or seed "
+                             f"({pfile}); choose an empty output folder or the same settings to resume")
+        old_mode = old.get("identifiers", "kept")  # runs before pseudonymisation kept them
+        if old_mode != pseudo.mode:
+            flag = "with" if old_mode == "kept" else "without"
+            raise ValueError(f"{out} holds patches whose identifiers were {old_mode} ({pfile}); resume "
+                             f"{flag} --keep-identifiers, or choose an empty output folder")
+    elif out.exists() and any(p.name != ".cache" for p in out.iterdir()):
+        raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
+    for kind in KINDS:
+        (out / kind).mkdir(parents=True, exist_ok=True)
+    write_text(pfile, json.dumps(meta, indent=2, sort_keys=True))
+    done = pd.DataFrame(columns=IMAGE_COLUMNS)
+    if (out / IMAGES_NAME).is_file():
+        done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
+    rows = []
+    if (out / INDEX_NAME).is_file():
+        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
+        index = index[index["image_id"].isin(set(done["image_id"]))]
+        index = index[[(out / f).is_file() for f in index["file"]]]
+        rows = index.to_dict("records")
+    return rows, done.to_dict("records")
+
+
+def flush(out: Path, rows: list, done: list) -> None:
+    index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
+    index = index.sort_values(["image_id", "kind", "file"], kind="stable")
+    write_text(out / INDEX_NAME, index.to_csv(index=False))  # index first: never ahead of the files
+    write_text(out / IMAGES_NAME, pd.DataFrame(done, columns=IMAGE_COLUMNS).to_csv(index=False))
+
+
+def remove_orphans(out: Path, rows: list) -> None:
+    keep = {r["file"] for r in rows}
+    for kind in KINDS:
+        for p in (out / kind).iterdir():
+            rel = f"{kind}/{p.name}"
+            if p.is_file() and rel not in keep and (p.suffix == ".png" or ".part" in p.name):
+                p.unlink(missing_ok=True)
+
+
+def indexed_state(out: Path) -> str:
+    """What a resumed run will find, read from the disk (not from what this run hoped to write)."""
+    if not (out / INDEX_NAME).is_file():
+        return "nothing indexed yet; re-run the same command to resume"
+    try:
+        done = set(pd.read_csv(out / IMAGES_NAME, dtype=str, keep_default_na=False)["image_id"]) \
+            if (out / IMAGES_NAME).is_file() else set()
+        index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
+        n = int(index["image_id"].isin(done).sum())
+    except (OSError, ValueError, KeyError):
+        return "the index could not be checked; re-run the same command to resume"
+    if not done:
+        return "nothing indexed yet (index.csv lists no finished image); re-run the same command to resume"
+    return f"{len(done)} finished image(s) are indexed ({n} patches); re-run the same command to resume"
