@@ -68,7 +68,7 @@ def build_inputs(work: Path) -> dict[str, Path]:
     for f in lesions[: len(lesions) // 2]:
         shutil.copy(f, seen)
     gan = p["runs"] / "dcgan-tiny-demo"
-    run("train-gan", "--preset", "tiny", "--epochs", "120", "--seed", "0", "--quiet", seen, gan)
+    run("train-gan", "--preset", "tiny", "--epochs", "120", "--seed", "0", "--quiet", "--mixed-sizes", seen, gan)
     run("generate", gan / "checkpoints" / "last.pt", p["generated"], "--n", "40", "--seed", "1")
     n_real = len(lesions) - len(lesions) // 2
     run("quiz-create", p["study"], "--real", p["patches"], "--generated", p["generated"],

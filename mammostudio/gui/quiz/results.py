@@ -145,6 +145,10 @@ class ResultsView(QtWidgets.QWidget):
                     f.setBold(True)
                     item.setFont(f)
                 self.table.setItem(r, c, item)
+        # as tall as its rows (up to 8), so the plots below get the room at 1366 x 768
+        rows = min(max(len(per_reader), 1), 8)
+        self.table.setMaximumHeight(self.table.horizontalHeader().height() + rows * self.table.verticalHeader()
+                                    .defaultSectionSize() + 2 * self.table.frameWidth() + 18)
 
     def _plot_roc(self, res: StudyResults) -> None:
         self.roc_plot.addLegend(offset=(-10, -10))
