@@ -46,6 +46,18 @@ def _private_user_data(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Header indexes and catalog snapshots of test datasets go to a temporary cache folder."""
+    old = os.environ.get("MAMMOSTUDIO_CACHE_DIR")
+    os.environ["MAMMOSTUDIO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("MAMMOSTUDIO_CACHE_DIR", None)
+    else:
+        os.environ["MAMMOSTUDIO_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _torch_threads():
     """Keep torch to one thread so the 2-core CI machine is not oversubscribed."""
     try:

@@ -66,7 +66,7 @@ def test_unknown_field_and_bad_sidecar_are_refused_by_name(tmp_path):
 
 
 def test_export_reads_back_with_the_workbook_reader(mias_copy, tmp_path):
-    workbook = pytest.importorskip("mammostudio.core.readers.workbook")
+    import mammostudio.core.readers.workbook as workbook
     cat = open_dataset(mias_copy)
     ann = Annotations(sidecar_path(mias_copy))
     ann.record("edit", "mdb001:1", "mdb001", row_min=402, col_min=338, row_max=500, col_max=400, status="B5")

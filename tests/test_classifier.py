@@ -64,3 +64,29 @@ def test_mismatched_labels_name_the_parameter():
     with pytest.raises(ValueError, match="train_labels"):
         drive(train_classifier(np.zeros((3, 16, 16), np.uint8), np.ones(2), np.zeros((1, 16, 16), np.uint8),
                                np.ones(1), ClassifierConfig.tiny()))
+
+
+def test_published_code_preset_uses_xavier_steplr_and_validates_every_n_batches():
+    rng = np.random.default_rng(1)
+    x, y = _toy(rng, 40, 120)  # 160 images, batch 16: 10 batches per epoch
+    xv, yv = _toy(rng, 10, 30)
+    cfg = ClassifierConfig.published_code(image_size=16, ndf=4, epochs=3, batch_size=16, device="cpu", val_every=3)
+    assert ClassifierConfig.published_code().init == "xavier" and ClassifierConfig.paper().init == "torch"
+    res = drive(train_classifier(x, y, xv, yv, cfg))
+    per_epoch = [[r for r in res.history if r["epoch"] == e] for e in (1, 2, 3)]
+    assert [[r.get("batch") for r in rows] for rows in per_epoch] == [[3, 6, 9, None]] * 3
+    assert [rows[-1]["lr"] for rows in per_epoch] == pytest.approx([cfg.lr, cfg.lr * 0.95, cfg.lr * 0.95 ** 2])
+
+
+def test_xavier_init_differs_from_torchs_default_init():
+    import torch
+
+    rng = np.random.default_rng(2)
+    x, y = _toy(rng, 8, 8)
+    base = dict(image_size=16, ndf=4, epochs=1, batch_size=16, device="cpu", lr=1e-12)
+    first = [drive(train_classifier(x, y, x, y, ClassifierConfig.tiny(**base, init=init))).model for init in
+             ("torch", "xavier")]
+    w0, w1 = (m.main[0].weight.detach() for m in first)
+    # Xavier-uniform bound sqrt(6 / (fan_in + fan_out)) for a 1 -> 4 channel 4 x 4 kernel
+    bound = (6 / (16 + 64)) ** 0.5
+    assert w1.abs().max() <= bound + 1e-6 and not torch.allclose(w0, w1)

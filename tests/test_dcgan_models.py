@@ -92,11 +92,19 @@ def test_paper_first_kernel_variant_keeps_the_output_shape():
 def test_presets_differ_exactly_where_the_published_code_differs():
     paper, code = GANConfig.paper(), GANConfig.published_code()
     diffs = {k for k in paper.to_dict() if paper.to_dict()[k] != code.to_dict()[k]}
-    assert diffs == {"beta2", "jitter"}
+    assert diffs == {"beta2"}
     assert (paper.beta1, paper.beta2, paper.lr_g, paper.lr_d) == (0.0, 0.99, 4e-4, 2e-4)
     assert (paper.decay_every_g, paper.decay_every_d, paper.decay_gamma) == (10, 8, 0.99)
     assert (paper.real_label_min, paper.real_label_max, paper.batch_size) == (0.7, 1.0, 64)
-    assert code.beta2 == 0.999 and code.jitter == 0
+    assert code.beta2 == 0.999 and code.jitter == 0 and paper.jitter == 0
+
+
+def test_jitter_belongs_to_the_small_data_preset_alone():
+    small = GANConfig.paper_small_data()
+    assert small.jitter == 5.0 and small.to_dict() == {**GANConfig.paper().to_dict(), "jitter": 5.0}
+    from trainers.experiment import ExperimentConfig
+
+    assert ExperimentConfig.paper().gan == small  # the G_k of the grid are the paper's small-data runs
 
 
 def test_config_round_trips_through_json_and_rejects_unknown_keys(tmp_path):

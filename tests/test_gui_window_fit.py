@@ -14,7 +14,7 @@ MODES = ("Welcome", "Browse", "Prepare", "Train", "Quiz")
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
-    build = pytest.importorskip("mammostudio.core.demo.build")
+    import mammostudio.core.demo.build as build
     out = tmp_path_factory.mktemp("demo")
     for _ in build.build_demo_dataset(out, patients=1, size=(256, 208)):
         pass

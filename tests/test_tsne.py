@@ -1,7 +1,6 @@
 """t-SNE maps of raw patch pixels: coordinates with labels, timing, and the PNG plot."""
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -69,8 +68,33 @@ def test_plot_with_matplotlib_shows_every_group(tmp_path, table):
     assert _colours_present(path, ALPHA) == set(PALETTE[:3])
 
 
-def test_plot_without_matplotlib_falls_back_to_pil(tmp_path, table, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails as if not installed
-    path = plot_tsne(table, tmp_path / "tsne.png", size=300)
-    assert Image.open(path).size == (300, 300)
-    assert _colours_present(path) == set(PALETTE[:3])
+def test_papers_settings_are_the_one_default_and_fast_mode_says_it_is_not():
+    import inspect as _inspect
+
+    from trainers.jobs.evaluate import tsne_job
+    from trainers.metrics.tsne import TSNE_PRESETS, tsne_settings
+
+    params = _inspect.signature(tsne_map).parameters
+    paper = TSNE_PRESETS["paper"]
+    assert (paper["perplexity"], paper["max_iter"], paper["pca"]) == (250.0, 4000, None)  # spec 3.4
+    assert {k: params[k].default for k in ("perplexity", "max_iter", "pca")} == {
+        k: paper[k] for k in ("perplexity", "max_iter", "pca")}
+    assert _inspect.signature(tsne_job).parameters["preset"].default == "paper"
+    assert "not the paper" in tsne_settings("fast")["label"].lower()
+    assert "with perplexity 40" in tsne_settings("paper", perplexity=40)["label"]
+
+
+def test_a_perplexity_too_large_for_the_patches_is_lowered_and_the_result_says_so(tmp_path):
+    from mammostudio.core.images import write_png
+    from mammostudio.core.progress import drive
+    from trainers.jobs.evaluate import tsne_job
+
+    rng = np.random.default_rng(0)
+    for kind, mean in (("lesion", 160), ("tissue", 90)):
+        for i in range(10):
+            write_png(tmp_path / kind / f"{i}.png", np.clip(rng.normal(mean, 20, (16, 16)), 0, 255).astype(np.uint8))
+    messages = []
+    res = drive(tsne_job(tmp_path, n=10, max_iter=250), lambda p: messages.append(p.message))
+    attrs = res["attrs"]
+    assert attrs["perplexity_requested"] == 250.0 and attrs["perplexity"] < 7
+    assert "lowered from 250" in attrs["note"] and any("lowered from 250" in m for m in messages)

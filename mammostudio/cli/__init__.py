@@ -25,7 +25,8 @@ from .. import __version__
 __all__ = ["build_parser", "main"]
 
 WORKFLOW_ORDER = ("gui", "demo", "demo-data", "scan", "prepare", "extract", "train-gan", "generate", "fid", "tsne",
-                  "experiment", "quiz-create", "quiz-stats", "quiz-report", "self-test")
+                  "experiment", "train-inpaint", "simulate", "quiz-create", "quiz-stats", "quiz-report",
+                  "quiz-export-copy", "self-test")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,7 +60,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def _log_path() -> Path:
-    from ..core.privacy import user_data_dir
+    from ..core.paths import user_data_dir
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return user_data_dir() / "logs" / f"error-{stamp}-{os.getpid()}.log"

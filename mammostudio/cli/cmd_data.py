@@ -26,12 +26,24 @@ def register(subparsers) -> None:
 
     s = subparsers.add_parser("scan", help="catalog and acquisition-filter summary of a dataset folder",
                               description="Read a dataset folder (annotation workbook, OMI-DB tree or mini-MIAS), "
-                                          "apply the acquisition filter and print what was found.")
+                                          "apply the acquisition filter and print what was found, including every "
+                                          "image whose pixel data cannot be decoded (checked from the header). "
+                                          "Headers are cached per dataset in the user cache folder: a re-scan "
+                                          "reads only new or changed files.")
     s.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     group = s.add_mutually_exclusive_group()
     group.add_argument("--filter", type=Path, metavar="FILE", help="acquisition filter JSON (default: the paper's)")
     group.add_argument("--no-filter", action="store_true", help="do not apply the acquisition filter")
+    s.add_argument("--verify", action="store_true",
+                   help="also decode every image (in parallel) and list the ones that fail")
+    s.add_argument("--max-megapixels", type=float, metavar="MP",
+                   help="refuse to decode images larger than MP megapixels (rows x columns x frames; "
+                        "default 200, or $MAMMOSTUDIO_MAX_MEGAPIXELS)")
+    s.add_argument("--workers", type=int, metavar="N", help="processes reading headers and decoding (default: CPUs)")
+    s.add_argument("--rebuild", action="store_true",
+                   help="forget the cached header index and catalog of this dataset and read every file again")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_scan)
 
 
@@ -129,19 +141,35 @@ def load_filter(path: Path | None):
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from ..core.readers import DatasetError, open_dataset
+    import os
 
-    try:
-        catalog = open_dataset(args.dataset)
-    except DatasetError as exc:
-        return fail(str(exc))
-    report, name = None, ""
+    from ..core.catalog_cache import snapshot_path
+    from ..core.header_index import drop_index, index_path
+    from ..core.readers import DatasetError, open_dataset_job
+
+    if args.max_megapixels is not None:
+        if args.max_megapixels <= 0:
+            return fail("--max-megapixels must be positive")
+        os.environ["MAMMOSTUDIO_MAX_MEGAPIXELS"] = str(args.max_megapixels)  # worker processes inherit it
+    flt, name = None, ""
     if not args.no_filter:
         try:
             flt, name = load_filter(args.filter)
         except ValueError as exc:
             return fail(str(exc))
-        report = flt.apply(catalog.images)
+    try:
+        job = open_dataset_job(args.dataset, workers=args.workers)
+    except DatasetError as exc:
+        return fail(str(exc))
+    if args.rebuild:  # forget the header index and the catalog snapshot; the open saves new ones
+        drop_index(index_path(args.dataset))
+        drop_index(snapshot_path(args.dataset))
+    catalog = run_job(job, "scan", quiet=args.quiet)
+    if args.verify:
+        from ..core.verify import verify_job
+
+        catalog.problems.extend(run_job(verify_job(catalog, workers=args.workers), "verify", quiet=args.quiet))
+    report = flt.apply(catalog.images) if flt is not None else None
     summary = scan_summary(catalog, report, filter_name=name)
     if args.json:
         print(json.dumps(summary, indent=2))

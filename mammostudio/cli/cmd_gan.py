@@ -18,7 +18,7 @@ from ._run import describe_error, ensure_writable_folder, fail
 
 __all__ = ["register"]
 
-PRESETS = ("paper", "published_code", "tiny")
+PRESETS = ("paper", "paper_small_data", "published_code", "tiny")
 
 
 def register(subparsers) -> None:
@@ -34,7 +34,8 @@ def register(subparsers) -> None:
                    help="where to train: auto = CUDA when available (default: the preset's)")
     p.add_argument("--config", type=Path, default=None, help="GANConfig JSON (e.g. a run's config.json)")
     p.add_argument("--preset", choices=PRESETS, default="paper",
-                   help="paper (default), published_code (the authors' code), tiny (a smoke test)")
+                   help="paper (default; no jitter), paper_small_data (paper + the +-5 jitter of its small-data runs), "
+                        "published_code (the authors' code), tiny (a smoke test)")
     p.add_argument("--seed", type=int, default=None, help="seed of weights, noise and batches (default: the preset's)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",

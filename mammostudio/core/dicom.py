@@ -4,6 +4,9 @@ One import point for everything DICOM (the code lives in ``dicom_read``, ``dicom
 ``dicom_voi`` and ``dicom_write``, split by noun):
 
 * :func:`read_header` - catalog fields without decoding pixels (fast scans).
+* :func:`scan_file` - the same fields, several times faster, plus a pixel
+  problem found from the header alone (:func:`pixel_problem`: colour, a size
+  over the :func:`max_pixels` cap, native data shorter than Rows x Columns).
 * :func:`read_pixels` - (rows, cols), modality rescale, MONOCHROME1 inverted so
   bright = dense, no VOI; compressed transfer syntaxes through pylibjpeg.
 * :func:`apply_voi`, :func:`window_presets` - window centre/width (LINEAR,
@@ -15,7 +18,9 @@ One import point for everything DICOM (the code lives in ``dicom_read``, ``dicom
 from __future__ import annotations
 
 from .dicom_header import header_of, read_header
+from .dicom_pixels import DEFAULT_MAX_MEGAPIXELS, max_pixels, pixel_info, pixel_problem
 from .dicom_read import DicomError, modality_range, read_dataset, read_pixels
+from .dicom_scan import scan_file
 from .dicom_voi import VOI_FUNCTIONS, VoiInfo, apply_voi, voi_info, window, window_presets
 from .dicom_write import MG_FOR_PRESENTATION, MG_FOR_PROCESSING, write_dicom
 
@@ -25,6 +30,11 @@ __all__ = [
     "read_header",
     "header_of",
     "read_pixels",
+    "scan_file",
+    "max_pixels",
+    "pixel_info",
+    "pixel_problem",
+    "DEFAULT_MAX_MEGAPIXELS",
     "modality_range",
     "VOI_FUNCTIONS",
     "VoiInfo",

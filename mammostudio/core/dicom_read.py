@@ -189,12 +189,11 @@ def _decode(ds: Dataset, path: Path, frame: int | None) -> np.ndarray:
 _NATIVE_LE = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit VR
 
 
-def _read_native(path: Path) -> tuple[Dataset, np.ndarray | None]:
+def _read_native(path: Path, ds: Dataset, stop: int) -> tuple[Dataset, np.ndarray | None]:
     """Uncompressed little-endian single-frame files: header with pydicom, then the
     pixel bytes straight from the file into one array (about 5x faster than
     pydicom's path for a 27 MB mammogram, which copies the bytes several times).
     Returns ``(ds, None)`` when the file does not qualify."""
-    ds, stop = _parse(path, header_only=True)
     ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     allocated, stored = _number(ds, "BitsAllocated"), _number(ds, "BitsStored")
     rows, cols = int(_number(ds, "Rows") or 0), int(_number(ds, "Columns") or 0)
@@ -252,13 +251,21 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
     Raises
     ------
     DicomError
-        Not DICOM, corrupt or truncated, no pixel data, or a missing codec
-        (the message names the file and the transfer syntax).
+        Not DICOM, corrupt or truncated, no pixel data, a missing codec (the
+        message names the file and the transfer syntax), or pixel data that
+        fails :func:`~mammostudio.core.dicom_pixels.pixel_problem` (checked from
+        the header before decoding).
     """
     from pydicom.pixels import apply_modality_lut
 
+    from .dicom_pixels import pixel_info, pixel_problem
+
     path = Path(path)
-    ds, arr = _read_native(path)
+    ds, stop = _parse(path, header_only=True)
+    problem = pixel_problem(pixel_info(ds, path, stop))
+    if problem:  # before any decode: no codec ever sees a bomb, a colour or a short image
+        raise DicomError(f"{path}: {problem}")
+    ds, arr = _read_native(path, ds, stop)
     if arr is None:
         ds = read_dataset(path, header_only=False)
         arr = _decode(ds, path, frame)

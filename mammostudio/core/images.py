@@ -13,28 +13,30 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ImageReadError", "load_pixels", "read_pgm", "read_png", "write_png"]
+__all__ = ["ImageReadError", "load_pixels", "read_pgm", "read_png", "write_png", "image_problem"]
 
 
 class ImageReadError(OSError):
     """An image file could not be read; the message names the file and the problem."""
 
 
-def read_pgm(path: str | os.PathLike) -> np.ndarray:
-    """Read a binary (P5) PGM file, 8- or 16-bit, as a (rows, cols) array.
+class _PixelProblem(ImageReadError):
+    """The header says the pixels cannot be decoded (message without the file name)."""
 
-    Raises
-    ------
-    ImageReadError
-        If the file is missing, not a P5 PGM, or truncated.
-    """
-    path = Path(path)
+
+def _pgm_header(path: Path) -> tuple[int, int, int, int]:
+    """(rows, cols, maxval, pixel offset) of a P5 PGM, checked against the file size and the
+    decode cap before any pixel is read."""
+    from .dicom_pixels import max_pixels
+
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            data = fh.read(4096)
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if not data.startswith(b"P5"):
-        raise ImageReadError(f"{path}: not a binary PGM (expected 'P5' magic)")
+        raise _PixelProblem("not a binary PGM (expected 'P5' magic)")
     # Header: magic, width, height, maxval separated by whitespace (comments '#').
     fields, pos = [], 2
     while len(fields) < 3:
@@ -47,20 +49,67 @@ def read_pgm(path: str | os.PathLike) -> np.ndarray:
         start = pos
         while pos < len(data) and not data[pos : pos + 1].isspace():
             pos += 1
-        if start == pos:
-            raise ImageReadError(f"{path}: truncated PGM header")
+        if start == pos or pos >= len(data):
+            raise _PixelProblem("truncated PGM header")
         fields.append(data[start:pos])
     pos += 1  # exactly one whitespace byte after maxval
     try:
         cols, rows, maxval = (int(f) for f in fields)
     except ValueError as exc:
-        raise ImageReadError(f"{path}: malformed PGM header {fields}") from exc
+        raise _PixelProblem(f"malformed PGM header {fields}") from exc
+    if rows <= 0 or cols <= 0 or not 0 < maxval < 65536:
+        raise _PixelProblem(f"malformed PGM header (size {rows}x{cols}, maxval {maxval})")
+    if rows * cols > max_pixels():
+        raise _PixelProblem(f"image of {rows}x{cols} = {rows * cols / 1e6:.0f} megapixels exceeds the decode cap "
+                            f"of {max_pixels() / 1e6:g} megapixels (set MAMMOSTUDIO_MAX_MEGAPIXELS to allow it)")
+    need = rows * cols * (1 if maxval < 256 else 2)
+    if size - pos < need:
+        raise _PixelProblem(f"truncated PGM ({size - pos} of {need} pixel bytes)")
+    return rows, cols, maxval, pos
+
+
+def read_pgm(path: str | os.PathLike) -> np.ndarray:
+    """Read a binary (P5) PGM file, 8- or 16-bit, as a (rows, cols) array.
+
+    Raises
+    ------
+    ImageReadError
+        If the file is missing, not a P5 PGM, truncated, or larger than the
+        decode cap (checked from the header before the pixels are read).
+    """
+    path = Path(path)
+    try:
+        rows, cols, maxval, pos = _pgm_header(path)
+    except _PixelProblem as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
     dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
-    need = rows * cols * dtype.itemsize
-    if len(data) - pos < need:
-        raise ImageReadError(f"{path}: truncated PGM ({len(data) - pos} of {need} pixel bytes)")
-    arr = np.frombuffer(data, dtype=dtype, count=rows * cols, offset=pos).reshape(rows, cols)
-    return arr.astype(np.uint16) if maxval >= 256 else arr.copy()
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            arr = np.fromfile(fh, dtype=dtype, count=rows * cols)
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    if arr.size < rows * cols:
+        raise ImageReadError(f"{path}: truncated PGM ({arr.size * dtype.itemsize} of {rows * cols * dtype.itemsize} "
+                             "pixel bytes)")
+    arr = arr.reshape(rows, cols)
+    return arr.astype(np.uint16) if maxval >= 256 else arr
+
+
+def _png_check(path: Path) -> None:
+    """Within the decode cap, from the PNG header alone (colour PNGs are read as grey)."""
+    from PIL import Image
+
+    from .dicom_pixels import max_pixels
+
+    try:
+        with Image.open(path) as im:
+            cols, rows = im.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise _PixelProblem(f"cannot read PNG ({exc})") from exc
+    if rows * cols > max_pixels():
+        raise _PixelProblem(f"image of {rows}x{cols} = {rows * cols / 1e6:.0f} megapixels exceeds the decode cap "
+                            f"of {max_pixels() / 1e6:g} megapixels (set MAMMOSTUDIO_MAX_MEGAPIXELS to allow it)")
 
 
 def read_png(path: str | os.PathLike) -> np.ndarray:
@@ -68,6 +117,10 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     from PIL import Image
 
     path = Path(path)
+    try:
+        _png_check(path)
+    except _PixelProblem as exc:
+        raise ImageReadError(f"{path}: {exc}") from None
     try:
         with Image.open(path) as im:
             if im.mode in ("I;16", "I;16B", "I"):
@@ -137,3 +190,33 @@ def load_pixels(source) -> np.ndarray:
         except DicomError as exc:
             raise ImageReadError(str(exc)) from exc
     raise ImageReadError(f"{path}: unknown image format {fmt!r}")
+
+
+def image_problem(path: str | os.PathLike, fmt: str = "") -> str:
+    """Why the pixels of a PGM, PNG or DICOM file cannot be decoded, from its header alone ('' if fine).
+
+    Raises
+    ------
+    ImageReadError
+        If the file cannot be read at all.
+    """
+    path = Path(path)
+    fmt = fmt or {".pgm": "pgm", ".png": "png"}.get(path.suffix.lower(), "dicom")
+    if fmt == "pgm":
+        try:
+            _pgm_header(path)
+        except _PixelProblem as exc:
+            return str(exc)
+        return ""
+    if fmt == "png":
+        try:
+            _png_check(path)
+        except _PixelProblem as exc:
+            return str(exc)
+        return ""
+    from .dicom import DicomError, scan_file
+
+    try:
+        return scan_file(path)[1]
+    except DicomError as exc:
+        raise ImageReadError(str(exc)) from exc

@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath
 
 from .atomic import write_text
 
-__all__ = ["MAPPING_NAME", "IDENTIFYING_KEYWORDS", "Pseudonymiser", "deidentify_dicom", "user_data_dir"]
+__all__ = ["MAPPING_NAME", "IDENTIFYING_KEYWORDS", "Pseudonymiser", "deidentify_dicom"]
 
 MAPPING_NAME = "mammostudio-pseudonyms.json"
 _MIN_SUBSTRING = 4  # shorter ids are replaced only as whole path parts ("1" is in too many names)
@@ -64,19 +64,11 @@ IDENTIFYING_KEYWORDS = (
 )
 
 
-def user_data_dir() -> Path:
-    """mammostudio's per-user data folder ($MAMMOSTUDIO_DATA_DIR, else the platform's)."""
-    env = os.environ.get("MAMMOSTUDIO_DATA_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("mammostudio", appauthor=False))
-
-
 def _fallback_path(root: Path) -> Path:
     key = hashlib.sha256(str(root).encode("utf-8")).hexdigest()[:16]
-    return user_data_dir() / "pseudonyms" / f"{key}.json"
+    from .paths import user_data_dir
+
+    return user_data_dir("pseudonyms", f"{key}.json")
 
 
 def _writable(folder: Path) -> bool:

@@ -1,263 +1,304 @@
-"""The study browser: patient -> study -> image tree over the catalog (model/view)."""
+"""The study browser: a sortable, searchable table of the catalog's images (model/view).
+
+Built for archives of 100,000+ images. :func:`study_table` turns a catalog into
+column arrays once (off the GUI thread for big catalogs); :class:`StudyTableModel`
+serves only the rows the view paints (``data()`` is a lookup in those arrays);
+which rows are shown, and in which order, is one integer array computed by
+:func:`visible_order` - filter-panel mask, search text, sort column - on a pool
+thread when the table is big, so typing, filtering and sorting never hold the
+event loop. Rows are grouped patient -> study -> image id by default; any
+column header sorts (ties keep that grouping).
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
+from .jobs import PoolTask, submit
 from .state import AppState
+from .study_table import COLUMNS, KEYS, NUMERIC, OPTIONAL, StudyTable, search_text, study_table, visible_order
 from .thumbnails import ThumbnailCache
 
-__all__ = ["StudyModel", "StudyFilterProxy", "StudyBrowser", "COLUMNS"]
+__all__ = ["StudyTable", "StudyTableModel", "StudyBrowser", "COLUMNS", "KEYS", "study_table", "visible_order",
+           "ASYNC_FROM"]
 
-COLUMNS = ("Name", "View", "Side", "Lesions", "Types", "Manufacturer", "Model", "mA", "Mag.", "Size")
+IMAGE_COL = KEYS.index("image_id")
 THUMB = 28
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
+ASYNC_FROM = 20_000  # rows; smaller tables are filtered and sorted in place (a few ms)
 
 
-class _Node:
-    __slots__ = ("kind", "key", "parent", "children", "row", "values")
+class StudyTableModel(QAbstractTableModel):
+    """Rows ``order`` of a :class:`StudyTable`; ``data()`` touches only the rows painted."""
 
-    def __init__(self, kind: str, key: str, parent, row: int, values=()) -> None:
-        self.kind, self.key, self.parent, self.row = kind, key, parent, row
-        self.children: list[_Node] = []
-        self.values = values
-
-
-def _aggregate(node: _Node, col: int):
-    """Sort key of a patient/study row: total lesions, else the smallest child value."""
-    leaves = [node] if node.kind == "image" else [n for c in node.children for n in _leaves(c)]
-    if col == 3:
-        return sum(int(n.values[3]) for n in leaves)
-    return min((str(n.values[col]) for n in leaves), default="")
-
-
-def _leaves(node: _Node) -> list[_Node]:
-    return [node] if node.kind == "image" else [n for c in node.children for n in _leaves(c)]
-
-
-class StudyModel(QAbstractItemModel):
-    """Three-level tree: patients, their studies, their images (one row per image)."""
-
-    def __init__(self, state: AppState, parent=None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.state = state
+        self.table: StudyTable | None = None
+        self.order = np.zeros(0, np.int64)
+        self.position = np.zeros(0, np.int64)  # table row -> shown row (-1: hidden)
         self.thumbs = ThumbnailCache(self)
         self.thumbs.ready.connect(self._on_thumb)
-        self.root = _Node("root", "", None, 0)
-        self.image_nodes: dict[str, _Node] = {}
-        # Every row the same height (uniform rows keep big trees fast): rows
-        # without a thumbnail yet show a blank one.
         self._blank = QPixmap(THUMB, THUMB)
         self._blank.fill(Qt.GlobalColor.transparent)
-        state.catalogChanged.connect(self.reload)
-        state.lesionsChanged.connect(self.update_image)
-        self.reload()
+        self._problem_brush = QBrush(QColor(200, 40, 40))
 
-    def update_image(self, image_id: str) -> None:
-        """Refresh the lesion columns of one image row (a box edit), keeping the tree as it is."""
-        node = self.image_nodes.get(image_id)
-        if node is None:
-            return
-        les = self.state.lesions_of(image_id)
-        types = ", ".join(sorted(set(les["lesion_type"]) - {""}))
-        node.values = (*node.values[:3], len(les), types, *node.values[5:])
-        self.dataChanged.emit(self.createIndex(node.row, 3, node), self.createIndex(node.row, 4, node))
-
-    def reload(self) -> None:
-        """Rebuild from the state's catalog."""
+    def set_rows(self, table: StudyTable | None, order: np.ndarray) -> None:
+        """Show ``order`` rows of ``table`` (one model reset)."""
         self.beginResetModel()
-        self.root = _Node("root", "", None, 0)
-        self.image_nodes = {}
-        cat = self.state.catalog
-        if cat is not None:
-            counts = cat.lesions.groupby("image_id")["lesion_uid"].count()
-            types = cat.lesions.groupby("image_id")["lesion_type"].agg(lambda s: ", ".join(sorted(set(s) - {""})))
-            imgs = cat.images.sort_values(["patient_id", "study_id", "laterality", "view", "image_id"])
-            for pid, pdf in imgs.groupby("patient_id", sort=False):
-                pnode = _Node("patient", str(pid), self.root, len(self.root.children))
-                self.root.children.append(pnode)
-                for sid, sdf in pdf.groupby("study_id", sort=False):
-                    snode = _Node("study", str(sid), pnode, len(pnode.children))
-                    pnode.children.append(snode)
-                    for r in sdf.itertuples(index=False):
-                        iid = str(r.image_id)
-                        size = f"{r.rows}x{r.cols}" if str(r.rows) != "<NA>" else ""
-                        vals = (iid, r.view, r.laterality, int(counts.get(iid, 0)), types.get(iid, ""),
-                                r.manufacturer, r.model_name, r.tube_current_ma, r.magnification, size)
-                        inode = _Node("image", iid, snode, len(snode.children), vals)
-                        snode.children.append(inode)
-                        self.image_nodes[iid] = inode
+        if table is not self.table:
+            self.thumbs.clear()
+        self.table, self.order = table, order
+        self.position = np.full(len(table) if table is not None else 0, -1, np.int64)
+        self.position[order] = np.arange(len(order))
         self.endResetModel()
 
+    def image_id(self, row: int) -> str:
+        """The image id shown in ``row``."""
+        return str(self.table.ids[self.order[row]])
+
+    def row_of(self, image_id: str) -> int:
+        """The shown row of ``image_id`` (-1 when hidden or unknown)."""
+        if self.table is None:
+            return -1
+        r = self.table.row_of.get(image_id)
+        return -1 if r is None else int(self.position[r])
+
+    def refresh_image(self, image_id: str, values: dict) -> None:
+        """Replace some display values of one image (a box edit) without a reset."""
+        r = self.table.row_of.get(image_id) if self.table is not None else None
+        if r is None:
+            return
+        for key, value in values.items():
+            self.table.text[key][r] = value
+            self.table.filled[key] = self.table.filled.get(key, False) or value != ""
+            if key in self.table.numbers:
+                self.table.numbers[key][r] = float(value)
+            self.table.ranks.pop(key, None)
+        self.table.hay[r] = search_text(self.table, r)
+        shown = int(self.position[r])
+        if shown >= 0:
+            self.dataChanged.emit(self.index(shown, 0), self.index(shown, len(COLUMNS) - 1))
+
     # -- Qt model API --------------------------------------------------------------
-    def _node(self, index: QModelIndex) -> _Node:
-        return index.internalPointer() if index.isValid() else self.root
-
-    def index(self, row, column, parent=QModelIndex()):  # noqa: D102
-        node = self._node(parent)
-        if 0 <= row < len(node.children) and 0 <= column < len(COLUMNS):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
-
-    def parent(self, index=QModelIndex()):  # noqa: D102
-        if not index.isValid():
-            return QModelIndex()
-        p = index.internalPointer().parent
-        return QModelIndex() if p is None or p is self.root else self.createIndex(p.row, 0, p)
-
     def rowCount(self, parent=QModelIndex()):  # noqa: D102
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self._node(parent).children)
+        return 0 if parent.isValid() else len(self.order)
 
     def columnCount(self, parent=QModelIndex()):  # noqa: D102
-        return len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: D102
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return COLUMNS[section][0]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):  # noqa: D102
-        if not index.isValid():
+        if not index.isValid() or self.table is None:
             return None
-        node, col = index.internalPointer(), index.column()
-        if role == ID_ROLE:
-            return node.key
-        if node.kind != "image":
-            if role == Qt.ItemDataRole.ToolTipRole and col == 0:
-                return node.key
-            if role == Qt.ItemDataRole.DecorationRole and col == 0:
-                return self._blank
-            if role == SORT_ROLE and col != 0:
-                return _aggregate(node, col)
-            if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) and col == 0:
-                n = len(node.children)
-                return f"{node.key}  ({n} {'studies' if node.kind == 'patient' else 'images'})" \
-                    if role == Qt.ItemDataRole.DisplayRole else node.key
-            return None
-        value = node.values[col]
-        if role == SORT_ROLE:
-            return value if isinstance(value, (int, float)) and str(value) != "<NA>" else str(value)
+        r, key = int(self.order[index.row()]), KEYS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return "" if value is None or str(value) in ("<NA>", "nan") else str(value)
-        if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return self.thumbs.get(node.key, self.state.image_row(node.key)) or self._blank
-        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
-            return f"patient {node.parent.parent.key}\nstudy {node.parent.key}\nimage {node.key}"
+            return self.table.text[key][r]
+        if role == ID_ROLE:
+            return str(self.table.ids[r])
+        problem = self.table.text["problem"][r]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return problem or (self.table.text[key][r] if key in ("patient_id", "study_id", "image_id") else None)
+        if role == Qt.ItemDataRole.ForegroundRole and problem:
+            return self._problem_brush
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == IMAGE_COL:
+            if problem:
+                return None
+            source = {k: v[r] for k, v in self.table.files.items()}
+            return self.thumbs.get(str(self.table.ids[r]), source) or self._blank
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _on_thumb(self, image_id) -> None:
-        node = self.image_nodes.get(image_id)
-        if node is not None:
-            idx = self.createIndex(node.row, 0, node)
+        shown = self.row_of(str(image_id))
+        if shown >= 0:
+            idx = self.index(shown, IMAGE_COL)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
-class StudyFilterProxy(QSortFilterProxyModel):
-    """Shows images kept by the filter panel and matching the search text (any column,
-    patient and study ids included); patients and studies with no image shown are hidden."""
-
-    def __init__(self, state: AppState, parent=None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.text = ""
-        self.setRecursiveFilteringEnabled(True)
-        self.setSortRole(SORT_ROLE)
-        state.filterChanged.connect(self.refilter)
-
-    def set_text(self, text: str) -> None:
-        """Search text (case-insensitive substring)."""
-        self.text = text.strip().lower()
-        self.refilter()
-
-    def refilter(self) -> None:
-        """Apply the filters again (kept ids or search text changed)."""
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row, source_parent):  # noqa: D102
-        parent = source_parent.internalPointer() if source_parent.isValid() else self.sourceModel().root
-        node = parent.children[source_row]
-        if node.kind != "image":
-            return False  # shown through recursive filtering when a child is
-        if node.key not in self.state.kept_ids:
-            return False
-        if not self.text:
-            return True
-        hay = " ".join(map(str, (node.parent.parent.key, node.parent.key, *node.values))).lower()
-        return self.text in hay
-
-
 class StudyBrowser(QWidget):
-    """Search box + tree; selecting an image row sets the state's current image."""
+    """Search box + study table; selecting a row sets the state's current image.
+
+    Signals
+    -------
+    orderChanged()
+        The shown rows changed (filter, search, sort or a new dataset).
+    """
+
+    orderChanged = Signal()
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.model = StudyModel(state, self)
-        self.proxy = StudyFilterProxy(state, self)
-        self.proxy.setSourceModel(self.model)
-        self.search = QLineEdit(placeholderText="Search patient, study, image, view, type ...")
+        self.model = StudyTableModel(self)
+        self.table: StudyTable | None = None
+        self.prepared: dict = {}  # id(catalog) -> StudyTable made by the open job
+        self.sort_key: str | None = None
+        self.descending = False
+        self._generation = 0
+        self._task = PoolTask(self)
+        self._task.result.connect(self._on_result)
+        self._task.error.connect(lambda _k, msg: state.message.emit(f"study table: {msg}"))
+        self.search = QLineEdit(placeholderText="Search patient, study, image, view, type, category ...")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self.proxy.set_text)
-        self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.tree.setIconSize(QSize(THUMB, THUMB))
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.selectionModel().currentChanged.connect(self._on_current)
+        self._search_timer = QTimer(self, singleShot=True, interval=120)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(self._on_text)
+        self.count = QLabel("")
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setIconSize(QSize(THUMB, THUMB))
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        vh = self.view.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row size queries at 200,000 rows
+        vh.setDefaultSectionSize(THUMB + 4)
+        vh.hide()
+        hh = self.view.horizontalHeader()
+        hh.setSectionsClickable(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        hh.sectionClicked.connect(self._on_header)
+        for col, (_, key) in enumerate(COLUMNS):
+            self.view.setColumnWidth(col, {"patient_id": 110, "study_id": 120, "image_id": 170, "types": 120,
+                                           "problem": 260}.get(key, 70))
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.search)
-        layout.addWidget(self.tree, 1)
-        self.model.modelReset.connect(self._after_reset)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count)
+        state.catalogChanged.connect(self._on_catalog)
+        state.filterChanged.connect(self.refresh)
+        state.lesionsChanged.connect(self._on_lesions)
         state.currentImageChanged.connect(self._follow_state)
+        self._on_catalog()
 
-    def _after_reset(self) -> None:
-        if len(self.model.image_nodes) <= 5000:
-            self.tree.expandAll()
+    # -- data ------------------------------------------------------------------------
+    def _on_catalog(self) -> None:
+        cat = self.state.catalog
+        self._generation += 1
+        if cat is None:
+            self.table = None
+            self.model.set_rows(None, np.zeros(0, np.int64))
+            return
+        table = self.prepared.pop(id(cat), None)
+        if table is not None or len(cat.images) < ASYNC_FROM:
+            self._install(table or study_table(cat.images, cat.lesions, cat.problems))
+            return
+        self.count.setText(f"preparing {len(cat.images):,} rows ...")
+        submit(self._task, ("table", self._generation), study_table, cat.images, cat.lesions, list(cat.problems))
+
+    def _install(self, table: StudyTable) -> None:
+        self.table = table
+        for col, key in enumerate(KEYS):
+            empty = key in OPTIONAL and not table.filled.get(key, True)
+            self.view.setColumnHidden(col, bool(empty))
+        self.model.set_rows(table, np.zeros(0, np.int64))
+        self.refresh()
+
+    def _on_text(self, _text: str) -> None:
+        if self.table is not None and len(self.table) >= ASYNC_FROM:
+            self._search_timer.start()
         else:
-            self.tree.expandToDepth(0)
-        for col in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(col)
-        # Long DICOM UIDs are elided in the middle (full ids in the tooltip).
-        self.tree.setColumnWidth(0, max(160, min(self.tree.columnWidth(0), 300)))
+            self.refresh()
 
+    def refresh(self) -> None:
+        """Recompute the shown rows (sync for small tables, on a pool thread for big ones)."""
+        table = self.table
+        if table is None:
+            return
+        self._generation += 1
+        kept = self.state.kept_ids
+        args = (table, kept, self.search.text(), self.sort_key, self.descending)
+        if len(table) < ASYNC_FROM:
+            self._show(table, visible_order(*args))
+        else:
+            self.count.setText(f"{self.count.text().split(' (')[0]} (updating ...)")
+            submit(self._task, ("order", self._generation), visible_order, *args)
+
+    def _on_result(self, key, value) -> None:
+        kind, generation = key
+        if generation != self._generation:
+            return  # a newer request is on its way
+        if kind == "table":
+            self._install(value)
+        else:
+            self._show(self.table, value)
+
+    def _show(self, table: StudyTable, order: np.ndarray) -> None:
+        current = self.state.current_image
+        self.model.set_rows(table, order)
+        self.count.setText(f"{len(order):,} of {len(table):,} images")
+        row = self.model.row_of(current) if current else -1
+        if row >= 0:
+            self.view.selectionModel().blockSignals(True)
+            self.view.setCurrentIndex(self.model.index(row, 0))
+            self.view.selectionModel().blockSignals(False)
+        self.orderChanged.emit()
+
+    def _on_header(self, col: int) -> None:
+        key = KEYS[col]
+        if self.sort_key == key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, False
+        self.view.horizontalHeader().setSortIndicator(
+            col, Qt.SortOrder.DescendingOrder if self.descending else Qt.SortOrder.AscendingOrder)
+        self.refresh()
+
+    def sort_by(self, key: str | None, descending: bool = False) -> None:
+        """Sort by column ``key`` (None: the patient/study grouping)."""
+        self.sort_key, self.descending = key, descending
+        col = KEYS.index(key) if key else -1
+        self.view.horizontalHeader().setSortIndicator(
+            col, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        self.refresh()
+
+    def _on_lesions(self, image_id: str) -> None:
+        if self.table is None:
+            return
+        les = self.state.lesions_of(image_id)
+        statuses = [s for s in les["status_ordinal"].dropna().tolist()] if len(les) else []
+        values = {"lesions": str(len(les)), "types": ", ".join(sorted(set(les["lesion_type"]) - {""})),
+                  "category": f"B{int(max(statuses))}" if statuses else ""}
+        self.model.refresh_image(image_id, values)
+
+    # -- selection and order -------------------------------------------------------------
     def _on_current(self, current, _previous) -> None:
-        src = self.proxy.mapToSource(current)
-        if src.isValid() and src.internalPointer().kind == "image":
-            self.state.select(src.internalPointer().key)
+        if current.isValid():
+            self.state.select(self.model.image_id(current.row()))
 
     def _follow_state(self, image_id: str) -> None:
-        node = self.model.image_nodes.get(image_id)
-        if node is None:
-            return
-        idx = self.proxy.mapFromSource(self.model.createIndex(node.row, 0, node))
-        if idx.isValid() and idx != self.tree.currentIndex():
-            self.tree.setCurrentIndex(idx)
-            self.tree.scrollTo(idx)
+        row = self.model.row_of(image_id) if image_id else -1
+        if row >= 0 and row != self.view.currentIndex().row():
+            self.view.selectionModel().blockSignals(True)
+            self.view.setCurrentIndex(self.model.index(row, 0))
+            self.view.selectionModel().blockSignals(False)
+            self.view.scrollTo(self.model.index(row, 0))
 
     def visible_image_ids(self) -> list[str]:
-        """Image ids in the order the tree shows them (for next/previous navigation)."""
-        out: list[str] = []
+        """Image ids in the order the table shows them (for next/previous navigation)."""
+        if self.table is None:
+            return []
+        return self.table.ids[self.model.order].tolist()
 
-        def walk(parent: QModelIndex) -> None:
-            for r in range(self.proxy.rowCount(parent)):
-                idx = self.proxy.index(r, 0, parent)
-                node = self.proxy.mapToSource(idx).internalPointer()
-                if node.kind == "image":
-                    out.append(node.key)
-                else:
-                    walk(idx)
-
-        walk(QModelIndex())
-        return out
+    def neighbour(self, image_id: str, step: int) -> str:
+        """The id ``step`` rows after ``image_id`` in the shown order (clamped; the first
+        row when ``image_id`` is not shown)."""
+        n = len(self.model.order)
+        if n == 0:
+            return ""
+        row = self.model.row_of(image_id)
+        if row < 0:
+            return self.model.image_id(0)
+        return self.model.image_id(min(max(row + step, 0), n - 1))

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
+from ..core.acquisition import AcquisitionFilter
 from ..core.catalog import BIRADS, DENSITIES, LESION_TYPES, PATHOLOGIES
 from ..core.catalog_filter import lesion_filter_mask
 from .state import AppState
@@ -28,8 +29,8 @@ class FilterPanel(QWidget):
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.acq_cls = self._acquisition_class()
-        self.acq = self.acq_cls() if self.acq_cls else None
+        self.acq_cls = AcquisitionFilter
+        self.acq = AcquisitionFilter()
         self.editors: dict[str, QWidget] = {}
         self._seen = None
         self.count_labels: dict[str, QLabel] = {}
@@ -44,24 +45,12 @@ class FilterPanel(QWidget):
         layout.addStretch(1)
         state.catalogChanged.connect(self.recompute)
 
-    @staticmethod
-    def _acquisition_class():
-        try:
-            from ..core.acquisition import AcquisitionFilter
-        except ImportError:
-            return None
-        return AcquisitionFilter
-
     # -- widgets -------------------------------------------------------------------
     def _acq_box(self) -> QGroupBox:
         box = QGroupBox("Acquisition (paper Table 2)")
         self.acq_enabled = QCheckBox("Apply acquisition filter")
         form = QFormLayout(box)
         form.addRow(self.acq_enabled)
-        if self.acq is None:
-            form.addRow(QLabel("mammostudio.core.acquisition is not installed in this build"))
-            self.acq_enabled.setEnabled(False)
-            return box
         self.acq_enabled.toggled.connect(self.schedule)
         self.on_checks: dict[str, QCheckBox] = {}
         for name in ("manufacturer", "model_name", "tube_current_ma", "magnification",
@@ -196,7 +185,7 @@ class FilterPanel(QWidget):
         cat = self.state.catalog
         if cat is None:
             return
-        if self.acq is not None and self.state.raw is not self._seen:
+        if self.state.raw is not self._seen:
             # A new dataset: filter by acquisition only when it records acquisitions.
             self._seen = self.state.raw
             self.acq_enabled.blockSignals(True)
@@ -206,7 +195,7 @@ class FilterPanel(QWidget):
         keep = np.ones(len(images), bool)
         for name, label in self.count_labels.items():
             label.setText("")
-        if self.acq is not None and self.acq_enabled.isChecked():
+        if self.acq_enabled.isChecked():
             try:
                 report = self.current_acquisition().apply(images)
             except (ValueError, TypeError) as exc:

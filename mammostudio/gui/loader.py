@@ -96,4 +96,8 @@ class ImageLoader(QObject):
     def _on_error(self, image_id, message: str) -> None:
         self._pending.discard(image_id)
         if image_id == self._wanted:
+            # Our read errors already say what is wrong and name the file; the class name adds nothing.
+            for known in ("ImageReadError: ", "DicomError: "):
+                if message.startswith(known):
+                    message = message[len(known):]
             self.failed.emit(str(image_id), message)

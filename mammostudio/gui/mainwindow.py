@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QListWidget, QMainWindow, QMessageBox, QProgressBar,
-                               QTabWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QTabWidget)
 
 from ..core.progress import Progress
 from .annotation_panel import AnnotationPanel
@@ -15,9 +15,9 @@ from .browser import StudyBrowser
 from .evaluate import EvaluatePage
 from .filters import FilterPanel
 from .fourup import FourUpView
-from .jobs import JobRunner, function_job
+from .jobs import JobRunner
 from .menus import MODES, build_menus
-from .navigation import neighbour_image, neighbour_study
+from .navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
@@ -30,6 +30,7 @@ from .viewer import ViewerWidget
 __all__ = ["MainWindow", "settings_file", "MODES"]
 
 MAX_RECENT = 8
+MAX_PROBLEMS_SHOWN = 5000
 # The docks each mode shows (when the user has not closed them).
 DOCKS_BY_MODE = {"Welcome": (), "Browse": ("Studies", "Filters", "Annotation", "Problems"),
                  "Prepare": ("Studies", "Filters", "Problems"), "Train": (), "Quiz": ()}
@@ -42,10 +43,22 @@ def settings_file() -> Path:
     return user_config_dir("mammostudio.ini")
 
 
-def _open_catalog(path: str):
-    from ..core.readers import open_dataset
+def _open_job(path: str):
+    """Job run in the worker: read the dataset (cancellable), then everything a big catalog
+    would otherwise make the GUI thread do (annotation edits, the study table)."""
+    from ..core.annotations import Annotations
+    from ..core.readers import open_dataset_job
+    from .browser import study_table
+    from .state import choose_sidecar
 
-    return open_dataset(path)
+    catalog = yield from open_dataset_job(path)
+    yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
+    annotations = Annotations.load(choose_sidecar(catalog.root))
+    shown = annotations.apply(catalog, include_wrong=True)
+    yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
+    table = study_table(shown.images, shown.lesions, shown.problems)
+    rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +89,8 @@ class MainWindow(QMainWindow):
         self.filters = FilterPanel(self.state)
         self.annotation = AnnotationPanel(self.state, self.viewer.boxes)
         self.problems = QListWidget()
+        self.problems.setToolTip("Double-click a problem with an image to show it")
+        self.problems.itemActivated.connect(self._on_problem)
         self.docks = {name: self._dock(name, w, area) for name, w, area in (
             ("Studies", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Filters", scrolling(self.filters), Qt.DockWidgetArea.LeftDockWidgetArea),  # long: scrolls on a laptop
@@ -105,9 +120,14 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop opening the dataset")
+        self.cancel_button.clicked.connect(self.cancel_task)
+        self.cancel_button.hide()
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.dataset_label)
         self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
 
     def _connect(self) -> None:
         self.welcome.openRequested.connect(self.choose_dataset)
@@ -167,8 +187,7 @@ class MainWindow(QMainWindow):
 
     def open_dataset(self, folder: str) -> None:
         """Read ``folder`` in the background, then show it in Browse mode."""
-        self._run(lambda: function_job(_open_catalog, str(folder), message=f"reading {folder}"),
-                  self._on_catalog, f"Opening {folder} ...")
+        self._run(lambda: _open_job(str(folder)), self._on_opened, f"Opening {folder} ...")
 
     def open_demo(self, make_job=None) -> None:
         """Build the demo dataset on first use (with progress), then open it.
@@ -193,15 +212,23 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(on_done)
         self.runner.failed.connect(lambda msg, _tb: self.show_error(msg))
         self.runner.done.connect(self._hide_progress)
+        self.runner.cancelled.connect(lambda: self.show_message("cancelled"))
         self.show_message(text)
         self.welcome.status.setText(text)
         self.progress.setRange(0, 0)
         self.progress.show()
+        self.cancel_button.show()
         self.runner.start()
+
+    def cancel_task(self) -> None:
+        """Stop the running open / demo job (Cancel button, Esc on the welcome page)."""
+        if self.runner is not None and self.runner.running:
+            self.runner.cancel()
 
     def _hide_progress(self) -> None:
         if self.runner is None or not self.runner.running:  # a follow-up job keeps the bar
             self.progress.hide()
+            self.cancel_button.hide()
 
     @Slot(object)
     def _on_progress(self, item: Progress) -> None:
@@ -212,19 +239,53 @@ class MainWindow(QMainWindow):
             self.show_message(item.message)
             self.welcome.status.setText(item.message)
 
-    def _on_catalog(self, catalog) -> None:
-        self.state.set_dataset(catalog)
+    def _on_opened(self, result: dict) -> None:
+        self.browser.prepared[id(result["prepared"][1])] = result["table"]
+        self._on_catalog(result["catalog"], prepared=result["prepared"], summary=result["summary"])
+
+    def _on_catalog(self, catalog, prepared=None, summary: dict | None = None) -> None:
+        self.state.set_dataset(catalog, prepared=prepared)
         self._remember(str(catalog.root))
         self.problems.clear()
-        self.problems.addItems([str(p) for p in catalog.problems])
+        shown = catalog.problems[:MAX_PROBLEMS_SHOWN]
+        for problem in shown:
+            item = QListWidgetItem(str(problem))
+            item.setData(Qt.ItemDataRole.UserRole, problem.path)
+            self.problems.addItem(item)
+        if len(catalog.problems) > len(shown):
+            self.problems.addItem(f"... and {len(catalog.problems) - len(shown):,} more "
+                                  f"(all of them: mammostudio scan {catalog.root})")
         self._dock_wanted["Problems"] = bool(catalog.problems)
         self.setWindowTitle(f"mammostudio - {catalog.root}")
+        if summary is not None:  # counted by the open worker (200,000 images: not on the GUI thread)
+            self._summary_of, self._summary = self.state.raw, summary
         self._update_dataset_label()
         self.welcome.status.setText("")
         self.set_mode("Browse")
-        ids = self.browser.visible_image_ids()
-        if ids:
-            self.state.select(ids[0])
+        if not self._select_first():  # a big table is still being ordered: select when shown
+            self.browser.orderChanged.connect(self._select_first_once)
+
+    def _select_first(self) -> bool:
+        first = self.browser.neighbour("", 0)
+        if first:
+            self.state.select(first)
+        return bool(first)
+
+    def _select_first_once(self) -> None:
+        self.browser.orderChanged.disconnect(self._select_first_once)
+        if not self.state.current_image:
+            self._select_first()
+
+    def _on_problem(self, item) -> None:
+        """Show the image a problem names (images with unusable pixels show the reason)."""
+        images = self.state.catalog.images if self.state.catalog is not None else None
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if images is None or not path:
+            return
+        hit = images.loc[images["path"] == path, "image_id"]
+        if len(hit):
+            self.set_mode("Browse")
+            self.state.select(str(hit.iloc[0]))
 
     def _update_dataset_label(self, *_) -> None:
         """Dataset name and counts in the status bar (boxes follow every edit; the rest is
@@ -275,7 +336,7 @@ class MainWindow(QMainWindow):
     # -- navigation ---------------------------------------------------------------------------
     def step_image(self, step: int) -> None:
         """Show the next (+1) or previous (-1) image in the browser's order."""
-        target = neighbour_image(self.browser.visible_image_ids(), self.state.current_image, step)
+        target = self.browser.neighbour(self.state.current_image, step)
         if target:
             self.state.select(target)
 
@@ -289,7 +350,7 @@ class MainWindow(QMainWindow):
             self.state.select(target)
 
     def _prefetch_next(self, image_id: str) -> None:
-        self.viewer.prefetch(neighbour_image(self.browser.visible_image_ids(), image_id, +1))
+        self.viewer.prefetch(self.browser.neighbour(image_id, +1))
 
     # -- messages and settings -------------------------------------------------------------
     def _state_message(self, text: str) -> None:

@@ -73,6 +73,7 @@ class AppState(QObject):
         self.annotations: Annotations | None = None
         self.catalog: Catalog | None = None  # edits applied, wrong boxes kept (for display)
         self.kept_ids: set[str] = set()
+        self._row_index = None  # (images table, {image id: position}) for image_row
         self.current_image = ""
         self.undo = QUndoStack(self)
         # Patch-extraction settings of Prepare mode; the viewer's audit replays them.
@@ -103,19 +104,29 @@ class AppState(QObject):
             self.readingLockChanged.emit(False)
 
     # -- dataset ---------------------------------------------------------------
-    def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None) -> None:
-        """Show ``catalog``, with the edits of its sidecar applied."""
+    def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None, prepared=None) -> None:
+        """Show ``catalog``, with the edits of its sidecar applied.
+
+        ``prepared`` = (annotations, catalog with the edits applied[, {image id:
+        row}]), when a worker already made them (big catalogs: that work stays
+        off the GUI thread).
+        """
         self.raw = catalog
-        self.annotations = Annotations.load(sidecar or choose_sidecar(catalog.root))
         self.undo.clear()
-        self._reapply()
-        self.kept_ids = set(self.catalog.images["image_id"])
+        if prepared is not None:
+            self.annotations, self.catalog = prepared[:2]
+            self._row_index = (self.catalog.images, prepared[2]) if len(prepared) > 2 else None
+        else:
+            self.annotations = Annotations.load(sidecar or choose_sidecar(catalog.root))
+            self._reapply()
+        self.kept_ids = set(self.catalog.images["image_id"].tolist())  # tolist: 10x faster than iterating
         self.current_image = ""
         self.catalogChanged.emit()
         self.filterChanged.emit()
 
     def _reapply(self) -> None:
         self.catalog = self.annotations.apply(self.raw, include_wrong=True)
+        self._row_index = None
 
     def edited_catalog(self, *, only_kept: bool = True) -> Catalog:
         """The catalog for downstream work: edits applied, wrong boxes out, filters applied."""
@@ -124,7 +135,7 @@ class AppState(QObject):
 
     def set_kept(self, image_ids) -> None:
         """Record the images the filter panel keeps."""
-        self.kept_ids = set(image_ids)
+        self.kept_ids = set(image_ids.tolist() if hasattr(image_ids, "tolist") else image_ids)
         self.filterChanged.emit()
 
     def offer_generated(self, folder: str) -> None:
@@ -140,8 +151,15 @@ class AppState(QObject):
             self.currentImageChanged.emit(image_id)
 
     def image_row(self, image_id: str) -> dict:
-        """The images-table row of ``image_id`` as a dict."""
-        return self.catalog.image(image_id).to_dict()
+        """The images-table row of ``image_id`` as a dict (KeyError when absent)."""
+        index = self._row_index
+        if index is None or index[0] is not self.catalog.images:  # one lookup table per catalog
+            ids = self.catalog.images["image_id"].tolist()
+            index = self._row_index = (self.catalog.images, dict(zip(ids, range(len(ids)))))
+        pos = index[1].get(image_id)
+        if pos is None:
+            raise KeyError(f"no image {image_id!r} in catalog of {self.catalog.root}")
+        return self.catalog.images.iloc[pos].to_dict()
 
     def lesions_of(self, image_id: str) -> pd.DataFrame:
         """Boxes of ``image_id`` (edits applied, including boxes marked wrong)."""

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .annotate import BoxLayer
 from .canvas import ImageCanvas
@@ -93,11 +93,20 @@ class ViewerWidget(QWidget):
         self.readout = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # A failed image is replaced by a placeholder with the reason, never left showing the previous one.
+        self.placeholder = QLabel()
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.placeholder.setStyleSheet("QLabel { background: #202020; color: #f0b0b0; font-size: 14px; padding: 40px; }")
+        self.screens = QStackedWidget()
+        self.screens.addWidget(self.canvas)
+        self.screens.addWidget(self.placeholder)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.screens, 1)
         layout.addWidget(self.readout)
         self.loader.ready.connect(self._on_ready)
-        self.loader.failed.connect(lambda iid, msg: state.message.emit(f"cannot show {iid}: {msg}"))
+        self.loader.failed.connect(self._on_failed)
         self.canvas.hovered.connect(self._on_hover)
         self.canvas.levelsChanged.connect(self._on_levels)
         self.measure.measured.connect(state.message.emit)
@@ -135,9 +144,24 @@ class ViewerWidget(QWidget):
         self.threshold_spin.setValue(default_mask_threshold(self.state.catalog))
         self.canvas.set_display(None)
 
+    def _on_failed(self, image_id: str, message: str) -> None:
+        """The current image cannot be decoded: clear image, overlays and boxes; say why."""
+        self.state.message.emit(f"cannot show {image_id}: {message}")
+        if image_id != self.state.current_image:
+            return
+        self.canvas.set_display(None)
+        self.overlays.clear_audit()
+        self.overlays.set_image((1, 1), 1, None, np.zeros((0, 4), int))
+        self.boxes.show_image("")
+        self.measure.clear()
+        self.preset_box.clear()
+        self.placeholder.setText(f"Cannot show image {image_id}\n\n{message}")
+        self.screens.setCurrentWidget(self.placeholder)
+
     def _on_ready(self, display: DisplayImage) -> None:
         if display.image_id != self.state.current_image:
             return
+        self.screens.setCurrentWidget(self.canvas)
         row = self.state.image_row(display.image_id)
         spacing = row.get("pixel_spacing_mm")
         self.spacing = self.measure.spacing = None if spacing is None or pd.isna(spacing) else float(spacing)
@@ -271,12 +295,9 @@ class ViewerWidget(QWidget):
         d = self.canvas.display
         if d is None:
             return
-        try:
-            from ..core.patches.params import ExtractParams
-            from ..core.patches.tissue import audit_image
-        except ImportError:
-            self.state.message.emit("the extraction audit needs mammostudio.core.patches")
-            return
+        from ..core.patches.params import ExtractParams
+        from ..core.patches.tissue import audit_image
+
         les = self.state.lesions_of(d.image_id)
         les = les[~les["lesion_uid"].isin(self.state.wrong_uids())]
         boxes = les[["row_min", "col_min", "row_max", "col_max"]].to_numpy()

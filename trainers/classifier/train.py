@@ -118,9 +118,15 @@ def train_classifier(
     device = select_device(cfg.device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = LesionClassifier(cfg.image_size, cfg.ndf).to(device)
+    model = LesionClassifier(cfg.image_size, cfg.ndf)
+    if cfg.init == "xavier":  # the released code's initialisation
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                torch.nn.init.xavier_uniform_(module.weight)
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
                            weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=cfg.lr_step_gamma)
     x = to_tensor(train_images, cfg.image_size, device)
     y = torch.from_numpy(train_labels).to(device)
     xv = to_tensor(val_images, cfg.image_size, device)
@@ -128,6 +134,23 @@ def train_classifier(
     best = ((-1.0, -1.0), 0, copy.deepcopy(model.state_dict()))
     history: list[dict] = []
     t0 = time.perf_counter()
+
+    def validate(epoch: int, batch: int | None, loss: float) -> dict:
+        nonlocal best
+        scores = predict_scores(model, xv)
+        m = binary_metrics(yv, scores, threshold=cfg.threshold) if len(yv) else {"f1": 0.0, "auc": float("nan")}
+        row = {"epoch": epoch, "loss": loss, "val_f1": m["f1"], "val_auc": m["auc"], "lr": opt.param_groups[0]["lr"]}
+        if batch is not None:
+            row["batch"] = batch
+        # Best validation F1 (spec 3.2); the validation AUC breaks ties, which
+        # matters early on when every epoch still calls nothing a lesion (F1 0).
+        key = (m["f1"], -1.0 if np.isnan(m["auc"]) else m["auc"])
+        if key > best[0]:
+            best = (key, epoch, copy.deepcopy(model.state_dict()))
+        row["best_epoch"] = best[1]
+        history.append(row)
+        return row
+
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         order = torch.randperm(len(x), generator=gen).to(device)
@@ -145,17 +168,13 @@ def train_classifier(
             opt.step()
             total += loss.detach() * len(idx)
             seen += len(idx)
-        scores = predict_scores(model, xv)
-        m = binary_metrics(yv, scores, threshold=cfg.threshold) if len(yv) else {"f1": 0.0, "auc": float("nan")}
-        row = {"epoch": epoch, "loss": float(total) / max(seen, 1), "val_f1": m["f1"], "val_auc": m["auc"]}
-        # Best validation F1 (spec 3.2); the validation AUC breaks ties, which
-        # matters early on when every epoch still calls nothing a lesion (F1 0).
-        key = (m["f1"], -1.0 if np.isnan(m["auc"]) else m["auc"])
-        if key > best[0]:
-            best = (key, epoch, copy.deepcopy(model.state_dict()))
-        row["best_epoch"] = best[1]
-        history.append(row)
-        yield Progress(epoch, cfg.epochs, f"epoch {epoch}: loss {row['loss']:.4f}, val F1 {m['f1']:.3f}", row)
+            batch = start // cfg.batch_size + 1
+            if cfg.val_every and batch % cfg.val_every == 0 and start + cfg.batch_size < len(order):
+                validate(epoch, batch, float(loss.detach()))  # the released code's mid-epoch checks
+                model.train()
+        row = validate(epoch, None, float(total) / max(seen, 1))
+        sched.step()
+        yield Progress(epoch, cfg.epochs, f"epoch {epoch}: loss {row['loss']:.4f}, val F1 {row['val_f1']:.3f}", row)
         if stop is not None and stop.requested:
             break
     model.load_state_dict(best[2])

@@ -2,14 +2,13 @@
 
 A cell writes everything into its own folder and finishes by writing
 ``result.json`` atomically; a folder with that file is done and is skipped on
-a re-run, so a crash loses at most the running cell. A ``.lock`` file (holding
-the owner's pid) keeps two processes sharing the grid off the same cell.
+a re-run, so a crash loses at most the running cell. A claim with a heartbeat
+(:mod:`trainers.experiment.locks`) keeps processes sharing the grid, on one
+host or many, off the same cell.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import queue
 import threading
 import time
@@ -25,6 +24,7 @@ from ..classifier import binary_metrics, predict_scores, train_classifier
 from ..dcgan import Callback, GANTrainer
 from .config import ExperimentConfig
 from .data import ExperimentData
+from .locks import CellBusy, CellLock
 from .splits import FoldSplit
 
 __all__ = ["Cell", "grid_cells", "CellBusy", "run_cell", "read_result"]
@@ -60,39 +60,12 @@ def grid_cells(config: ExperimentConfig) -> list[Cell]:
     return cells
 
 
-class CellBusy(RuntimeError):
-    """Another live process holds the cell's lock."""
-
-
 def read_result(folder: Path) -> dict | None:
     """The cell's result, or None when it has not finished."""
     try:
         return json.loads((folder / RESULT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-@contextlib.contextmanager
-def _lock(folder: Path):
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = folder / ".lock"
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        try:
-            pid = int(lock.read_text() or 0)
-            os.kill(pid, 0)
-        except (ValueError, ProcessLookupError, PermissionError, OSError):
-            lock.unlink(missing_ok=True)  # stale: its owner died
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        else:
-            raise CellBusy(f"{folder.name} is being run by process {pid}") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(str(os.getpid()))
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def _cell_seed(cfg: ExperimentConfig, cell: Cell) -> int:
@@ -138,6 +111,8 @@ def _run_gan(cell: Cell, folder: Path, cfg: ExperimentConfig, data: ExperimentDa
     run = folder / "run"
     feed: queue.Queue = queue.Queue()
     hooks = [_EpochFeed(feed)]
+    if cfg.generator == "best-fid":
+        hooks.append(_fid_hook(cfg, pos))
     # A GAN cell interrupted mid-training continues from its last checkpoint.
     trainer = GANTrainer.resume(run, hooks) if (run / "checkpoints" / "last.pt").is_file() \
         else GANTrainer(gan_cfg, pos, run, hooks)
@@ -174,10 +149,31 @@ def _run_gan(cell: Cell, folder: Path, cfg: ExperimentConfig, data: ExperimentDa
     if stop is not None and stop.requested:
         raise InterruptedError("stopped")
     n_gen = int(round(cfg.af * cell.k))
-    fake = trainer.sample(n_gen, seed=cfg.seed + 7919 * (cell.fold + 1) + cell.k)
+    seed = cfg.seed + 7919 * (cell.fold + 1) + cell.k
+    picked = {"generator": "last"}
+    best = run / "checkpoints" / "best.pt"
+    if cfg.generator == "best-fid" and best.is_file():
+        import torch
+
+        from ..dcgan.generate import load_generator, sample_generator
+
+        fake = sample_generator(load_generator(best), n_gen, generator=torch.Generator().manual_seed(seed))
+        picked = {"generator": "best-fid", **_plain(json.loads((run / "fid_best.json").read_text()))}
+    else:
+        fake = trainer.sample(n_gen, seed=seed)
     with atomic_path(folder / "generated.npy") as tmp:
         np.save(tmp, fake)
-    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(outcome["summary"])}
+    return {"n_train": int(len(pos)), "n_generated": n_gen, "gan_summary": _plain(outcome["summary"]), **picked}
+
+
+def _fid_hook(cfg: ExperimentConfig, pos: np.ndarray):
+    """The FID callback that keeps G_k's best-FID checkpoint ('tiny': the test stand-in, not FID)."""
+    from ..metrics import FIDCallback
+    from ..metrics.features import tiny_backbone
+
+    backbone = tiny_backbone() if cfg.fid_backbone == "tiny" else cfg.fid_backbone
+    return FIDCallback(pos, every=cfg.fid_every, n=min(cfg.fid_n, len(pos)), backbone=backbone, kid=False,
+                       seed=cfg.seed)
 
 
 def _plain(obj):
@@ -244,7 +240,9 @@ def run_cell(cell: Cell, root: Path, cfg: ExperimentConfig, data: ExperimentData
     done = read_result(folder)
     if done is not None:
         return done
-    with _lock(folder):
+    with CellLock(folder) as lock:
+        if read_result(folder) is not None:  # finished by another process between our check and our claim
+            raise CellBusy(f"{cell.id} was finished by another process meanwhile")
         t0 = time.perf_counter()
         if cell.kind == "gan":
             yield Progress(0, None, f"{cell.id}: training G_k on {cell.k} patches")
@@ -252,6 +250,6 @@ def run_cell(cell: Cell, root: Path, cfg: ExperimentConfig, data: ExperimentData
         else:
             res = yield from _run_clf(cell, folder, cfg, data, split, stop)
         res = {"cell": cell.id, "kind": cell.kind, "k": cell.k, "fold": cell.fold, "mode": cell.mode,
-               "seconds": time.perf_counter() - t0, **res}
+               "seconds": time.perf_counter() - t0, "run_token": lock.token, **res}
         write_text(folder / RESULT, json.dumps(_plain(res), indent=1) + "\n")
     return res

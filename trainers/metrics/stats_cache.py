@@ -144,6 +144,7 @@ def real_reference(
     ref = RealReference(statistics(feats32), feats32, real_floor(feats32), key, None)
     if path is not None:
         meta = {"version": FORMAT_VERSION, "key": key, "n": len(chosen), "label": backbone.label,
+                "weights_sha256": backbone.identity,
                 "preprocessing": PREPROCESSING, "seed": seed}
         try:
             _save(path, ref, meta)

@@ -18,7 +18,28 @@ import pandas as pd
 
 from mammostudio.core.atomic import atomic_path
 
-__all__ = ["tsne_map", "plot_tsne", "save_tsne"]
+__all__ = ["tsne_map", "plot_tsne", "save_tsne", "TSNE_PRESETS", "tsne_settings"]
+
+# The one place the t-SNE defaults live (CLI, GUI and jobs all read it). 'paper' is
+# the default; 'fast' is a preview and says so wherever its map is shown.
+TSNE_PRESETS = {
+    "paper": {"perplexity": 250.0, "max_iter": 4000, "pca": None,
+              "label": "paper's t-SNE settings (perplexity 250, up to 4000 iterations, raw pixels)"},
+    "fast": {"perplexity": 30.0, "max_iter": 1000, "pca": 50,
+             "label": "FAST PREVIEW, not the paper's settings (perplexity 30, 1000 iterations, PCA to 50)"},
+}
+
+
+def tsne_settings(preset: str = "paper", **overrides) -> dict:
+    """``perplexity``, ``max_iter``, ``pca`` and ``label`` of a preset, with non-None overrides applied."""
+    if preset not in TSNE_PRESETS:
+        raise ValueError(f"preset must be one of {sorted(TSNE_PRESETS)}, got {preset!r}")
+    out = dict(TSNE_PRESETS[preset])
+    changed = {k: v for k, v in overrides.items() if v is not None and v != out.get(k)}
+    out.update(changed)
+    if changed:
+        out["label"] += " with " + ", ".join(f"{k} {v}" for k, v in changed.items())
+    return out
 
 # Colour per label for the plot, in order of first appearance.
 PALETTE = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (255, 127, 14), (148, 103, 189), (140, 86, 75)]
@@ -28,9 +49,9 @@ ALPHA = 0.6  # matplotlib points are translucent: thousands of patches overlap
 def tsne_map(
     groups: dict[str, np.ndarray],
     *,
-    perplexity: float = 250.0,
-    max_iter: int = 4000,
-    pca: int | None = None,
+    perplexity: float = TSNE_PRESETS["paper"]["perplexity"],
+    max_iter: int = TSNE_PRESETS["paper"]["max_iter"],
+    pca: int | None = TSNE_PRESETS["paper"]["pca"],
     seed: int = 0,
 ) -> pd.DataFrame:
     """2-D t-SNE of several uint8 patch stacks, pixels as features.
@@ -95,7 +116,7 @@ def tsne_map(
 def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = None, size: int = 800) -> Path:
     """Write a scatter plot of a :func:`tsne_map` table as a PNG (atomically).
 
-    Uses matplotlib when it is installed, otherwise draws the points with PIL.
+    Drawn with matplotlib (a hard dependency).
     """
     for col in ("x", "y", "label"):
         if col not in df.columns:
@@ -105,10 +126,7 @@ def plot_tsne(df: pd.DataFrame, path: str | os.PathLike, *, title: str | None = 
     if title is None:
         secs = df.attrs.get("seconds")
         title = f"t-SNE, perplexity {df.attrs.get('perplexity', '?')}" + (f", {secs:.0f} s" if secs else "")
-    try:  # a bare Figure renders with Agg and leaves any pyplot backend alone
-        from matplotlib.figure import Figure
-    except ImportError:
-        return _plot_pil(df, path, labels, title, size)
+    from matplotlib.figure import Figure  # a bare Figure renders with Agg and leaves pyplot's backend alone
 
     fig = Figure(figsize=(size / 100, size / 100), dpi=100)
     ax = fig.add_subplot()
@@ -145,26 +163,3 @@ def save_tsne(df: pd.DataFrame, out_dir: str | os.PathLike, *, stem: str = "tsne
     return paths
 
 
-def _plot_pil(df: pd.DataFrame, path: Path, labels: list, title: str, size: int) -> Path:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    margin, legend_h = 30, 18 * len(labels) + 30
-    xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
-    span_x = max(xs.max() - xs.min(), 1e-12)
-    span_y = max(ys.max() - ys.min(), 1e-12)
-    inner = size - 2 * margin
-    px = margin + (xs - xs.min()) / span_x * inner
-    py = legend_h + (ys.max() - ys) / span_y * (size - legend_h - margin)
-    draw.text((margin, 6), title, fill="black")
-    for i, label in enumerate(labels):
-        colour = PALETTE[i % len(PALETTE)]
-        sel = (df["label"] == label).to_numpy()
-        for x0, y0 in zip(px[sel], py[sel]):
-            draw.ellipse((x0 - 2, y0 - 2, x0 + 2, y0 + 2), fill=colour)
-        draw.rectangle((margin, 26 + 18 * i, margin + 10, 36 + 18 * i), fill=colour)
-        draw.text((margin + 16, 24 + 18 * i), f"{label} ({int(sel.sum())})", fill="black")
-    with atomic_path(path) as tmp:
-        img.save(tmp, format="PNG")
-    return path

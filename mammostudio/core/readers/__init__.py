@@ -3,6 +3,11 @@
 Each reader module exposes ``detect(root: Path) -> bool`` and
 ``read(root: Path) -> Catalog``. :func:`open_dataset` tries them in order of
 :data:`READERS` and uses the first that recognises the folder.
+
+Opening is a job (:func:`open_dataset_job`, in :mod:`.opening`): the DICOM
+headers are read in parallel with progress and cancel, and cached between opens
+in a per-dataset index; readers get them through ``workbook_tree.header_row`` /
+``header_rows`` without knowing. :func:`open_dataset` is the blocking wrapper.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from pathlib import Path
 
 from ..catalog import Catalog
 
-__all__ = ["READERS", "DatasetError", "detect_format", "open_dataset"]
+__all__ = ["READERS", "DatasetError", "detect_format", "open_dataset", "open_dataset_job"]
 
 # Most specific first: an OMI-DB tree or a public layout beats a workbook (any
 # .csv at the top), and anything beats the plain DICOM folder (the fallback).
@@ -53,7 +58,21 @@ def detect_format(root: str | Path) -> str:
     )
 
 
-def open_dataset(root: str | Path, *, fmt: str | None = None) -> Catalog:
+def open_dataset_job(root: str | Path, *, fmt: str | None = None, **options):
+    """Job (yields Progress, returns the Catalog): see :func:`.opening.open_dataset_job`.
+
+    The folder is checked here, before the job starts: a folder no reader
+    recognises raises :class:`DatasetError` at once.
+    """
+    from .opening import open_dataset_job as job
+
+    name = fmt or detect_format(root)
+    if name not in READERS:
+        raise DatasetError(f"unknown dataset format {name!r}; choose from {READERS}")
+    return job(root, fmt=name, **options)
+
+
+def open_dataset(root: str | Path, *, fmt: str | None = None, **options) -> Catalog:
     """Read a dataset folder into a :class:`~mammostudio.core.catalog.Catalog`.
 
     Parameters
@@ -62,14 +81,15 @@ def open_dataset(root: str | Path, *, fmt: str | None = None) -> Catalog:
         The dataset folder.
     fmt : str, optional
         Force a reader (a name in :data:`READERS`) instead of detecting one.
+    **options
+        ``cache``, ``workers``, ``mode`` of :func:`.opening.open_dataset_job`.
 
     Returns
     -------
     Catalog
-        With per-file problems listed in ``catalog.problems``.
+        With per-file problems listed in ``catalog.problems`` (pixel data that
+        cannot be decoded included).
     """
-    root = Path(root)
-    name = fmt or detect_format(root)
-    if name not in READERS:
-        raise DatasetError(f"unknown dataset format {name!r}; choose from {READERS}")
-    return _module(name).read(root)
+    from ..progress import drive
+
+    return drive(open_dataset_job(root, fmt=fmt, **options))

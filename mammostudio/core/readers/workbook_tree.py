@@ -7,7 +7,9 @@ clipped to the image with a Problem when it sticks out.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 from pathlib import Path
 
 from ..catalog import Problem
@@ -18,8 +20,18 @@ DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima", "")
 _IGNORED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json", ".txt", ".md", ".pdf", ".db", ".ini", ".png")
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith((".", "~$")) for part in path.relative_to(root).parts)
+@functools.lru_cache(maxsize=4096)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _real_path(path) -> str:
+    """``path.resolve()``, with one resolve per folder instead of one per file."""
+    text = os.path.abspath(path)
+    if os.path.islink(text):
+        return os.path.realpath(text)
+    head, name = os.path.split(text)
+    return os.path.join(_real_folder(head), name)
 
 
 def scan_dicom_tree(root: str | Path) -> tuple[list[Path], list[Problem]]:
@@ -30,14 +42,21 @@ def scan_dicom_tree(root: str | Path) -> tuple[list[Path], list[Problem]]:
     side files (workbooks, JSON, text) are skipped; any other file gets a
     warning. A second file with the same stem (= Image ID) is an error.
     """
+    from .opening import ScanContext, current_scan, walk_candidates
+
     root = Path(root)
+    ctx = current_scan()
+    base = os.path.realpath(root)
+    if ctx is None or not (base == ctx.root or base.startswith(ctx.root + os.sep)):
+        ctx = ScanContext(base)
+        for _ in walk_candidates(base, ctx, {}):
+            pass
+    # The walk ran on the resolved folder; name files under the folder as given.
+    prefix = base + os.sep
+    rel = [p[len(prefix):] for p in (*ctx.files, *ctx.others) if p.startswith(prefix)]
     files, problems, seen = [], [], {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or _hidden(path, root):
-            continue
+    for path in sorted((root / r for r in rel), key=lambda p: p.parts):
         suffix = path.suffix.lower()
-        if suffix in _IGNORED_SUFFIXES:
-            continue
         if suffix not in DICOM_SUFFIXES:
             problems.append(Problem(str(path), "not a DICOM file name (.dcm); ignored", "warning"))
             continue
@@ -63,24 +82,49 @@ def header_row(path: Path, header: dict | None = None) -> dict:
     mammostudio.core.dicom.DicomError
         If the file is not a readable DICOM file.
     """
-    if header is None:
-        from ..dicom import read_header
+    from .opening import current_scan
 
-        header = read_header(path)
-    path = Path(path)
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        text = os.path.abspath(text)
+    ctx = current_scan()
+    entry = ctx.entries.get(text) if ctx is not None else None
+    if header is None:
+        header = _header_of(text, ctx, entry)
+    folder, name = os.path.split(text)
+    stem, suffix = os.path.splitext(name)
     row = {k: v for k, v in header.items() if v is not None}
     row["sop_uid"] = header.get("image_id") or ""
-    row["image_id"] = path.name[: -len(path.suffix)] if path.suffix else path.name
-    row["patient_id"] = header.get("patient_id") or path.parent.parent.name
-    row["study_id"] = header.get("study_id") or path.parent.name
-    row["path"] = str(path.resolve())
+    row["image_id"] = stem if suffix else name
+    row["patient_id"] = header.get("patient_id") or os.path.basename(os.path.dirname(folder))
+    row["study_id"] = header.get("study_id") or os.path.basename(folder)
+    # The walk of the open job knows which files it reached without a symbolic link.
+    row["path"] = text if entry is not None and text not in ctx.linked else _real_path(text)
     row["format"] = "dicom"
     row.setdefault("tissue", "")
     return row
 
 
+def _header_of(path: str, ctx, entry) -> dict:
+    """The header of ``path``: from the open job's index when one is running, else read now."""
+    from ..dicom import DicomError, scan_file
+
+    if entry is None and ctx is not None:
+        entry = ctx.lookup(path)
+    if entry is None:
+        return scan_file(path)[0]
+    if entry[2]:
+        raise DicomError(entry[2])
+    return entry[4]
+
+
 def header_rows(paths: list[Path]) -> tuple[list[dict], list[Problem]]:
-    """Header-only image rows of ``paths``; unreadable files become error Problems."""
+    """Header-only image rows of ``paths``; unreadable files become error Problems.
+
+    Inside :func:`~mammostudio.core.readers.opening.open_dataset_job` (every
+    ``open_dataset``) the headers come from the dataset's index, read in
+    parallel and cached between opens; elsewhere each file is read here.
+    """
     from ..dicom import DicomError
 
     rows, problems = [], []

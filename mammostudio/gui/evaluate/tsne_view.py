@@ -28,8 +28,14 @@ class TSNEView(QWidget):
         self.tissue = QCheckBox("include tissue patches")
         self.tissue.setChecked(True)
         self.n = QSpinBox(minimum=10, maximum=20000, value=500)
-        self.perplexity = QSpinBox(minimum=2, maximum=1000, value=30)
-        self.iterations = QSpinBox(minimum=250, maximum=10000, value=1000)
+        # The lowest value of each box stands for "the preset's" (the paper's unless fast is ticked):
+        # the numbers themselves live in one place, trainers.metrics.tsne.TSNE_PRESETS.
+        self.fast = QCheckBox("fast preview (not the paper's settings)")
+        self.perplexity = QSpinBox(minimum=1, maximum=1000, value=1, specialValueText="preset's")
+        self.iterations = QSpinBox(minimum=249, maximum=10000, value=249, specialValueText="preset's")
+        for box in (self.perplexity, self.iterations):
+            box.setToolTip("'preset's' uses the paper's t-SNE settings (or the fast preview's when ticked); "
+                           "any other value overrides it and is named in the result")
         self.run_button = QPushButton("Compute t-SNE")
         self.run_button.clicked.connect(self.compute)
         form = QFormLayout()
@@ -37,8 +43,9 @@ class TSNEView(QWidget):
         form.addRow("Generated", self.generated)
         form.addRow("", self.tissue)
         form.addRow("Patches per group", self.n)
-        form.addRow("Perplexity (paper: 250)", self.perplexity)
-        form.addRow("Iterations (paper: 4000)", self.iterations)
+        form.addRow("", self.fast)
+        form.addRow("Perplexity", self.perplexity)
+        form.addRow("Iterations", self.iterations)
         form.addRow(self.run_button)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -67,8 +74,9 @@ class TSNEView(QWidget):
         if self.runner is not None and self.runner.running:
             return None
         real, gen = self.real.text().strip(), self.generated.text().strip() or None
-        args = dict(tissue=self.tissue.isChecked(), n=self.n.value(), perplexity=float(self.perplexity.value()),
-                    max_iter=self.iterations.value())
+        custom = lambda box: None if box.value() == box.minimum() else box.value()  # noqa: E731
+        args = dict(tissue=self.tissue.isChecked(), n=self.n.value(), preset="fast" if self.fast.isChecked() else "paper",
+                    perplexity=custom(self.perplexity), max_iter=custom(self.iterations))
         self.runner = JobRunner(lambda: tsne_job(real, gen, **args), self)
         self.runner.progress.connect(lambda item: self.status.setText(item.message))
         self.runner.finished.connect(self.set_result)
@@ -98,8 +106,9 @@ class TSNEView(QWidget):
             self.plot.addItem(item)
             self.items[group] = item
         a = res.get("attrs", {})
-        self.status.setText(f"t-SNE of {len(labels)} patches: perplexity {a.get('perplexity', '?'):g}, "
-                            f"{a.get('n_iter', '?')} iterations, {a.get('seconds', 0):.1f} s")
+        self.status.setText(f"t-SNE of {len(labels)} patches: {a.get('settings', '')}; ran perplexity "
+                            f"{a.get('perplexity', '?'):g}, {a.get('n_iter', '?')} iterations, {a.get('seconds', 0):.1f} s"
+                            + (f". {a['note']}" if a.get("note") else ""))
 
     def _hovered(self, _item, points, _ev) -> None:
         if len(points):
