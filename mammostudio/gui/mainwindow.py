@@ -46,18 +46,29 @@ def settings_file() -> Path:
 def _open_job(path: str):
     """Job run in the worker: read the dataset (cancellable), then everything a big catalog
     would otherwise make the GUI thread do (annotation edits, the study table)."""
+    import gc
+
     from ..core.annotations import Annotations
     from ..core.readers import open_dataset_job
     from .browser import study_table
     from .state import choose_sidecar
 
-    catalog = yield from open_dataset_job(path)
-    yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
-    annotations = Annotations.load(choose_sidecar(catalog.root))
-    shown = annotations.apply(catalog, include_wrong=True)
-    yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
-    table = study_table(shown.images, shown.lesions, shown.problems)
-    rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    # Building a big catalog allocates millions of objects; each full collection
+    # over them pauses every thread (GUI included) for 0.2-0.3 s at 200,000
+    # images. Collect nothing while opening; afterwards move the survivors out of
+    # the collector's view (freeze) so no later full collection walks them either.
+    gc.disable()
+    try:
+        catalog = yield from open_dataset_job(path)
+        yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
+        annotations = Annotations.load(choose_sidecar(catalog.root))
+        shown = annotations.apply(catalog, include_wrong=True)
+        yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
+        table = study_table(shown.images, shown.lesions, shown.problems)
+        rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    finally:
+        gc.enable()
+        gc.freeze()
     return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 
