@@ -53,11 +53,10 @@ def _open_job(path: str):
     from .browser import study_table
     from .state import choose_sidecar
 
-    # Building a big catalog allocates millions of objects; each full collection
-    # over them pauses every thread (GUI included) for 0.2-0.3 s at 200,000
-    # images. Collect nothing while opening; afterwards move the survivors out of
-    # the collector's view (freeze) so no later full collection walks them either.
-    gc.disable()
+    # Building a big catalog allocates millions of objects. Collections run on
+    # the GUI thread only (app.py: GuiThreadCollector); afterwards the survivors
+    # are moved out of the collector's view (freeze) so no later full collection
+    # walks them (0.2-0.3 s each at 200,000 images, holding the GIL).
     try:
         catalog = yield from open_dataset_job(path)
         yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
@@ -67,7 +66,6 @@ def _open_job(path: str):
         table = study_table(shown.images, shown.lesions, shown.problems)
         rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
     finally:
-        gc.enable()
         gc.freeze()
     return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 

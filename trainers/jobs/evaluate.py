@@ -62,7 +62,9 @@ def warm_up() -> None:
     import PIL.Image  # noqa: F401 - sample grids are written as PNG
     import torch._dynamo  # noqa: F401
 
-    gc.collect()
+    # No gc.collect() here: this runs on a worker thread, and a collection
+    # there may free Qt wrappers off the GUI thread (a deadlock with a
+    # painting GUI thread was seen); the GUI collects on its own thread.
     gc.freeze()
 
 
