@@ -9,6 +9,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 
+from ..core.boxes import box_from_edges, box_to_rect
 from .canvas import ImageCanvas
 from .state import AppState
 
@@ -94,7 +95,8 @@ class BoxLayer(QObject):
             uid = str(row.lesion_uid)
             is_wrong = uid in wrong
             pen = _PEN["selected"] if uid == self.selected else _PEN["wrong" if is_wrong else "ok"]
-            roi = pg.RectROI([row.col_min, row.row_min], [row.col_max - row.col_min + 1, row.row_max - row.row_min + 1],
+            x, y, w, h = box_to_rect((row.row_min, row.col_min, row.row_max, row.col_max))
+            roi = pg.RectROI([x, y], [w, h],
                              pen=pen, movable=self.editable, resizable=self.editable, removable=False,
                              rotatable=False, invertible=False)
             if not self.editable:
@@ -131,12 +133,10 @@ class BoxLayer(QObject):
         disp = self.canvas.display
         if disp is None:
             return None
-        rows, cols = disp.shape
-        r0, c0 = max(0, int(round(rect.top()))), max(0, int(round(rect.left())))
-        r1, c1 = min(rows - 1, int(round(rect.bottom())) - 1), min(cols - 1, int(round(rect.right())) - 1)
-        if r1 - r0 < 2 or c1 - c0 < 2:
+        box = box_from_edges(rect.top(), rect.left(), rect.bottom(), rect.right(), disp.shape)
+        if box is None or box[2] - box[0] < 2 or box[3] - box[1] < 2:
             return None  # a click, not a box
-        return r0, c0, r1, c1
+        return box
 
     def _on_drawn(self, rect: QRectF) -> None:
         box = self._clip(rect)
