@@ -16,7 +16,7 @@ from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner
 from .menus import MODES, build_menus
-from .navigation import neighbour_study
+from ..core.navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel

@@ -20,9 +20,9 @@ from .fourup import chest_wall_side
 from .jobs import PoolTask, submit
 from .loader import ImageLoader
 from .measure import MeasureLayer
-from .navigation import image_annotation
+from ..core.navigation import image_annotation
 from .overlays import OverlayLayer
-from .pyramid import DisplayImage, mask_at_threshold
+from ..core.pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
 from .tags import with_header_fields
 from .viewer_toolbar import build_toolbar

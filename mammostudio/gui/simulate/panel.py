@@ -36,7 +36,7 @@ __all__ = ["SimulatePanel", "load_for_simulation"]
 def load_for_simulation(row: dict):
     """(pixels, display) of one image, for a worker thread."""
     from ...core.images import load_pixels
-    from ..pyramid import build_display
+    from ...core.pyramid import build_display
 
     pixels = load_pixels(row)
     return pixels, build_display(str(row["image_id"]), pixels)
