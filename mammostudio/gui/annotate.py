@@ -7,7 +7,7 @@ command (saved to the sidecar); the boxes are redrawn from the state when its
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer
 
 from ..core.boxes import box_from_edges, box_to_rect
 from .canvas import ImageCanvas
@@ -29,15 +29,7 @@ def box_label(lesion_type: str, status: str, wrong: bool, *, pathology: str = ""
 
 
 class BoxLayer(QObject):
-    """The editable boxes of the current image.
-
-    Signals
-    -------
-    selectionChanged(str)
-        lesion_uid of the selected box ('' for none).
-    """
-
-    selectionChanged = Signal(str)
+    """The editable boxes of the current image; the selection is the state's ``selected_box``."""
 
     def __init__(self, canvas: ImageCanvas, state: AppState) -> None:
         super().__init__(canvas)
@@ -46,10 +38,11 @@ class BoxLayer(QObject):
         self.labels: list[pg.TextItem] = []
         self.image_id = ""
         self.editable = False
-        self.selected = ""
+        self.selected = state.selected_box
         self.visible = True
         canvas.view.boxDrawn.connect(self._on_drawn)
         state.lesionsChanged.connect(self._on_lesions_changed)
+        state.boxSelected.connect(self._on_selected)
 
     # -- modes -----------------------------------------------------------------
     def set_editable(self, on: bool) -> None:
@@ -121,12 +114,14 @@ class BoxLayer(QObject):
             self.labels.append(label)
 
     def select(self, uid: str) -> None:
-        """Select a box ('' clears); the annotation panel follows ``selectionChanged``."""
+        """Select a box ('' clears) through the state; the annotation panel follows ``boxSelected``."""
+        self.state.select_box(uid)
+
+    def _on_selected(self, uid: str) -> None:
         if uid != self.selected:
             self.selected = uid
             if self.rois:
                 self.refresh()
-            self.selectionChanged.emit(uid)
 
     # -- edits -------------------------------------------------------------------
     def _clip(self, rect: QRectF) -> tuple[int, int, int, int] | None:
@@ -155,7 +150,4 @@ class BoxLayer(QObject):
 
     def delete_selected(self) -> None:
         """Delete the selected box (undoable)."""
-        if self.selected:
-            uid, self.selected = self.selected, ""
-            self.state.delete_box(uid)
-            self.selectionChanged.emit("")
+        self.state.delete_selected_box()
