@@ -27,13 +27,14 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from ..atomic import write_text
 from ..catalog import Catalog, Problem
+from ..pool import as_finished
 from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME
@@ -180,20 +181,8 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                 fut.result()
                 yield res
             return
-        queue = iter(tasks)
-        for task in queue:
-            pending.add(pool.submit(process_image, task))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for _ in ready:
-                for task in queue:  # keep the workers fed through a bounded queue
-                    pending.add(pool.submit(process_image, task))
-                    break
-            for fut in ready:
-                pending.discard(fut)
-                yield fut.result()
+        for fut in as_finished(pool, process_image, tasks, depth=2 * workers, pending=pending):
+            yield fut.result()
 
     completed_ok = False
     try:
