@@ -176,3 +176,15 @@ def test_bad_parameters_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="min_unique"):
         ExtractParams(min_unique=-1)
     assert ExtractParams.from_json(ExtractParams.tiny().to_json(tmp_path / "params.json")) == ExtractParams.tiny()
+
+
+def test_blocked_min_max_equals_numpy_on_any_shape_and_dtype():
+    from mammostudio.core.patches.prepared import _min_max
+
+    rng = np.random.default_rng(11)
+    for shape, dtype in (((1, 5), np.uint16), ((191, 3), np.uint8), ((193, 7), np.uint16), ((1000, 13), np.int16)):
+        a = rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, shape, dtype=dtype)
+        a.flat[rng.integers(a.size)] = np.iinfo(dtype).max  # the extremes anywhere, the last block included
+        a.flat[-1] = np.iinfo(dtype).min
+        assert _min_max(a) == (int(a.min()), int(a.max()))
+        assert _min_max(a, rows=2) == (int(a.min()), int(a.max()))

@@ -9,11 +9,18 @@ where the rescale allows it, to keep 4096x3328 images cheap.
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ImageReadError", "load_pixels", "read_pgm", "read_png", "write_png", "image_problem"]
+try:  # ISA-L's deflate: ~7x faster than zlib's level 1 on patches, and smaller (a dependency)
+    from isal.isal_zlib import compress as _deflate
+except ImportError:  # pragma: no cover - a platform without its wheel: plain zlib, same pixels
+    from zlib import compress as _deflate
+
+__all__ = ["ImageReadError", "load_pixels", "read_pgm", "read_png", "encode_png", "write_png", "image_problem"]
 
 
 class ImageReadError(OSError):
@@ -132,23 +139,50 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     return arr
 
 
-def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Atomically write a (rows, cols) uint8 or uint16 array as a greyscale PNG."""
-    from PIL import Image
+def encode_png(image: np.ndarray) -> bytes:
+    """A (rows, cols) uint8 or uint16 array as greyscale PNG bytes.
 
-    from .atomic import atomic_path
-
+    Every row uses the PNG "Up" filter (a byte-wise difference with the row
+    above, one numpy subtraction for the whole image) and the whole image is
+    one deflate stream, made by ISA-L at its level 1 (zlib's level 1 without
+    it). On 128x128 patches that is ~30x faster than Pillow's per-row adaptive
+    filtering with zlib, for files no larger; any PNG reader decodes them to
+    the same pixels. Both compressors release the GIL, so threads encode in
+    parallel.
+    """
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D (rows, cols), got shape {image.shape}")
     if image.dtype == np.uint8:
-        pil = Image.fromarray(image, mode="L")
+        depth, data = 8, np.ascontiguousarray(image)
     elif image.dtype == np.uint16:
-        pil = Image.fromarray(image.astype("<u2"))  # mode "I;16" from the dtype (Pillow >= 10)
+        depth, data = 16, np.ascontiguousarray(image, dtype=">u2").view(np.uint8)  # PNG is big-endian
     else:
         raise ValueError(f"image dtype must be uint8 or uint16, got {image.dtype}")
+    rows, cols = image.shape
+    if rows == 0 or cols == 0:
+        raise ValueError(f"image must not be empty, got shape {image.shape}")
+    filtered = np.empty((rows, data.shape[1] + 1), np.uint8)
+    filtered[:, 0] = 2  # filter type Up; the row above the first is zeros
+    filtered[0, 1:] = data[0]
+    np.subtract(data[1:], data[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", cols, rows, depth, 0, 0, 0, 0)  # greyscale, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", _deflate(filtered, 1))
+            + chunk(b"IEND", b""))
+
+
+def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Atomically write a (rows, cols) uint8 or uint16 array as a greyscale PNG (:func:`encode_png`)."""
+    from .atomic import atomic_path
+
+    data = encode_png(image)
     with atomic_path(path) as tmp:
-        pil.save(tmp, format="PNG", compress_level=1)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
     return Path(path)
 
 

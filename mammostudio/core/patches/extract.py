@@ -26,8 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +39,8 @@ from ..progress import Job, Progress
 from .dataset import INDEX_NAME
 from .output import IMAGES_NAME, flush, indexed_state, open_output, remove_orphans
 from .params import ExtractParams
-from .worker import FatalWriteError, process_image, worker_init, write_patches
+from .pipeline import Pipeline
+from .worker import FatalWriteError, process_image, worker_init
 
 __all__ = ["extract_patches", "IMAGES_NAME"]
 
@@ -58,16 +58,23 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")`` through column lists (~10x faster on catalog tables)."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, row)) for row in zip(*(frame[c].tolist() for c in cols))]
+
+
 def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set,
            pseudo: Pseudonymiser) -> list[dict]:
-    lesions = {iid: grp for iid, grp in catalog.lesions.groupby("image_id", sort=False)}
+    lesions: dict[str, list] = {}
+    for les in _records(catalog.lesions):  # in catalog order within each image, as groupby kept it
+        lesions.setdefault(str(les["image_id"]), []).append({k: _plain(v) for k, v in les.items()})
     tasks = []
-    for rec in catalog.images.to_dict("records"):
+    for rec in _records(catalog.images):
         iid = str(rec["image_id"])
         if iid in skip:
             continue
-        les = lesions.get(iid)
-        les_rows = [] if les is None else [{k: _plain(v) for k, v in r.items()} for r in les.to_dict("records")]
+        les_rows = lesions.get(iid, [])
         image = {k: _plain(v) for k, v in rec.items()}
         # What goes into index.csv: pseudonyms and a relative path (the worker
         # still reads the pixels from image["path"]).
@@ -163,23 +170,13 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
         finished += 1
 
     pending: set = set()      # worker-process futures
-    inflight: deque = deque()  # (write future, result) of the in-process path
 
     def results():
         if workers == 1:
-            # Decode and sample here while a writer thread saves the previous
-            # image's PNGs; a result is released only once its files exist.
-            for task in tasks:
-                res = process_image(task, write=False)
-                inflight.append((writer.submit(write_patches, res.pop("writes")), res))
-                while len(inflight) > 1 or (inflight and inflight[0][0].done()):
-                    fut, res = inflight.popleft()
-                    fut.result()
-                    yield res
-            while inflight:
-                fut, res = inflight.popleft()
-                fut.result()
-                yield res
+            # Decode and sample the next image in a thread while writer threads
+            # save the previous ones' PNGs; a result comes out (in order) only
+            # once its files exist.
+            yield from writer
             return
         for fut in as_finished(pool, process_image, tasks, depth=2 * workers, pending=pending):
             yield fut.result()
@@ -191,7 +188,7 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                                        mp_context=multiprocessing.get_context("spawn"),
                                        initializer=worker_init, initargs=(os.getpid(),))
         else:
-            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patch-writer")
+            writer = Pipeline(tasks)
         yield Progress(skipped, total, f"{skipped} images already done" if skipped else "starting")
         for res in results():
             record(res)
@@ -210,10 +207,7 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     record(fut.result())
         if writer is not None:
-            writer.shutdown(wait=True)
-            for fut, res in inflight:  # written while we were stopping
-                if fut.exception() is None:
-                    record(res)
+            writer.close()  # images not handed out yet are dropped (orphans, redone on resume)
         try:
             try:
                 flush(out, rows, done)

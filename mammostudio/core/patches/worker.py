@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,8 @@ from .params import ExtractParams
 from .prepared import prepare
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patches", "ignore_interrupts", "worker_init",
-           "FatalWriteError"]
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patch", "write_patches", "ignore_interrupts",
+           "worker_init", "FatalWriteError"]
 
 INDEX_COLUMNS = [
     "patch_id", "kind", "file", "image_id", "patient_id", "study_id", "laterality", "view", "source_path",
@@ -33,6 +34,7 @@ INDEX_COLUMNS = [
     "box_row_min", "box_col_min", "box_row_max", "box_col_max", "mode", "seed", "n_unique",
 ]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_POOL: ThreadPoolExecutor | None = None
 
 
 class FatalWriteError(OSError):
@@ -108,7 +110,8 @@ def safe_stem(image_id: str) -> str:
     return stem
 
 
-def _write(path: Path, patch: np.ndarray) -> None:
+def write_patch(path: Path, patch: np.ndarray) -> None:
+    """Write one uint8 patch atomically as PNG (raises FatalWriteError)."""
     from ..images import write_png
 
     try:
@@ -119,9 +122,23 @@ def _write(path: Path, patch: np.ndarray) -> None:
 
 
 def write_patches(writes) -> None:
-    """Write ``[(path, uint8 patch), ...]`` atomically, in order (raises FatalWriteError)."""
-    for path, patch in writes:
-        _write(path, patch)
+    """Write ``[(path, uint8 patch), ...]`` atomically, two threads at a time (raises FatalWriteError).
+
+    Returns once every file exists, or raises the first error after the other
+    writes ended.
+    """
+    global _POOL
+    writes = list(writes)
+    if len(writes) < 2:
+        for path, patch in writes:
+            write_patch(path, patch)
+        return
+    if _POOL is None:  # one per process (a worker process writes all its images with it)
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="patch-writer")
+    futs = [_POOL.submit(write_patch, path, patch) for path, patch in writes]
+    wait(futs)
+    for fut in futs:
+        fut.result()
 
 
 def process_image(task: dict, *, write: bool = True) -> dict:
@@ -177,10 +194,11 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         except ValueError as exc:
             result["problems"].append((src, f"lesion {les['lesion_id']}: {exc}", "warning"))
             continue
-        rel = f"lesion/{stem}_lesion{k:02d}.png"
+        pid = f"{stem}_lesion{k:02d}"
+        rel = f"lesion/{pid}.png"
         result["writes"].append((out / rel, patch))
         result["rows"].append({
-            **base, "patch_id": Path(rel).stem, "kind": "lesion", "file": rel,
+            **base, "patch_id": pid, "kind": "lesion", "file": rel,
             "row": r, "col": c, "height": h, "width": w,
             "lesion_uid": les["lesion_uid"], "lesion_id": les["lesion_id"], "lesion_type": les["lesion_type"],
             "status": les["status"], "severity": les["severity"],
@@ -191,10 +209,11 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         res = sample_tissue(prep, np.array(boxes, dtype=np.int64).reshape(-1, 4), params, image_rng(seed, image_id))
         mode = "exhaustive" if params.exhaustive else "random"
         for k, (patch, (r, c), nu) in enumerate(zip(res.patches, res.positions, res.uniques)):
-            rel = f"tissue/{stem}_tissue{k:02d}.png"
+            pid = f"{stem}_tissue{k:02d}"
+            rel = f"tissue/{pid}.png"
             result["writes"].append((out / rel, patch))
             result["rows"].append({
-                **base, "patch_id": Path(rel).stem, "kind": "tissue", "file": rel,
+                **base, "patch_id": pid, "kind": "tissue", "file": rel,
                 "row": r, "col": c, "height": params.patch_size, "width": params.patch_size,
                 "mode": mode, "n_unique": nu,
             })
