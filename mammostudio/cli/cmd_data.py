@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..core.errors import describe_error
 from ._run import fail, run_job
 
 __all__ = ["register", "scan_summary", "format_summary"]
@@ -54,7 +55,7 @@ def _demo_data(args: argparse.Namespace) -> int:
         job = build_demo_dataset(args.out, patients=args.patients, size=tuple(args.size), seed=args.seed)
         out = run_job(job, "demo data", quiet=args.quiet)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     print(f"demo dataset in {out}: {manifest['patients']} patients, {manifest['images']} images, "
           f"{manifest['images_with_lesion']} with a lesion, {manifest['lesions']} lesion boxes")
@@ -156,11 +157,11 @@ def _scan(args: argparse.Namespace) -> int:
         try:
             flt, name = load_filter(args.filter)
         except ValueError as exc:
-            return fail(str(exc))
+            return fail(describe_error(exc))
     try:
         job = open_dataset_job(args.dataset, workers=args.workers)
     except DatasetError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     if args.rebuild:  # forget the header index and the catalog snapshot; the open saves new ones
         drop_index(index_path(args.dataset))
         drop_index(snapshot_path(args.dataset))

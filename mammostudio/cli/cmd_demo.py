@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..core.errors import describe_error
 from ._run import fail, run_job
 
 __all__ = ["register"]
@@ -50,7 +51,7 @@ def _demo(args: argparse.Namespace) -> int:
             config = DemoConfig(patients=args.patients or default.patients, rows=rows, cols=cols)
         folder = run_job(ensure_demo_dataset(args.data, config=config), "demo data")
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     if not args.no_gui:
         try:
             from ..gui.app import run_app

@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from ..core.errors import describe_error
 from ._run import fail, run_job
 
 __all__ = ["register"]
@@ -94,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         cfg = _config(args)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     if args.list_cells:
         for cell in grid_cells(cfg):
             state = "done" if read_result(args.out / "cells" / cell.id) else "todo"
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         summary = run_job(run_experiment(args.patches, args.out, cfg, cells=args.cell), "experiment",
                           quiet=args.quiet)
     except (ValueError, FileNotFoundError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     print(Path(summary["report"]["report.md"]).read_text(encoding="utf-8"))
     print(json.dumps({k: v for k, v in summary.items() if k != "report"}, indent=1))
     return 0

@@ -62,7 +62,7 @@ def _extract(args: argparse.Namespace) -> int:
                                exhaustive=args.exhaustive, lesion_mode=args.lesion_mode,
                                crop_inclusive=args.crop_inclusive, mask_threshold=args.mask_threshold)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     ensure_writable_folder(args.out)  # fail now, not after reading the whole archive
     try:
         catalog = open_dataset(args.dataset)
@@ -81,7 +81,7 @@ def _extract(args: argparse.Namespace) -> int:
                               keep_identifiers=args.keep_identifiers)
         summary = run_job(job, "extract", quiet=args.quiet)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     except FatalWriteError as exc:  # its message says what is indexed
         return fail(describe_error(exc))
     for line in summary["problems"][:20]:

@@ -93,7 +93,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         config = _config(args) if args.resume is None else None
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     info = init_from_env(args.device or (config.device if config else "auto"))
     control = RunControl()
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
@@ -119,9 +119,9 @@ def _train(args: argparse.Namespace) -> int:
             job = gan_training_job(patches, args.out, config, control=control, dist=info, **fid)
         result = run_job(job, "train-gan", quiet=args.quiet or not info.is_main)
     except (CheckpointError, DivergenceError, ValueError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     except FileNotFoundError as exc:  # e.g. the Inception weights for --fid: the message says where
-        return fail(str(exc))
+        return fail(describe_error(exc))
     except OSError as exc:
         return fail(describe_error(exc))
     except RuntimeError as exc:
@@ -158,7 +158,7 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         manifest = generate_images(args.checkpoint, args.out, args.n, args.seed, device=args.device)
     except (CheckpointError, ValueError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     except OSError as exc:
         return fail(describe_error(exc))
     print(manifest)

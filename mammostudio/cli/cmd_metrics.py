@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._run import ensure_writable_folder, fail, run_job
+from ._run import describe_error, ensure_writable_folder, fail, run_job
 
 __all__ = ["register"]
 
@@ -115,7 +115,7 @@ def _fid(args: argparse.Namespace) -> int:
         real = _load(args.real, args.kind, args.size, args.skip_bad, args.mixed_sizes)
         fake = _load(args.fake, args.kind, args.size, args.skip_bad, args.mixed_sizes)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     if args.n is not None and args.n < 4:
         return fail(f"--n must be at least 4, got {args.n}")
     if args.json is not None:
@@ -129,7 +129,7 @@ def _fid(args: argparse.Namespace) -> int:
         device = str(select_device(args.device))
         backbone = load_backbone(args.backbone, args.weights, device=device, verify=not args.no_verify)
     except (MissingWeightsError, WeightsMismatchError, ValueError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     ref = run_job(real_reference(real, backbone, n=args.n, seed=args.seed, batch_size=args.batch_size,
                                  cache_dir=None if args.no_cache else args.real), "real features", quiet=args.quiet)
     fake_feats = run_job(iter_features(_subset(fake, args.n, args.seed), backbone, batch_size=args.batch_size),
@@ -182,7 +182,7 @@ def _tsne(args: argparse.Namespace) -> int:
             stack = _load(path, kind, args.size, args.skip_bad, args.mixed_sizes)
             groups[label] = _subset(stack, args.n_per_group, args.seed)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     ensure_writable_folder(args.out)  # fail before the embedding, not after
     settings = tsne_settings("fast" if args.fast else "paper", perplexity=args.perplexity,
                              max_iter=args.max_iter, pca=args.pca)
@@ -194,7 +194,7 @@ def _tsne(args: argparse.Namespace) -> int:
                       pca=settings["pca"], seed=args.seed)
         df.attrs["settings"] = settings["label"]
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     paths = save_tsne(df, args.out)
     kl = df.attrs["kl_divergence"]
     kl_text = f"KL {kl:.3f}" if kl is not None else \

@@ -44,7 +44,7 @@ def _prepare(args: argparse.Namespace) -> int:
     try:
         catalog = open_dataset(args.dataset)
     except DatasetError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     for problem in catalog.problems:
         print(f"  {problem}")
     if not args.no_filter:

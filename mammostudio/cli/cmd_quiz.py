@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..core.errors import describe_error
 from ._run import fail
 
 __all__ = ["register"]
@@ -106,7 +107,7 @@ def _create_detection(args: argparse.Namespace) -> int:
             acceptance_radius_mm=args.radius_mm, seed=args.seed)
         store = QuizStore.create(args.out, design_detection([open_dataset(d) for d in args.dataset], cfg))
     except (ValueError, OSError, DatasetError, ImageReadError, StudyError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     for line in store.log:
         print(line)
     print(f"wrote {args.out}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training cases")
@@ -143,7 +144,7 @@ def _create(args: argparse.Namespace) -> int:
         design = design_study(real, gens, cfg)
         store = QuizStore.create(args.out, design)
     except (ValueError, OSError, PatchDatasetError, StudyError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     for line in store.log:
         print(line)
     print(f"wrote {args.out}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training cases")
@@ -157,7 +158,7 @@ def _open(db: Path):
     try:
         store = QuizStore.open(db, readonly=True)
     except StudyError as exc:
-        fail(str(exc))
+        fail(describe_error(exc))
         return None
     _warn(store)  # e.g. answers still in the -wal file
     return store
@@ -242,7 +243,7 @@ def _report(args: argparse.Namespace) -> int:
                 writer(store, path, by_generator=args.by_generator)
                 print(f"wrote {path}")
     except (ValueError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     finally:
         store.close()
     return 0
@@ -265,7 +266,7 @@ def _detection_report(args: argparse.Namespace, store) -> int:
             if getattr(args, flag) is not None:
                 print(f"--{flag.replace('_', '-')}: not written (ROC exports; use --rjafroc for a detection study)")
     except (ValueError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     finally:
         store.close()
     return 0
@@ -280,7 +281,7 @@ def _copy(args: argparse.Namespace) -> int:
     try:
         store.export_copy(args.out)
     except StudyError as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     finally:
         store.close()
     print(f"wrote {args.out}")

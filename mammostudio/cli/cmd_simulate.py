@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..core.errors import describe_error
 from ._run import fail, run_job
 
 __all__ = ["register"]
@@ -98,7 +99,7 @@ def _train_inpaint(args: argparse.Namespace) -> int:
                          **({"image_size": args.size} if args.size else {}))
         path = run_job(inpaint_training_job(args.patches, args.out, config), "train-inpaint", quiet=args.quiet)
     except (ValueError, PatchDatasetError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     print(f"in-painting generator written to {path}")
     return 0
 
@@ -148,13 +149,13 @@ def _simulate(args: argparse.Namespace) -> int:
         catalog = open_dataset(args.dataset)
         pool, inpainters = _pool(args)
     except (ValueError, DatasetError, PatchDatasetError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     try:
         summary = run_job(simulate_dataset(catalog, args.out, pool, params, inpainters=inpainters,
                                            keep_identifiers=args.keep_identifiers), "simulate",
                           quiet=args.quiet)
     except (ValueError, OSError) as exc:
-        return fail(str(exc))
+        return fail(describe_error(exc))
     for line in summary["problems"][:20]:
         print(line)
     print(summary["privacy"])
