@@ -171,3 +171,22 @@ def test_malformed_header_json_is_a_warning_and_the_dicom_header_is_used(source,
     img = cat.image("1.2.826.7.0.2")
     assert (img.rows, img.manufacturer) == (ROWS, "HOLOGIC, Inc.")
     assert any(str(bad) == p.path and p.severity == "warning" for p in cat.problems)
+
+
+def test_a_lesion_uid_repeated_in_a_later_client_gets_its_mark_key(source, tmp_path):
+    # one uid set is shared by every client (linear reading); a uid already seen in an
+    # earlier client must still be made unique, as when the set was rebuilt per client
+    import shutil
+
+    root = tmp_path / "omi"
+    write_omidb_tree(root, source)
+    first = json.loads((root / "data" / "demd100" / "imagedb_demd100.json").read_text())
+    later_path = root / "data" / "demd102" / "imagedb_demd102.json"
+    later = json.loads(later_path.read_text())
+    later["STUDIES"]["1.2.826.9.0"] = first["STUDIES"]["1.2.826.9.0"]
+    later_path.write_text(json.dumps(later))
+    shutil.copytree(root / "images" / "demd100" / "1.2.826.9.0", root / "images" / "demd102" / "1.2.826.9.0")
+    cat = open_dataset(root)
+    uids = list(cat.lesions["lesion_uid"])
+    assert len(uids) == len(set(uids)) == 7
+    assert sorted(u for u in uids if "#" in u) == ["1.2.826.7.0.0:1#1", "1.2.826.7.0.1:1#1", "1.2.826.7.0.1:2#2"]

@@ -9,6 +9,12 @@ error that made it unreadable. This module is the only reader and writer of the
 format. A new index is written to a temporary file and renamed into place; an
 existing one is updated in one SQLite transaction, so a crash leaves the old
 index or the new one. A damaged or outdated index is rebuilt, never an error.
+
+Readers may also keep values they derive from a file's pixels (CBIS-DDSM: the
+lesion box of an ROI mask) in the same file, one ``derived`` table keyed by
+(kind, path) with the file's size and mtime: :func:`load_derived` /
+:func:`save_derived`. A changed file's value is derived again; a rebuilt
+index starts without them.
 """
 from __future__ import annotations
 
@@ -21,7 +27,8 @@ from pathlib import Path
 
 from .atomic import atomic_path
 
-__all__ = ["HEADER_FIELDS", "SCHEMA_VERSION", "cache_dir", "index_path", "load_index", "save_index", "drop_index"]
+__all__ = ["HEADER_FIELDS", "SCHEMA_VERSION", "cache_dir", "index_path", "load_index", "save_index", "drop_index",
+           "load_derived", "save_derived"]
 
 SCHEMA_VERSION = 4  # bump when what scan_file reports changes
 HEADER_FIELDS = ("image_id", "patient_id", "study_id", "series_id", "laterality", "view", "rows", "cols",
@@ -141,3 +148,54 @@ def drop_index(path: str | os.PathLike) -> None:
     """Delete an index or a catalog snapshot (``scan --rebuild``)."""
     with contextlib.suppress(FileNotFoundError):
         Path(path).unlink()
+
+
+_DERIVED = "CREATE TABLE IF NOT EXISTS derived (kind TEXT, path TEXT, size INTEGER, mtime_ns INTEGER, value TEXT, " \
+           "PRIMARY KEY (kind, path))"
+
+
+def load_derived(path: str | os.PathLike, kind: str) -> dict[str, tuple]:
+    """Pixel-derived values of ``kind`` in the index at ``path``: {file path: (size, mtime_ns, value)}.
+
+    ``value`` is what :func:`save_derived` was given (JSON-able). Missing, damaged or of
+    another schema version: an empty dict.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return {}
+    try:
+        if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return {}
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived'").fetchone():
+            return {}
+        return {p: (size, mtime, json.loads(value)) for p, size, mtime, value in
+                con.execute("SELECT path, size, mtime_ns, value FROM derived WHERE kind = ?", (kind,))}
+    except (sqlite3.Error, ValueError):
+        return {}
+    finally:
+        con.close()
+
+
+def save_derived(path: str | os.PathLike, kind: str, changed: dict[str, tuple]) -> None:
+    """Record pixel-derived values {file path: (size, mtime_ns, JSON-able value)} of ``kind``.
+
+    Only into an existing index of this schema version (one transaction); otherwise
+    nothing is saved and the next open derives them again.
+    """
+    path = Path(path)
+    if not changed or not path.is_file():
+        return
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return
+        with con:
+            con.execute(_DERIVED)
+            con.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?, ?)",
+                            [(kind, p, size, mtime, json.dumps(value)) for p, (size, mtime, value) in changed.items()])
+    finally:
+        con.close()

@@ -6,8 +6,8 @@ serves only the rows the view paints (``data()`` is a lookup in those arrays);
 which rows are shown, and in which order, is one integer array computed by
 :func:`visible_order` - filter-panel mask, search text, sort column - on a pool
 thread when the table is big, so typing, filtering and sorting never hold the
-event loop. Rows are grouped patient -> study -> image id by default; any
-column header sorts (ties keep that grouping).
+event loop. Rows are grouped patient -> study -> hanging order (RCC, LCC, RMLO,
+LMLO) -> image id by default; any column header sorts (ties keep that grouping).
 """
 from __future__ import annotations
 

@@ -5,17 +5,24 @@ acquisition rules themselves live in :mod:`mammostudio.core.acquisition`; this
 panel only builds an editor from the dataclass's fields and shows its report.
 Lesion type, biopsy category, pathology, BI-RADS and density choices are
 applied by :func:`mammostudio.core.catalog_filter.lesion_filter_mask`.
+
+The panel reads its editors on the GUI thread; :func:`~mammostudio.core.catalog_filter.filter_catalog`
+does the work, in place for small catalogs and on a pool thread from
+:data:`~mammostudio.gui.browser.ASYNC_FROM` images (as the browser's search and
+sort do), so filtering 200,000 images never holds the event loop. A result
+that a newer request has overtaken is dropped.
 """
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
 from ..core.acquisition import AcquisitionFilter
 from ..core.catalog import BIRADS, DENSITIES, LESION_TYPES, PATHOLOGIES
-from ..core.catalog_filter import lesion_filter_mask
+from ..core.catalog_filter import FilterOutcome, filter_catalog, lesion_filter_mask
+from .browser import ASYNC_FROM
+from .jobs import PoolTask, submit
 from .state import AppState
 
 __all__ = ["FilterPanel", "lesion_filter_mask", "CATEGORIES"]
@@ -33,6 +40,10 @@ class FilterPanel(QWidget):
         self.acq = AcquisitionFilter()
         self.editors: dict[str, QWidget] = {}
         self._seen = None
+        self._generation = 0
+        self._task = PoolTask(self)
+        self._task.result.connect(self._on_result)
+        self._task.error.connect(lambda _k, msg: state.message.emit(f"filters: {msg}"))
         self.count_labels: dict[str, QLabel] = {}
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.recompute)
@@ -181,45 +192,58 @@ class FilterPanel(QWidget):
         self.schedule()
 
     def recompute(self) -> None:
-        """Apply every filter, update the counts, and store the kept ids in the state."""
+        """Apply every filter, update the counts, and store the kept ids in the state
+        (on a pool thread for big catalogs; the counts follow when it is done)."""
         cat = self.state.catalog
         if cat is None:
             return
-        if self.state.raw is not self._seen:
-            # A new dataset: filter by acquisition only when it records acquisitions.
-            self._seen = self.state.raw
+        self._generation += 1
+        # A new dataset: filter by acquisition only when it records acquisitions (decided with the rest).
+        on = None if self.state.raw is not self._seen else self.acq_enabled.isChecked()
+        self._seen = self.state.raw
+        acq, why = None, ""
+        try:
+            acq = self.current_acquisition()
+        except (ValueError, TypeError) as exc:
+            why = str(exc)
+        choices = dict(normals=self.normals.isChecked(),
+                       types={t for t, cb in self.type_checks.items() if cb.isChecked()},
+                       categories={c for c, cb in self.cat_checks.items() if cb.isChecked()},
+                       pathologies=self._chosen(self.pathology_checks),
+                       birads=self._chosen(self.birads_checks),
+                       densities=self._chosen(self.density_checks))
+        args = dict(acquisition=acq, acquisition_on=on, acquisition_error=why, wrong=set(self.state.wrong_uids()),
+                    **choices)
+        if len(cat.images) < ASYNC_FROM:
+            self._show(filter_catalog(cat.images, cat.lesions, **args))
+            return
+        self.total.setText(f"{self.total.text().split(' (updating')[0]} (updating ...)")
+        submit(self._task, self._generation, lambda: filter_catalog(cat.images, cat.lesions, **args))
+
+    def _on_result(self, generation, outcome: FilterOutcome) -> None:
+        if generation == self._generation:  # else a newer request is on its way
+            self._show(outcome)
+
+    def _show(self, out: FilterOutcome) -> None:
+        """Put an outcome's counts in the labels and its kept ids in the state."""
+        if self.acq_enabled.isChecked() != out.acquisition_on:
             self.acq_enabled.blockSignals(True)
-            self.acq_enabled.setChecked(bool((cat.images["manufacturer"] != "").any()))
+            self.acq_enabled.setChecked(out.acquisition_on)
             self.acq_enabled.blockSignals(False)
-        images = cat.images
-        keep = np.ones(len(images), bool)
-        for name, label in self.count_labels.items():
+        for label in self.count_labels.values():
             label.setText("")
-        if self.acq_enabled.isChecked():
-            try:
-                report = self.current_acquisition().apply(images)
-            except (ValueError, TypeError) as exc:
-                self.state.message.emit(f"acquisition filter not applied: {exc}")
-            else:
-                keep &= np.asarray(report.kept, bool)
-                for name, n in report.removed_alone.items():
-                    missing = int(report.missing.get(name, 0))
-                    self.count_labels[name].setText(f"-{int(n)}" + (f" ({missing} missing)" if missing else ""))
-                    self.count_labels[name].setToolTip(
-                        f"{int(n)} images fail this criterion alone; {report.removed_in_sequence.get(name, 0)} "
-                        f"removed by it after the criteria above; {missing} have no value")
-        lesions = cat.lesions[~cat.lesions["lesion_uid"].isin(self.state.wrong_uids())]
-        lmask = lesion_filter_mask(images, lesions, normals=self.normals.isChecked(),
-                                   types={t for t, cb in self.type_checks.items() if cb.isChecked()},
-                                   categories={c for c, cb in self.cat_checks.items() if cb.isChecked()},
-                                   pathologies=self._chosen(self.pathology_checks),
-                                   birads=self._chosen(self.birads_checks),
-                                   densities=self._chosen(self.density_checks))
-        self.lesion_count.setText(f"-{int((keep & ~lmask).sum())} by lesion filters")
-        keep &= lmask
-        ids = images.loc[keep, "image_id"]
-        with_lesion = ids.isin(set(lesions["image_id"])).sum()
-        self.total.setText(f"Kept {len(ids)} of {len(images)} images "
-                           f"({with_lesion} with lesion, {len(ids) - with_lesion} without; "
-                           f"{images.loc[keep, 'patient_id'].nunique()} patients)")
-        self.state.set_kept(ids)
+        if out.error:
+            self.state.message.emit(f"acquisition filter not applied: {out.error}")
+        report = out.report
+        if report is not None:
+            for name, n in report.removed_alone.items():
+                missing = int(report.missing.get(name, 0))
+                self.count_labels[name].setText(f"-{int(n)}" + (f" ({missing} missing)" if missing else ""))
+                self.count_labels[name].setToolTip(
+                    f"{int(n)} images fail this criterion alone; {report.removed_in_sequence.get(name, 0)} "
+                    f"removed by it after the criteria above; {missing} have no value")
+        self.lesion_count.setText(f"-{out.by_lesions} by lesion filters")
+        self.total.setText(f"Kept {out.n_kept} of {out.n_images} images "
+                           f"({out.with_lesion} with lesion, {out.n_kept - out.with_lesion} without; "
+                           f"{out.patients} patients)")
+        self.state.set_kept(out.kept_ids)

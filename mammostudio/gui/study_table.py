@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .navigation import hanging_rank
+
 __all__ = ["COLUMNS", "KEYS", "OPTIONAL", "NUMERIC", "SEARCHABLE", "StudyTable", "study_table", "visible_order",
-           "search_text"]
+           "search_text", "grouping_order", "hanging_ranks", "StudyIndex"]
 
 # (header, table key); optional columns are hidden when the catalog has no value in them
 COLUMNS = (("Patient", "patient_id"), ("Study", "study_id"), ("Image", "image_id"), ("Side", "laterality"),
@@ -28,7 +30,6 @@ OPTIONAL = {"pathology", "birads", "density", "category", "manufacturer", "model
 NUMERIC = {"lesions", "tube_current_ma", "magnification"}
 SEARCHABLE = ("patient_id", "study_id", "image_id", "laterality", "view", "types", "category", "pathology",
               "birads", "density", "manufacturer", "model_name")
-_GROUPING = ("patient_id", "study_id", "image_id")
 
 
 @dataclass
@@ -140,9 +141,28 @@ def study_table(images: pd.DataFrame, lesions: pd.DataFrame, problems=()) -> Stu
     table = StudyTable(ids=ids, text=text, numbers=numbers, hay=hay, row_of={i: r for r, i in enumerate(ids)},
                        files=files)
     table.filled = {k: bool((v != "").any()) for k, v in text.items()}
-    table.grouping = np.lexsort([table.rank(k) for k in reversed(_GROUPING)]).astype(np.int64) if n else \
-        np.zeros(0, np.int64)
+    table.grouping = grouping_order(table)
     return table
+
+
+def hanging_ranks(table: StudyTable) -> np.ndarray:
+    """Per row: its place in the hanging order RCC, LCC, RMLO, LMLO (others after), computed
+    once per distinct (side, view) pair."""
+    if not len(table):
+        return np.zeros(0, np.int64)
+    lat, view = table.rank("laterality").astype(np.int64), table.rank("view").astype(np.int64)
+    pair = lat * (int(view.max()) + 1) + view
+    distinct, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    per_pair = np.array([hanging_rank(table.text["laterality"][r], table.text["view"][r]) for r in first], np.int64)
+    return per_pair[inverse.reshape(-1)]
+
+
+def grouping_order(table: StudyTable) -> np.ndarray:
+    """The default order: patient, study, then the hanging order (RCC, LCC, RMLO, LMLO), then image id."""
+    if not len(table):
+        return np.zeros(0, np.int64)
+    keys = [table.rank("image_id"), hanging_ranks(table), table.rank("study_id"), table.rank("patient_id")]
+    return np.lexsort(keys).astype(np.int64)
 
 
 def search_text(table: StudyTable, row: int) -> str:
@@ -153,7 +173,7 @@ def search_text(table: StudyTable, row: int) -> str:
 def visible_order(table: StudyTable, kept: set | None, text: str, sort_key: str | None,
                   descending: bool = False) -> np.ndarray:
     """Rows to show, in order: kept by the filter panel (None = all), containing ``text``
-    (case-insensitive) and sorted by ``sort_key`` (None: patient, study, side, view)."""
+    (case-insensitive) and sorted by ``sort_key`` (None: patient, study, then the hanging order RCC, LCC, RMLO, LMLO)."""
     order = table.grouping
     mask = np.ones(len(table), bool)
     if kept is not None and len(kept) != len(table):
@@ -166,3 +186,31 @@ def visible_order(table: StudyTable, kept: set | None, text: str, sort_key: str 
         key = table.rank(sort_key)[order]
         order = order[np.argsort(-key if descending else key, kind="stable")]
     return order[mask[order]]
+
+
+class StudyIndex:
+    """The row positions of every (patient, study) of an images table, built once (O(n), safe
+    on a worker thread); :meth:`rows` is then a dictionary lookup and a slice.
+
+    Parameters
+    ----------
+    images : DataFrame
+        A catalog's images table (kept as ``images``: the index is valid while it is the
+        table shown).
+    """
+
+    def __init__(self, images: pd.DataFrame) -> None:
+        self.images = images
+        patients = images["patient_id"].astype(str).to_numpy(dtype=object)
+        studies = images["study_id"].astype(str).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(patients + "\x1f" + studies)
+        self._order = np.argsort(codes, kind="stable")
+        self._starts = np.searchsorted(codes[self._order], np.arange(len(uniques) + 1))
+        self._code = {key: i for i, key in enumerate(uniques)}
+
+    def rows(self, patient_id, study_id) -> pd.DataFrame:
+        """The images-table rows of one study, in table order (empty when unknown)."""
+        c = self._code.get(f"{patient_id}\x1f{study_id}")
+        if c is None:
+            return self.images.iloc[:0]
+        return self.images.iloc[self._order[self._starts[c]:self._starts[c + 1]]]

@@ -24,6 +24,7 @@ from ..core.navigation import image_annotation
 from .overlays import OverlayLayer
 from ..core.pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
+from .study_table import StudyIndex
 from .tags import with_header_fields
 from .viewer_toolbar import build_toolbar
 
@@ -89,6 +90,10 @@ class ViewerWidget(QWidget):
         self.audit_task = PoolTask(self)
         self.audit_task.result.connect(self._on_audit)
         self.audit_task.error.connect(self._on_audit_error)  # a method: runs in the GUI thread
+        self.studies: StudyIndex | None = None  # rows of each study, for 'image n of m'
+        self._study_task = PoolTask(self)
+        self._study_building = None  # the images table an index is being built for
+        self._study_task.result.connect(self._on_study_index)
         build_toolbar(self)
         self.readout = QLabel(" ")
         layout = QVBoxLayout(self)
@@ -145,6 +150,8 @@ class ViewerWidget(QWidget):
     def _on_catalog(self) -> None:
         self.threshold_spin.setValue(default_mask_threshold(self.state.catalog))
         self.canvas.set_display(None)
+        if self.state.catalog is not None:
+            self._index_studies(self.state.catalog.images)  # usually ready before the first image is
 
     def _on_failed(self, image_id: str, message: str) -> None:
         """The current image cannot be decoded: clear image, overlays and boxes; say why."""
@@ -187,9 +194,27 @@ class ViewerWidget(QWidget):
         self.state.message.emit(f"{display.image_id}: {rows}x{cols}, {display.full.dtype}")
         self.displayed.emit(display.image_id)
 
-    def _annotate(self, display: DisplayImage, row: dict) -> None:
+    def _study_of(self, row: dict) -> pd.DataFrame:
+        """The images of ``row``'s study: a lookup in the study index (built on a pool thread
+        once per catalog; until it is ready, a scan of the table)."""
         imgs = self.state.catalog.images
-        study = imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
+        if self.studies is not None and self.studies.images is imgs:
+            return self.studies.rows(row.get("patient_id"), row.get("study_id"))
+        self._index_studies(imgs)
+        return imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
+
+    def _index_studies(self, imgs: pd.DataFrame) -> None:
+        """Build the study index of ``imgs`` on a pool thread (once per images table)."""
+        if self._study_building is not imgs:
+            self._study_building = imgs
+            submit(self._study_task, id(imgs), StudyIndex, imgs)
+
+    def _on_study_index(self, _key, index: StudyIndex) -> None:
+        if self.state.catalog is not None and index.images is self.state.catalog.images:
+            self.studies = index
+
+    def _annotate(self, display: DisplayImage, row: dict) -> None:
+        study = self._study_of(row)
         corners, marker, orientation = image_annotation(with_header_fields(row), study, chest_wall_side(display.fit_max))
         if self.audit_counts:
             corners["br"] = [f"audit: green accepted {self.audit_counts['accepted']}, red rejected "

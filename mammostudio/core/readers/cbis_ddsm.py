@@ -24,7 +24,9 @@ reliable; the mask is the file with the full mammogram's size (the crop is
 smaller, and is never taken for the mask), then among several such files the
 one whose SeriesDescription (or the NBIA metadata.csv's Series Description)
 says 'mask'. The lesion box is the
-bounding box of the mask's foreground (its pixels are read).
+bounding box of the mask's foreground (its pixels are read once; the box is kept in the
+dataset's header index, keyed by the mask's path, size and mtime, so a re-open reads no
+mask that has not changed).
 """
 from __future__ import annotations
 
@@ -205,9 +207,45 @@ def _box_of(path: str) -> tuple[dict | None, str]:
     return (box, "") if box is not None else (None, "the ROI mask is empty; lesion skipped")
 
 
+def _cached_boxes(paths) -> dict[str, tuple[dict | None, str]]:
+    """{mask path: (box, why not)} for every path, reading only masks the dataset's header
+    index does not know at their current size and mtime (inside an open with its cache on)."""
+    import os
+    import sqlite3
+
+    from ..header_index import index_path, load_derived, save_derived
+    from .opening import current_scan
+
+    ctx = current_scan()
+    if ctx is None or not getattr(ctx, "cache", False):
+        return {path: _box_of(path) for path in paths}
+    where = index_path(ctx.root)
+    known = load_derived(where, "cbis_mask_box")
+    found, changed = {}, {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found[path] = _box_of(path)  # says why it cannot be read
+            continue
+        stamp = (st.st_size, st.st_mtime_ns)
+        hit = known.get(path)
+        if hit is not None and tuple(hit[:2]) == stamp:
+            found[path] = (hit[2][0], hit[2][1])
+        else:
+            found[path] = _box_of(path)
+            changed[path] = (*stamp, list(found[path]))
+    try:
+        save_derived(where, "cbis_mask_box", changed)
+    except (OSError, sqlite3.Error):
+        pass  # a read-only cache folder: the masks are read again next time
+    return found
+
+
 def _with_boxes(pending: list[dict], problems: list) -> list[dict]:
-    """Read every mask once (duplicated rows share one) and give each pending lesion its box."""
-    found = {path: _box_of(path) for path in dict.fromkeys(les["_mask"] for les in pending)}
+    """Read every mask once (duplicated rows share one; boxes of unchanged masks come from the
+    header index) and give each pending lesion its box."""
+    found = _cached_boxes(list(dict.fromkeys(les["_mask"] for les in pending)))
     out = []
     for les in pending:
         path = les.pop("_mask")

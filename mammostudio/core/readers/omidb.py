@@ -122,6 +122,7 @@ def read(root: Path) -> Catalog:
         raise DatasetError(f"{root}: no OMI-DB data folder (data/ or FFDM/DATA/)")
     data_dir, image_dir = layout
     images, lesions, problems = [], [], []
+    uids: set[str] = set()  # lesion uids so far, all clients (one set: linear in the clients)
     clients = [c for c in sorted(data_dir.iterdir()) if c.is_dir()]
     for client_dir in clients:
         imagedb_path = client_file(client_dir, "imagedb")
@@ -137,7 +138,7 @@ def read(root: Path) -> Catalog:
             problems.append(Problem(str(client_dir), f"no nbss_{client_dir.name}.json; "
                                     "biopsy categories unknown", "warning"))
         img_dir = _child(image_dir, client_dir.name) or image_dir / client_dir.name
-        _read_client(client_dir, img_dir, imagedb, nbss or {}, imagedb_path, images, lesions, problems)
+        _read_client(client_dir, img_dir, imagedb, nbss or {}, imagedb_path, images, lesions, problems, uids)
     ids = set()
     unique = []
     for row in images:
@@ -149,12 +150,14 @@ def read(root: Path) -> Catalog:
     return finish(unique, lesions, root=root, fmt="omidb", problems=problems)
 
 
-def _read_client(client_dir, img_dir, imagedb, nbss, imagedb_path, images, lesions, problems) -> None:
+def _read_client(client_dir, img_dir, imagedb, nbss, imagedb_path, images, lesions, problems, uids) -> None:
+    """Append one client's images and lesions; ``uids`` (the lesion uids of every client read
+    so far) is updated in place, so a repeated uid gets its mark key appended."""
     studies = imagedb.get("STUDIES")
     if not isinstance(studies, dict):
         problems.append(Problem(str(imagedb_path), "no STUDIES object; client skipped"))
         return
-    listed, uids = set(), {x["lesion_uid"] for x in lesions}
+    listed = set()
     for study_id, study in studies.items():
         if not isinstance(study, dict):
             continue

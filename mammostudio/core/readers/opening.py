@@ -60,6 +60,8 @@ class ScanContext:
         Files reached through a symbolic link (their path is not their real path).
     stats : dict
         {path: (size, mtime_ns)} of every file of the walk (side files too).
+    cache : bool
+        The open uses the header index; readers may keep pixel-derived values there.
     """
 
     root: str
@@ -68,6 +70,7 @@ class ScanContext:
     entries: dict = field(default_factory=dict)
     linked: set = field(default_factory=set)
     stats: dict = field(default_factory=dict)
+    cache: bool = False  # the open uses the header index (readers may cache derived values in it)
 
     def lookup(self, path) -> tuple | None:
         """The entry of ``path`` (absolute or relative to the working folder), or None."""
@@ -252,7 +255,7 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
     from ..dicom import max_pixels
 
     real = os.path.realpath(root)
-    ctx = ScanContext(real)
+    ctx = ScanContext(real, cache=cache)
     yield Progress(0, None, f"listing files in {root}")
     yield from walk_candidates(real, ctx)
     stats = ctx.stats

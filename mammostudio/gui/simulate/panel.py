@@ -24,6 +24,7 @@ from ...core.boxes import box_size
 from ...core.simulate.blend import METHODS
 from ...core.simulate.session import SimulationSession
 from ..canvas import ImageCanvas
+from ..image_list import ImageListModel
 from ..jobs import JobRunner, function_job
 from .batch import BatchForm
 from .gallery import LesionGallery
@@ -97,6 +98,13 @@ class SimulatePanel(QWidget):
     # -- construction --------------------------------------------------------------
     def _controls(self) -> QWidget:
         self.image_box = QComboBox()
+        # 100,000+ normal images: a model that formats rows when painted, and no width from every row
+        self.image_list = ImageListModel(self.image_box)
+        self.image_box.setModel(self.image_list)
+        self.image_list.rowsInserted.connect(self._on_listed)
+        self.image_list.rowsRemoved.connect(self._on_listed)
+        self.image_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.image_box.setMinimumContentsLength(32)
         self.image_box.currentIndexChanged.connect(self._on_image_chosen)
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
@@ -155,15 +163,12 @@ class SimulatePanel(QWidget):
         self.session = None
         self.canvas.set_display(None)
         self.image_box.blockSignals(True)
-        self.image_box.clear()
-        cat = self.state.catalog
-        if cat is not None:
-            normal = cat.images[~cat.with_lesion()]
-            for row in normal.to_dict("records"):
-                self.image_box.addItem(f"{row['patient_id']} {row['laterality']} {row['view']}  {row['image_id'][-12:]}",
-                                       row["image_id"])
+        self.image_list.list_normal(self.state.catalog)  # big catalogs: on a pool thread, then _on_listed
         self.image_box.setCurrentIndex(-1)
         self.image_box.blockSignals(False)
+        self._on_listed()
+
+    def _on_listed(self) -> None:
         self.image_box.setPlaceholderText("no normal image" if self.image_box.count() == 0 else "choose an image")
 
     def _on_image_chosen(self, index: int) -> None:
