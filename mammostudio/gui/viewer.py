@@ -24,7 +24,7 @@ from ..core.navigation import image_annotation
 from .overlays import OverlayLayer
 from ..core.pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
-from .study_table import StudyIndex
+from ..core.study_table import StudyIndex
 from .tags import with_header_fields
 from .viewer_toolbar import build_toolbar
 
