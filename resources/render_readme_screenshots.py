@@ -18,6 +18,9 @@ desktop) as ``readme_<name>_<W>x<H>.png`` into ``resources/screenshots/``:
   and the extraction audit with its legend;
 - ``prepare``: Prepare mode after extracting the demo's patches;
 - ``train``: Train mode showing the tiny DCGAN run;
+- ``train_live``, ``train_resumed``, ``evaluate``: a live run, the same run
+  resumed with continuous curves, and Evaluate's t-SNE map
+  (``render_mode_screenshots.py``);
 - ``quiz_reading`` and ``quiz_results``: Quiz mode.
 
 A new mode adds one ``shot_<name>(ctx)`` function and one :data:`SHOTS` entry.
@@ -39,6 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from mammostudio.gui.app import wait_until  # noqa: E402 - after the path set-up above
+from render_mode_screenshots import MODE_SHOTS  # noqa: E402 - Train live/resumed, Evaluate
 
 
 def build_inputs(work: Path) -> dict[str, Path]:
@@ -64,7 +68,7 @@ def build_inputs(work: Path) -> dict[str, Path]:
     for f in lesions[: len(lesions) // 2]:
         shutil.copy(f, seen)
     gan = p["runs"] / "dcgan-tiny-demo"
-    run("train-gan", "--preset", "tiny", "--epochs", "120", "--seed", "0", "--quiet", seen, gan)
+    run("train-gan", "--preset", "tiny", "--epochs", "120", "--seed", "0", "--quiet", "--mixed-sizes", seen, gan)
     run("generate", gan / "checkpoints" / "last.pt", p["generated"], "--n", "40", "--seed", "1")
     n_real = len(lesions) - len(lesions) // 2
     run("quiz-create", p["study"], "--real", p["patches"], "--generated", p["generated"],
@@ -188,7 +192,7 @@ def shot_quiz_results(ctx: dict) -> bool:
 
 # (name, set-up): each set-up runs once, then the window is saved at every size.
 SHOTS = (("browse_demo", shot_browse_demo), ("browse_fourup", shot_browse_fourup), ("browse_mias", shot_browse_mias),
-         ("prepare", shot_prepare), ("train", shot_train), ("quiz_reading", shot_quiz_reading),
+         ("prepare", shot_prepare), ("train", shot_train), *MODE_SHOTS, ("quiz_reading", shot_quiz_reading),
          ("quiz_results", shot_quiz_results))
 
 

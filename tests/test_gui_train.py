@@ -80,7 +80,48 @@ def test_stop_keeps_the_checkpoint_and_resume_continues_the_run(qtbot, panel, er
     assert errors == []
     row = next(r for r in panel.history.model.runs if r["name"] == "g2")
     assert row["status"] == "finished" and row["epochs"] == done + 1
-    assert [r["epoch"] for r in panel.gan_monitor.rows] == [done + 1]
+    assert [r["epoch"] for r in panel.gan_monitor.rows] == list(range(1, done + 2))  # continues the past
+    assert panel.gan_monitor.header.text().startswith("g2 (resumed) · finished after epoch")
+
+
+def test_resume_keeps_the_fid_settings_and_the_curves(qtbot, panel, errors):
+    import json
+
+    from mammostudio.gui.jobs import gan_training_job
+    from trainers.dcgan import GANConfig
+
+    patches, run_dir = panel.setup.patches.text(), panel.history.workspace / "f1"
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    config = GANConfig.tiny(epochs=200)
+    panel._run(lambda control: gan_training_job(patches, run_dir, config, control=control, fid_backbone="tiny",
+                                                fid_every=1, fid_n=16), "gan", "f1")
+    assert not panel.setup.isEnabled()  # the form is frozen while its run runs
+    qtbot.waitUntil(lambda: len(panel.gan_monitor.rows) >= 2, timeout=60000)
+    panel.stop()
+    _wait_end(qtbot, panel)
+    assert panel.setup.isEnabled()
+    mon = panel.gan_monitor
+    mon.flush()
+    assert mon.header.text().startswith("f1 · stopped after epoch") and "ETA" not in mon.header.text()
+    fid_key = next(k for k in mon.rows[0] if k.startswith("fid") and not k.endswith(("_floor", "_best")))
+    done = len(mon.rows)
+    assert json.loads((run_dir / "status.json").read_text())["fid"]["backbone"] == "tiny"
+
+    panel._resume_from_history(str(run_dir))  # as the Run history's Resume button does
+    qtbot.waitUntil(lambda: mon.rows and mon.rows[0]["epoch"] == 1 and len(mon.rows) >= done + 2, timeout=60000)
+    assert mon.resumed_after == done
+    panel.stop()
+    _wait_end(qtbot, panel)
+    mon.flush()
+    assert errors == []
+    rows = mon.rows
+    assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1))  # no gap, nothing forgotten
+    assert all(fid_key in r for r in rows), "FID was switched off by the resume"
+    assert (run_dir / "fid_best.json").is_file()
+    x_fid = mon.c_fid.getData()[0]
+    assert list(x_fid) == [float(r["epoch"]) for r in rows]
+    x_loss = mon.c_loss_d.getData()[0]
+    assert x_loss[0] < done < x_loss[-1] and (x_loss[1:] >= x_loss[:-1]).all()  # one continuous curve
 
 
 def test_classifier_run_marks_the_best_epoch_and_shows_roc_and_confusion(qtbot, panel, errors):

@@ -76,9 +76,27 @@ def test_metrics_view_labels_the_backbone_and_guides_when_weights_are_missing(qt
     with qtbot.waitSignal(runner.done, timeout=60000):
         pass
     res = view.result
-    assert res is not None and "not FID" in view.label.text() and "NOT FID" in view.label.text()
+    assert res is not None and view.label.text().lower().count("not fid") == 1  # said once, plainly
+    assert view.table.verticalHeaderItem(0).text() == "Fréchet distance (random features)"  # never 'FID'
     assert res["fid"] > 0 and res["floor"] >= 0 and 0 <= res["precision"] <= 1
     assert view.table.item(0, 0).text() == f"{res['fid']:.4g}"
+    assert view.warning.isVisible() and "Only 20 images per side" in view.warning.text()
+    assert "--weights" not in view.guidance.text() or view.check_weights()  # GUI words, not the CLI flag
+    assert view.button.isEnabled() and not view.cancel_button.isEnabled()
+
+
+def test_metrics_view_shows_progress_and_cancels(qtbot, panel, data):
+    view = panel.metrics
+    patches, gen = data
+    view.generated.setText(str(gen))
+    view.real.setText(str(patches))
+    view.n.setValue(20)
+    runner = view.compute(backbone="tiny")
+    assert not view.button.isEnabled() and view.cancel_button.isEnabled() and view.bar.isVisible()
+    assert view.compute(backbone="tiny") is None  # one at a time
+    with qtbot.waitSignal(runner.done, timeout=60000):
+        view.cancel()
+    assert view.button.isEnabled() and not view.bar.isVisible()
 
 
 def test_experiment_grid_fills_in_and_its_table_matches_the_report(qtbot, panel, data, tmp_path):
@@ -102,3 +120,33 @@ def test_experiment_grid_fills_in_and_its_table_matches_the_report(qtbot, panel,
         assert f1 == pytest.approx(r["f1_mean"]) and folds == r["folds"] == 3
     assert [len(view.curves[m].getData()[0]) for m in config.modes] == [2, 2]
     assert view.table.rowCount() == 2 and view.table.columnCount() == 2
+
+
+def test_experiment_f1_axis_reads_0_to_1_and_tsne_names_lesions_not_masses(qtbot):
+    from mammostudio.gui.evaluate.experiment_view import ExperimentView
+    from mammostudio.gui.evaluate.tsne_view import STYLES
+
+    view = ExperimentView()
+    qtbot.addWidget(view)
+    axis = view.plot.getAxis("left")
+    assert not axis.autoSIPrefix and "x0.001" not in axis.labelString()
+    assert STYLES["real"][2] == "real lesion" and STYLES["generated"][2] == "generated lesion"
+
+
+def test_compare_two_refuses_a_gan_and_a_classifier_run(qtbot):
+    from PySide6.QtCore import QItemSelectionModel
+
+    from mammostudio.gui.train.history import RunHistory
+
+    history = RunHistory()
+    qtbot.addWidget(history)
+    base = dict(status="finished", epochs=1, epochs_total=1, best_fid=None, device="cpu", seconds=0.0, error="",
+                path="", metrics=[], history=[], checkpoints=[])
+    history.model.set_runs([dict(base, name="g", kind="gan"), dict(base, name="c", kind="classifier")])
+    said = []
+    history.message.connect(said.append)
+    sel = history.table.selectionModel()
+    for row in (0, 1):
+        sel.select(history.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                   | QItemSelectionModel.SelectionFlag.Rows)
+    assert history.compare_selected() is None and "same kind" in said[-1]

@@ -95,9 +95,14 @@ def test_tsne_view(qtbot, panel, tmp_path):
     run_dir = tmp_path / "runs" / "g"
     drive(gan_training_job(patches, run_dir, GANConfig.tiny(image_size=32, ngf=8, ndf=8, epochs=15)))
     drive(generate_job(run_dir / "checkpoints" / "last.pt", tmp_path / "gen", 60))
-    panel.tabs.setCurrentWidget(panel.evaluate)
-    panel.evaluate.setCurrentWidget(panel.evaluate.tsne)
-    view = panel.evaluate.tsne
+    from mammostudio.gui.evaluate import EvaluatePage
+
+    page = EvaluatePage()  # Evaluate is its own mode now
+    qtbot.addWidget(page)
+    page.resize(1500, 900)
+    page.show()
+    page.panel.setCurrentWidget(page.tsne)
+    view = page.tsne
     view.real.setText(patches)
     view.generated.setText(str(tmp_path / "gen"))
     view.n.setValue(60)
@@ -107,5 +112,5 @@ def test_tsne_view(qtbot, panel, tmp_path):
         pass
     view.show_point(int(np.flatnonzero(np.asarray(view.result["label"]) == "generated")[0]))
     qtbot.wait(100)
-    grey = _save(panel, "evaluate_tsne.png", tmp_path)
+    grey = _save(page, "evaluate_tsne.png", tmp_path)
     assert grey.std() > 20

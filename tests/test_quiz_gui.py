@@ -20,6 +20,12 @@ def _make(tmp_path, **kw):
     return path
 
 
+@pytest.fixture(autouse=True)
+def _own_settings(tmp_path, monkeypatch):
+    """Screen calibration and display size come from a settings file of this test only."""
+    monkeypatch.setenv("MAMMOSTUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def panel(qtbot, tmp_path):
     p = QuizPanel()
@@ -121,7 +127,7 @@ def test_zoom_and_window_level_keys_change_the_display(panel, qtbot):
     qtbot.keyClick(reading, K.Key_Plus)
     qtbot.keyClick(reading, K.Key_BracketLeft)
     qtbot.keyClick(reading, K.Key_Up)
-    assert view.zoom == 1.5 and view.window == 232 and view.level == 120
+    assert view.zoom == 1.25 and view.window == 232 and view.level == 120
     assert tuple(view._item.levels) == pytest.approx((4.0, 236.0))  # applied to the image item
     qtbot.keyClick(reading, K.Key_0)
     assert view.zoom == 1.0 and view.levels() == (0.0, 256.0)

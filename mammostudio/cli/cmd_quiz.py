@@ -118,6 +118,7 @@ def _create_detection(args: argparse.Namespace) -> int:
 def _create(args: argparse.Namespace) -> int:
     from ..core.patches import PatchDatasetError
     from ..core.quiz import QuizStore, StudyConfig, StudyError, design_study
+    from ..core.quiz.design import NotEnoughImages
     from ..core.quiz.sources import load_generated_set, load_real_set
 
     if args.task == "detection":
@@ -143,6 +144,8 @@ def _create(args: argparse.Namespace) -> int:
                 for g, n, t in zip(args.generated, names, trains)]
         design = design_study(real, gens, cfg)
         store = QuizStore.create(args.out, design)
+    except NotEnoughImages as exc:
+        return fail(f"{exc}. {_suggest(exc, args)}")
     except (ValueError, OSError, PatchDatasetError, StudyError) as exc:
         return fail(describe_error(exc))
     for line in store.log:
@@ -150,6 +153,21 @@ def _create(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training cases")
     store.close()
     return 0
+
+
+def _suggest(exc, args: argparse.Namespace) -> str:
+    """A smaller study that fits the eligible images, as the flags to type."""
+    from ..core.quiz.planning import largest_study
+
+    fits = largest_study(exc.eligible, args.cases, args.training_cases, task=args.task,
+                         fraction_generated=args.fraction_generated, n_generators=len(args.generated),
+                         generated=exc.source != "real")
+    if fits is None:
+        return "Too few images for any study: add real patches the generator did not train on"
+    cases, training = fits
+    more = ("real lesion patches the generator did not train on (e.g. another dataset's patches as --real)"
+            if exc.source == "real" else f"more generated images (mammostudio generate --n)")
+    return f"Try --cases {cases} --training-cases {training}, or give {more}"
 
 
 def _open(db: Path):

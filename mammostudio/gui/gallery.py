@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QTabWidget, QVBoxLayout, QWidget
 
 from .jobs import PoolTask, submit
@@ -18,6 +19,20 @@ from .thumbnails import ThumbnailCache
 __all__ = ["PatchListModel", "PatchGallery", "patch_paths"]
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+TILE = 64  # thumbnail side (px); the grid adds a margin
+
+
+def _placeholder(size: int = TILE) -> QPixmap:
+    """A grey tile shown until a thumbnail is ready.
+
+    It gives every item its full size from the first layout on: without it the
+    view (uniform item sizes, measured on the first row) laid items out with zero
+    width while the first thumbnail was still being made, so the default tab
+    stayed blank and unclickable until something re-laid it out.
+    """
+    pix = QPixmap(size, size)
+    pix.fill(QColor(60, 60, 60))
+    return pix
 
 
 def patch_paths(folder: Path, index: pd.DataFrame) -> list[str]:
@@ -34,6 +49,7 @@ class PatchListModel(QAbstractListModel):
         self.folder, self.index_df, self.thumbs = Path(folder), index, thumbs  # rows read by position
         self.files = files if files is not None else patch_paths(self.folder, index)
         self.row_of = dict(zip(self.files, range(len(self.files))))
+        self.placeholder = _placeholder(thumbs.size)
         thumbs.ready.connect(self._on_thumb)
 
     def rowCount(self, parent=QModelIndex()):  # noqa: D102
@@ -44,7 +60,9 @@ class PatchListModel(QAbstractListModel):
             return None
         i = index.row()
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbs.get(self.files[i], self.files[i])
+            return self.thumbs.get(self.files[i], self.files[i]) or self.placeholder
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return QSize(self.thumbs.size + 4, self.thumbs.size + 4)
         if role == Qt.ItemDataRole.ToolTipRole:
             r = self.index_df.iloc[i]
             return "\n".join(f"{k}: {v}" for k, v in r.items() if str(v) != "")
@@ -65,8 +83,8 @@ def _list_view() -> QListView:
     view.setUniformItemSizes(True)
     view.setLayoutMode(QListView.LayoutMode.Batched)
     view.setBatchSize(200)
-    view.setIconSize(QSize(64, 64))
-    view.setGridSize(QSize(72, 72))
+    view.setIconSize(QSize(TILE, TILE))
+    view.setGridSize(QSize(TILE + 8, TILE + 8))
     view.setResizeMode(QListView.ResizeMode.Adjust)
     view.setMovement(QListView.Movement.Static)
     return view
@@ -97,6 +115,7 @@ class PatchGallery(QWidget):
         self._task.error.connect(self._on_error)
         self.tabs = QTabWidget()
         self.info = QLabel("No patch dataset yet: run an extraction.")
+        self.info.setWordWrap(True)
         self.models: dict[str, PatchListModel] = {}
         self.views: dict[str, QListView] = {}
         layout = QVBoxLayout(self)

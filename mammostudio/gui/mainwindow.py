@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QListWidget, QListWidge
 from ..core.progress import Progress
 from .annotation_panel import AnnotationPanel
 from .browser import StudyBrowser
+from .evaluate import EvaluatePage
 from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner
@@ -20,6 +21,7 @@ from ..core.navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
+from .reading_lock import ReadingLock
 from .simulate import SimulatePanel
 from .state import AppState
 from .train import TrainPanel
@@ -44,18 +46,29 @@ def settings_file() -> Path:
 def _open_job(path: str):
     """Job run in the worker: read the dataset (cancellable), then everything a big catalog
     would otherwise make the GUI thread do (annotation edits, the study table)."""
+    import gc
+
     from ..core.annotations import Annotations
     from ..core.readers import open_dataset_job
     from .browser import study_table
     from .state import choose_sidecar
 
-    catalog = yield from open_dataset_job(path)
-    yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
-    annotations = Annotations.load(choose_sidecar(catalog.root))
-    shown = annotations.apply(catalog, include_wrong=True)
-    yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
-    table = study_table(shown.images, shown.lesions, shown.problems)
-    rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    # Building a big catalog allocates millions of objects; each full collection
+    # over them pauses every thread (GUI included) for 0.2-0.3 s at 200,000
+    # images. Collect nothing while opening; afterwards move the survivors out of
+    # the collector's view (freeze) so no later full collection walks them either.
+    gc.disable()
+    try:
+        catalog = yield from open_dataset_job(path)
+        yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
+        annotations = Annotations.load(choose_sidecar(catalog.root))
+        shown = annotations.apply(catalog, include_wrong=True)
+        yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
+        table = study_table(shown.images, shown.lesions, shown.problems)
+        rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
+    finally:
+        gc.enable()
+        gc.freeze()
     return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 
@@ -79,7 +92,8 @@ class MainWindow(QMainWindow):
         self.prepare = PreparePage(self.state)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
-                      "Quiz": QuizPanel(), "Simulate": SimulatePanel(self.state)}
+                      "Evaluate": EvaluatePage(),
+                      "Quiz": QuizPanel(state=self.state), "Simulate": SimulatePanel(self.state)}
         for page in self.pages.values():
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
@@ -98,6 +112,7 @@ class MainWindow(QMainWindow):
         self.docks["Problems"].hide()
         self._build_status()
         build_menus(self)
+        self.reading_lock = ReadingLock(self, self.state)
         self._connect()
         self.set_mode("Welcome")
         self._restore()
@@ -129,13 +144,14 @@ class MainWindow(QMainWindow):
         self.welcome.openRequested.connect(self.choose_dataset)
         self.welcome.demoRequested.connect(self.open_demo)
         self.welcome.recentRequested.connect(self.open_dataset)
-        self.state.message.connect(self.show_message)
+        self.state.message.connect(self._state_message)
         self.state.currentImageChanged.connect(self._prefetch_next)
         self.prepare.gallery.patchActivated.connect(lambda _row: self.set_mode("Browse"))
         self.state.lesionsChanged.connect(lambda _id: self.filters.schedule())
         self.state.lesionsChanged.connect(self._update_dataset_label)
         self.fourup.imageOpened.connect(lambda _id: self.browse_tabs.setCurrentWidget(self.viewer))
         self.pages["Train"].message.connect(self.show_message)
+        self.pages["Evaluate"].message.connect(self.show_message)
         self.pages["Simulate"].message.connect(self.show_message)
         self.pages["Simulate"].openRequested.connect(self.open_dataset)
         self.state.generatedOffered.connect(self.pages["Quiz"].offer_generated)
@@ -144,9 +160,15 @@ class MainWindow(QMainWindow):
 
     # -- modes ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Quiz' or 'Simulate'."""
+        """Show 'Welcome', 'Browse', 'Prepare', 'Train', 'Evaluate', 'Quiz' or 'Simulate' (not while a reader is locked in)."""
         if mode not in self.pages:
             raise ValueError(f"mode must be one of {list(self.pages)}, got {mode!r}")
+        if self.state.reading_locked and mode != getattr(self, "mode", mode):
+            return
+        # a reader sees nothing of Browse in the status bar (image id and size would hint at the case)
+        if mode == "Quiz":
+            self.status_label.clear()
+        self.dataset_label.setVisible(mode != "Quiz")
         self.stack.setCurrentWidget(self.pages[mode])
         self._docks_for(mode)
         if mode in self.mode_actions:
@@ -342,6 +364,10 @@ class MainWindow(QMainWindow):
         self.viewer.prefetch(self.browser.neighbour(image_id, +1))
 
     # -- messages and settings -------------------------------------------------------------
+    def _state_message(self, text: str) -> None:
+        if getattr(self, "mode", "") != "Quiz":  # Browse's image messages never reach a reader
+            self.show_message(text)
+
     def show_message(self, text: str) -> None:
         """Show ``text`` in the status bar."""
         self.status_label.setText(text)
@@ -378,7 +404,11 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def closeEvent(self, event) -> None:  # noqa: D102 - Qt API
-        if not self.pages["Train"].confirm_close():  # a live training: ask, stop it, keep its checkpoint
+        if self.state.reading_locked and not self.pages["Quiz"].confirm_end_reading():
+            event.ignore()
+            return
+        if not (self.pages["Train"].confirm_close() and self.pages["Evaluate"].confirm_close()):
+            # a live training: ask, stop it, keep its checkpoint
             event.ignore()
             return
         for runner in (self.runner, self.prepare.runner):

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QMessageBox
 
 __all__ = ["build_menus", "add_action"]
 
-MODES = ("Browse", "Prepare", "Train", "Quiz", "Simulate")
+MODES = ("Browse", "Prepare", "Train", "Evaluate", "Quiz", "Simulate")
 
 
 def add_action(window, menu, text, slot, key=None, *, checkable=False) -> QAction:

@@ -8,7 +8,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
@@ -111,9 +111,12 @@ class PreparePage(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        for b in (self.extract_button, self.preprocess_button, self.cancel_button):
-            buttons.addWidget(b)
+        self.preprocess_button.setText("Preprocess images")
+        self.preprocess_button.setToolTip("Write the normalised PNG, breast mask and ground truth of every image")
+        buttons = QGridLayout()  # two rows: the page must fit beside nothing at 1366 x 768
+        buttons.addWidget(self.extract_button, 0, 0)
+        buttons.addWidget(self.preprocess_button, 0, 1)
+        buttons.addWidget(self.cancel_button, 1, 0)
         self.progress = QProgressBar()
         self.eta = QLabel("")
         self.message = QLabel("Filters and box edits of Browse mode apply here.")

@@ -65,6 +65,10 @@ class AppState(QObject):
     patchFocusRequested(str, object)
         Show this image with this patch outlined (image_id, inclusive box
         ``(row_min, col_min, row_max, col_max)``), e.g. from Prepare's gallery.
+    readingLockChanged(bool)
+        A reading session locked (True) or released (False) the main window:
+        while locked, menus, mode switching and modifier shortcuts are off.
+        Any reading widget asks with :meth:`lock_reading` / :meth:`unlock_reading`.
     """
 
     catalogChanged = Signal()
@@ -76,6 +80,7 @@ class AppState(QObject):
     boxSelected = Signal(str)
     extractParamsChanged = Signal()
     patchFocusRequested = Signal(str, object)
+    readingLockChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +97,27 @@ class AppState(QObject):
         self.mask_threshold = 0  # Browse's breast-mask threshold (0 digital, ~20 film)
         self.generated_folders: list[str] = []  # offered by Train mode, newest last
         self.selected_box = ""  # lesion_uid of the selected box
+        self._lock_owners: set[str] = set()  # reading sessions holding the window lock
+
+    # -- reading lock ------------------------------------------------------------
+    @property
+    def reading_locked(self) -> bool:
+        """True while any reading session holds the lock."""
+        return bool(self._lock_owners)
+
+    def lock_reading(self, owner: str) -> None:
+        """Lock the window for a reader (``owner`` names the session, e.g. 'quiz')."""
+        was = self.reading_locked
+        self._lock_owners.add(str(owner))
+        if not was:
+            self.readingLockChanged.emit(True)
+
+    def unlock_reading(self, owner: str) -> None:
+        """Release ``owner``'s lock; the window unlocks when no session holds one."""
+        was = self.reading_locked
+        self._lock_owners.discard(str(owner))
+        if was and not self.reading_locked:
+            self.readingLockChanged.emit(False)
 
     # -- dataset ---------------------------------------------------------------
     def set_dataset(self, catalog: Catalog, *, sidecar: Path | None = None, prepared=None) -> None:

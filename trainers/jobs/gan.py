@@ -8,6 +8,7 @@ trainer writes on a stop, so nothing is lost.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -81,12 +82,38 @@ def _load(patches, kind: str, size: int) -> tuple[np.ndarray, str]:
     return np.asarray(images), str(patches)
 
 
-def _message(log: EventLog, epoch: int, epochs: int, paused: bool) -> str:
+def _message(log: EventLog, done: int, epochs: int, paused: bool) -> str:
+    """'epoch 5/400 running, step ...' (the epoch in progress) or 'paused after epoch 4/400'.
+
+    The monitor's header counts the same way, so the two never disagree.
+    """
+    if paused:
+        return f"paused after epoch {done}/{epochs}"
     last = next((e for e in reversed(log.events) if e["kind"] == "step"), None)
-    text = f"epoch {epoch}/{epochs}"
+    text = f"epoch {min(done + 1, epochs)}/{epochs} running"
     if last is not None:
         text += f", step {last['step']}: loss D {last['loss_d']:.3f}, G {last['loss_g']:.3f}"
-    return text + (" (paused)" if paused else "")
+    return text
+
+
+def _fid_settings(run: Path, resume: bool, backbone, every: int, n: int, weights) -> tuple:
+    """FID settings of this session: the ones given, or on a resume without any, the run's own.
+
+    A resumed run used to lose its FID (no value after the resume, so the best
+    checkpoint stopped being kept); the settings now live in ``status.json``.
+    """
+    if resume and not backbone:
+        saved = read_status(run).get("fid") or {}
+        if saved.get("backbone"):
+            return saved["backbone"], int(saved.get("every", every)), int(saved.get("n", n)), saved.get("weights")
+        # a run started by `mammostudio train-gan --fid ...` has no status file: its FID reference says
+        try:
+            ref = json.loads((run / "fid_reference.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            ref = {}
+        if isinstance(ref, dict) and ref.get("backbone") in ("standard", "authors", "random"):
+            return ref["backbone"], int(ref.get("every", every)), int(ref.get("n", n)), weights
+    return backbone, every, n, weights
 
 
 def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | None = None, *,
@@ -143,6 +170,8 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     control = control or RunControl()
     log, run = EventLog(), Path(run_dir)
     cb = _EventCallback(log, control)
+    fid_backbone, fid_every, fid_n, fid_weights = _fid_settings(run, resume, fid_backbone, fid_every, fid_n,
+                                                                fid_weights)
     if resume:
         try:
             real = np.load(run / "patches.npy", mmap_mode="r", allow_pickle=False)
@@ -150,6 +179,8 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
             raise ValueError(f"{run / 'patches.npy'}: not the run's training stack "
                              f"({' '.join(str(exc).split())}); this run cannot be resumed") from exc
         dataset = read_status(run).get("dataset", "")
+        if not isinstance(patches, (str, os.PathLike)) and dataset and Path(dataset).is_dir():
+            patches = dataset  # the real-statistics cache stays beside the patch dataset
     else:
         config = config or GANConfig.paper()
         real, dataset = _load(patches, kind, config.image_size)
@@ -169,9 +200,12 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
     real_small = trainer.data.index_select(0, torch.as_tensor(pick, device=trainer.data.device))[:, 0].cpu().numpy()
     log.set_latest(real_grid=make_grid(real_small))
     before = float(read_status(run).get("seconds", 0.0))
+    fid = {"backbone": fid_backbone, "every": fid_every, "n": fid_n,
+           "weights": None if fid_weights is None else str(fid_weights)} if fid_backbone else None
     if main:
         write_status(run, kind="gan", status="running", device=str(trainer.device), pid=os.getpid(), error="",
-                     dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"))
+                     dataset=dataset, started=read_status(run).get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
+                     fid=fid)
     ACTIVE.add(str(run.resolve()))
     box: dict = {}
     ended = threading.Event()
@@ -200,7 +234,7 @@ def gan_training_job(patches, run_dir: str | os.PathLike, config: GANConfig | No
             raise exc
         result = box["result"]
         status = result["status"]
-        yield log.progress(trainer.epoch, cfg.epochs, f"{status} at epoch {trainer.epoch}/{cfg.epochs}",
+        yield log.progress(trainer.epoch, cfg.epochs, f"{status} after epoch {trainer.epoch}/{cfg.epochs}",
                            state=status)
         return result
     finally:

@@ -38,6 +38,7 @@ __all__ = [
     "display_pixels",
     "screen_memorisation",
     "design_study",
+    "NotEnoughImages",
     "reader_order",
 ]
 
@@ -116,6 +117,15 @@ def _text(meta: pd.DataFrame, i: int, column: str) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value) else str(value)
 
 
+class NotEnoughImages(ValueError):
+    """Fewer eligible images than the study needs; ``source`` ('real' or a generator name),
+    ``needed`` and ``eligible`` let a caller suggest a smaller study."""
+
+    def __init__(self, message: str, *, source: str, needed: int, eligible: int) -> None:
+        super().__init__(message)
+        self.source, self.needed, self.eligible = source, needed, eligible
+
+
 def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyConfig) -> StudyDesign:
     """Draw the training and assessment pools and build the cases.
 
@@ -190,11 +200,22 @@ def design_study(real: ImageSet, generated: Sequence[ImageSet], config: StudyCon
             need_real[pool] = n - need_gen[pool]
     total_real, total_gen = sum(need_real.values()), sum(need_gen.values())
     if total_real > len(real_ok):
-        raise ValueError(f"need {total_real} real patches, only {len(real_ok)} eligible")
+        left_out = len(real.images) - len(real_ok)
+        why = (f"; {left_out} of {len(real.images)} are left out as the generator's own training patches "
+               f"(within RMS {config.memorisation_threshold}): a reader must never see an image the generator "
+               "learnt from" if left_out else "")
+        raise NotEnoughImages(
+            f"need {total_real} real patches ({need_real['assessment']} for the assessment, "
+            f"{need_real['training']} for training), only {len(real_ok)} eligible{why}",
+            source="real", needed=total_real, eligible=len(real_ok))
     per_gen = _split_evenly(total_gen, len(generated), rng)
     for g, k in zip(generated, per_gen):
         if k > len(gen_ok[g.name]):
-            raise ValueError(f"need {k} images from generator {g.name!r}, only {len(gen_ok[g.name])} eligible")
+            flagged = len(g.images) - len(gen_ok[g.name])
+            raise NotEnoughImages(
+                f"need {k} images from generator {g.name!r}, only {len(gen_ok[g.name])} eligible"
+                + (f" ({flagged} left out as near-copies of its training patches)" if flagged else ""),
+                source=g.name, needed=k, eligible=len(gen_ok[g.name]))
 
     # --- draw without replacement, then split into pools ---------------------
     items: list[Item] = []

@@ -1,4 +1,5 @@
-"""Evaluation views: FID/KID/PRDC, the t-SNE map, the augmentation experiment grid (issue 8)."""
+"""Evaluate mode: FID/KID/PRDC, the t-SNE map, the augmentation experiment grid."""
+from .page import EvaluatePage
 from .panel import EvaluatePanel
 
-__all__ = ["EvaluatePanel"]
+__all__ = ["EvaluatePage", "EvaluatePanel"]

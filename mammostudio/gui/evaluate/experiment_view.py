@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLin
 
 from ..jobs import experiment_job
 from ..train.session import RunSession
+from .paths import PathField
 
 __all__ = ["ExperimentView", "MODE_COLOURS"]
 
@@ -26,9 +27,8 @@ class ExperimentView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.presets: dict = {}
-        self.patches, self.out = QLineEdit(), QLineEdit()
-        self.patches.setPlaceholderText("patch dataset")
-        self.out.setPlaceholderText("experiment folder (an existing one resumes)")
+        self.patches = PathField("patch dataset", "Patch dataset")
+        self.out = PathField("experiment folder (an existing one resumes)", "Experiment folder")
         self.preset = QComboBox()
         self.cells_edit = QLineEdit()
         self.cells_edit.setPlaceholderText("optional cell patterns, e.g. *_f0 (default: all)")
@@ -52,7 +52,9 @@ class ExperimentView(QWidget):
         self.plot = pg.PlotWidget(background="w", title="F1 of the lesion class vs k (mean over folds)")
         self.plot.setLabel("bottom", "k (real lesion patches)")
         self.plot.setLabel("left", "F1")
-        self.plot.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # F1 is 0..1, never 'F1 (x0.001)'
+        self.plot.setYRange(0, 1, padding=0.02)
+        self.plot.addLegend(offset=(-5, -5), labelTextColor=(40, 40, 40), brush=(255, 255, 255, 170))  # see-through
         self.curves: dict[str, pg.PlotDataItem] = {}
         left = QWidget()
         lv = QVBoxLayout(left)

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ..jobs import JobRunner, tsne_job
 from ..train.images import GridLabel
+from .paths import PathField
 
 __all__ = ["TSNEView", "STYLES"]
 
-# Paper Figures 10-11: real = red x, generated = green circle, tissue = purple triangle.
-STYLES = {"real": ("x", (214, 39, 40), "real mass"), "generated": ("o", (44, 160, 44), "generated mass"),
+# Paper Figures 10-11: real = red x, generated = green circle, tissue = purple triangle. The real set
+# holds every lesion type of the patch dataset (masses, calcifications, distortions), hence "lesion".
+STYLES = {"real": ("x", (214, 39, 40), "real lesion"), "generated": ("o", (44, 160, 44), "generated lesion"),
           "tissue": ("t", (148, 103, 189), "normal tissue")}
 
 
@@ -21,10 +22,9 @@ class TSNEView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.real = QLineEdit()
-        self.real.setPlaceholderText("patch dataset (real lesion and tissue patches)")
-        self.generated = QLineEdit()
-        self.generated.setPlaceholderText("folder of generated PNGs or a generator checkpoint (.pt)")
+        self.real = PathField("patch dataset (real lesion and tissue patches)", "Real patch dataset")
+        self.generated = PathField("folder of generated PNGs or a generator checkpoint (.pt)", "Generated images",
+                                   files="Checkpoint (*.pt)")
         self.tissue = QCheckBox("include tissue patches")
         self.tissue.setChecked(True)
         self.n = QSpinBox(minimum=10, maximum=20000, value=500)
@@ -52,7 +52,7 @@ class TSNEView(QWidget):
         self.plot = pg.PlotWidget(background="w", title="t-SNE of raw patch pixels")
         self.plot.setLabel("bottom", "X1")
         self.plot.setLabel("left", "X2")
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor=(40, 40, 40))
+        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor=(40, 40, 40), brush=(255, 255, 255, 170))
         self.hover_view = GridLabel("hover a point")
         self.hover_view.setMinimumSize(200, 200)
         self.hover_label = QLabel("")

@@ -6,6 +6,8 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from ...core.quiz import QuizStore, StudyConfig, design_study
+from ...core.quiz.design import NotEnoughImages
+from ...core.quiz.planning import largest_study
 from ...core.quiz.sources import load_generated_set, load_real_set
 
 __all__ = ["DesignDialog"]
@@ -66,7 +68,9 @@ class DesignDialog(QtWidgets.QDialog):
         form.addRow("Fraction generated:", self.fraction)
         form.addRow("Confidence levels:", self.levels)
         form.addRow("Time limit per case:", self.time_limit)
-        form.addRow("Display size:", self.size)
+        self.size.setToolTip("Stored resolution of every case (real and generated alike); its size on "
+                             "screen is set in millimetres on the Quiz page, after a screen calibration")
+        form.addRow("Stored resolution:", self.size)
         mem = QtWidgets.QHBoxLayout()
         mem.addWidget(self.threshold)
         mem.addWidget(self.keep_memorised)
@@ -115,6 +119,17 @@ class DesignDialog(QtWidgets.QDialog):
             exclude_memorised=not self.keep_memorised.isChecked(), equivalence_margin=self.margin.value(),
             seed=self.seed.value())
 
+    def _suggest(self, exc: NotEnoughImages, n_generators: int) -> str:
+        """A smaller study that fits, in this dialog's terms (the same rule as quiz-create's --cases hint)."""
+        fits = largest_study(exc.eligible, self.cases.value(), self.training_cases.value(),
+                             task=self.task.currentData(), fraction_generated=self.fraction.value(),
+                             n_generators=n_generators, generated=exc.source != "real")
+        if fits is None:
+            return "Too few images for any study: add real patches the generator did not train on."
+        more = ("real patches the generator did not train on" if exc.source == "real"
+                else "more generated images")
+        return (f"Set Assessment cases to {fits[0]} and Training cases to {fits[1]} (they fit), or add {more}.")
+
     def _create(self) -> None:
         folders = [self.generated.item(i).text() for i in range(self.generated.count())]
         try:
@@ -129,6 +144,9 @@ class DesignDialog(QtWidgets.QDialog):
                 store = QuizStore.create(self.out.text().strip(), design_study(real, gens, cfg))
             finally:
                 QtWidgets.QApplication.restoreOverrideCursor()
+        except NotEnoughImages as exc:
+            self.log.setPlainText(f"Cannot create the study: {exc}. {self._suggest(exc, len(folders))}")
+            return
         except (ValueError, OSError) as exc:
             self.log.setPlainText(f"Cannot create the study: {exc}")
             return

@@ -23,8 +23,10 @@ class QuizPanel(QtWidgets.QWidget):
 
     study_changed = QtCore.Signal(object)  # the study path, or None
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, state=None) -> None:
         super().__init__(parent)
+        self.state = state  # AppState: a reading session locks the main window through it
+        self.confirm = self._ask_end  # () -> bool; tests replace it
         self.store: QuizStore | None = None
         self.reading: ReadingWidget | DetectionWidget | None = None
         self.offered_generated: list[str] = []  # "send to quiz" folders from Train mode
@@ -34,9 +36,10 @@ class QuizPanel(QtWidgets.QWidget):
         self.stack.addWidget(self._build_start())
         self.stack.addWidget(self.results)
         self.stack.addWidget(self.detection_results)
+        self.results.backRequested.connect(self.show_start)
         back = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self)
         back.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only inside Quiz mode
-        back.activated.connect(self.show_start)
+        back.activated.connect(self.end_reading)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.stack)
@@ -67,6 +70,7 @@ class QuizPanel(QtWidgets.QWidget):
         form.addRow("Experience:", self.experience)
         form.addRow("Subspecialty:", self.subspecialty)
         form.addRow("Mode:", self.mode)
+        form.addRow("Case on screen:", self._build_display_row())
         self.start_button = QtWidgets.QPushButton("Start / resume reading")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._start_clicked)
@@ -89,6 +93,43 @@ class QuizPanel(QtWidgets.QWidget):
         lay.addStretch(1)
         self._update_enabled()
         return page
+
+    def _build_display_row(self) -> QtWidgets.QWidget:
+        from .calibration import display_mm_setting
+
+        row = QtWidgets.QWidget()
+        lay = QtWidgets.QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.display_spin = QtWidgets.QDoubleSpinBox(minimum=10, maximum=300, decimals=0, suffix=" mm",
+                                                     value=display_mm_setting())
+        self.display_spin.setToolTip("Side of every case on screen, the same on every calibrated monitor")
+        self.display_spin.valueChanged.connect(self._display_changed)
+        calibrate = QtWidgets.QPushButton("Calibrate screen…")
+        calibrate.clicked.connect(self.calibrate)
+        self.calibration_label = QtWidgets.QLabel()
+        lay.addWidget(self.display_spin)
+        lay.addWidget(calibrate)
+        lay.addWidget(self.calibration_label, 1)
+        self._show_calibration()
+        return row
+
+    def _display_changed(self, mm: float) -> None:
+        from .calibration import set_display_mm
+
+        set_display_mm(mm)
+
+    def _show_calibration(self) -> None:
+        from .calibration import px_per_mm
+
+        value, source = px_per_mm(self.screen())
+        self.calibration_label.setText(f"{value:.2f} px/mm, {source}")
+
+    def calibrate(self) -> None:
+        """The one-time screen calibration (card / ruler); stored in the settings."""
+        from .calibration import CalibrationDialog
+
+        CalibrationDialog(self).exec()
+        self._show_calibration()
 
     def _update_enabled(self) -> None:
         self.start_button.setEnabled(self.store is not None)
@@ -154,16 +195,20 @@ class QuizPanel(QtWidgets.QWidget):
             self.store.close()
         self.store = store
         store.on_wait = self._waiting
-        cfg = store.config
-        kind = {"2afc": "pairs (2AFC)", "single": "single images",
-                "detection": f"detection ({'four-view studies' if cfg.case_unit == 'study' else 'single views'})"}
-        self.study_label.setText(
-            f"{Path(path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
-            f"cases, {kind[cfg.task]}, {len(store.readers())} readers so far")
+        self._describe_study()
         self.message.setText("")
         self._update_enabled()
         self.study_changed.emit(store.path)
         return True
+
+    def _describe_study(self) -> None:
+        store, cfg = self.store, self.store.config
+        n = len(store.readers())
+        kind = {"2afc": "pairs (2AFC)", "single": "single images",
+                "detection": f"detection ({'four-view studies' if cfg.case_unit == 'study' else 'single views'})"}
+        self.study_label.setText(
+            f"{Path(store.path).name}: {store.n_cases('assessment')} assessment + {store.n_cases('training')} training "
+            f"cases, {kind[cfg.task]}, {n} reader{'' if n == 1 else 's'} so far")
 
     def _waiting(self, text: str) -> None:
         """A locked study is being retried: say so where the reader looks."""
@@ -189,10 +234,15 @@ class QuizPanel(QtWidgets.QWidget):
         except (StudyError, ValueError) as exc:
             self.message.setText(str(exc))
             return None
+        self._describe_study()  # the reader count may have grown
         self._drop_reading()
-        widget = DetectionWidget if self.store.config.task == "detection" else ReadingWidget
-        self.reading = widget(session)
+        if self.store.config.task == "detection":
+            self.reading = DetectionWidget(session)
+        else:
+            self.reading = ReadingWidget(session, display_mm=self.display_mm())
         self.reading.finished.connect(self._reading_finished)
+        if self.state is not None:  # locked reading: no menus, no mode switch, no Ctrl shortcuts
+            self.state.lock_reading("quiz")
         self.stack.addWidget(self.reading)
         self.stack.setCurrentWidget(self.reading)
         self.reading.setFocus()
@@ -201,6 +251,7 @@ class QuizPanel(QtWidgets.QWidget):
         return self.reading
 
     def _reading_finished(self) -> None:
+        self._unlock()
         if self.reading is not None:
             n = self.reading.session.total
             self.message.setText(f"Session complete: {n} answers saved.")
@@ -212,8 +263,41 @@ class QuizPanel(QtWidgets.QWidget):
             self.reading.deleteLater()
             self.reading = None
 
+    def _ask_end(self) -> bool:
+        answer = QtWidgets.QMessageBox.question(
+            self, "End reading?", "Leave this reading session? Your answers so far are saved; "
+            "starting again resumes at the next case.")
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def confirm_end_reading(self) -> bool:
+        """Ask the reader to confirm leaving a running session; True when it was left (or none ran)."""
+        if self.reading is None or self.reading.state == "done" or self.stack.currentWidget() is not self.reading:
+            self.show_start()
+            return True
+        if not self.confirm():
+            self.reading.setFocus()
+            return False
+        self.show_start()
+        return True
+
+    def end_reading(self) -> None:
+        """Esc: leave reading (asked first) or go back from the results."""
+        self.confirm_end_reading()
+
+    def _unlock(self) -> None:
+        if self.state is not None:
+            self.state.unlock_reading("quiz")
+
+    def display_mm(self) -> float:
+        """Physical side of a case on screen (mm): the study's value if it has one, else this workstation's."""
+        from .calibration import display_mm_setting
+
+        return float(getattr(self.store.config, "display_mm", None) or display_mm_setting()) if self.store \
+            else display_mm_setting()
+
     def show_start(self) -> None:
         """Back to the start page (answers are already saved; reading resumes later)."""
+        self._unlock()
         if self.stack.currentWidget() is self.reading and self.reading is not None:
             if self.reading.state != "done":
                 self.message.setText(f"Paused after {self.reading.session.answered} answers; "
@@ -229,6 +313,8 @@ class QuizPanel(QtWidgets.QWidget):
         self.stack.setCurrentWidget(view)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._drop_reading()  # its time-limit timer must not record into a closed study
+        self._unlock()
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)

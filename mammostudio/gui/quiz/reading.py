@@ -6,8 +6,15 @@ Keys (shown on screen):
   2AFC: ``Left``/``1``/``A`` or ``Right``/``2``/``L`` picks the generated image;
 - then a digit ``1``..``K`` for the confidence (``Backspace`` changes the choice);
 - ``Space`` pauses and resumes (the images are hidden, the clock stops);
-- ``+``/``-`` zoom, ``[``/``]`` narrower/wider window, ``Up``/``Down`` level,
+- ``+``/``-`` or the mouse wheel zoom (smoothly, 1x..8x of the physical size),
+  dragging pans, ``[``/``]`` narrower/wider window, ``Up``/``Down`` level,
   ``0`` resets the display;
+- keys with Ctrl, Alt or Meta are ignored (Ctrl+1 is not the answer "1"; the
+  main window's lock also keeps them from switching modes).
+
+Every case is shown ``display_mm`` millimetres wide on screen (the screen's
+calibration turns mm into pixels), so magnification does not depend on the
+monitor.
 - training mode: ``Enter`` continues after the feedback.
 
 Each answer goes to :meth:`ReadingSession.record` (committed to the database)
@@ -20,6 +27,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.quiz.session import Feedback, ReadingSession, StudyError
+from ..reading_lock import MODIFIERS
 from .patch_view import PatchView
 
 __all__ = ["ReadingWidget"]
@@ -42,9 +50,11 @@ class ReadingWidget(QtWidgets.QWidget):
     finished = QtCore.Signal()
     answered = QtCore.Signal(int)  # number of answers committed in this session
 
-    def __init__(self, session: ReadingSession, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, session: ReadingSession, parent: QtWidgets.QWidget | None = None, *,
+                 display_mm: float = 50.0, px_per_mm: float | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.display_mm, self.px_per_mm = float(display_mm), px_per_mm
         cfg = session.config
         self.task, self.levels, self.training = cfg.task, cfg.confidence_levels, session.mode == "training"
         self.setWindowTitle("Reader study")
@@ -71,7 +81,8 @@ class ReadingWidget(QtWidgets.QWidget):
         top.addWidget(self.progress_bar, 1)
         top.addWidget(self.clock_label)
         names = ("Left image", "Right image") if self.task == "2afc" else ("Case image",)
-        self.views = [PatchView(self, accessible_name=n) for n in names]
+        self.views = [PatchView(self, accessible_name=n, display_mm=self.display_mm, px_per_mm=self.px_per_mm)
+                      for n in names]
         images = QtWidgets.QHBoxLayout()
         for v in self.views:
             images.addWidget(v, 1)
@@ -81,7 +92,8 @@ class ReadingWidget(QtWidgets.QWidget):
         self.prompt = QtWidgets.QLabel(alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
         self.prompt.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.help = QtWidgets.QLabel(
-            "Space pause  ·  +/- zoom  ·  [ ] window  ·  Up/Down level  ·  0 reset display",
+            f"{self.display_mm:g} mm on screen  ·  Space pause  ·  +/- or wheel zoom, drag to pan  ·  [ ] window  ·  "
+            "Up/Down level  ·  0 reset  ·  Esc leave",
             alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
         self.help.setStyleSheet("color: #888;")
         lay = QtWidgets.QVBoxLayout(self)
@@ -225,13 +237,17 @@ class ReadingWidget(QtWidgets.QWidget):
     def event(self, event: QtCore.QEvent) -> bool:  # noqa: D102 (Qt override)
         # Claim the reading keys before any window shortcut of the host app sees them
         # (e.g. a viewer toolbar's "1" or "A"): the reader's answer must reach us.
-        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in _READING_KEYS:
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in _READING_KEYS \
+                and not event.modifiers() & MODIFIERS:
             event.accept()
             return True
         return super().event(event)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
         key = event.key()
+        if event.modifiers() & MODIFIERS:  # Ctrl+1 is a shortcut, never an answer
+            event.ignore()
+            return
         if key == K.Key_Space:
             self.toggle_pause()
         elif self.state in ("paused", "done"):
@@ -261,10 +277,10 @@ class ReadingWidget(QtWidgets.QWidget):
     def _display_key(self, key: int, text: str) -> bool:
         if text in ("+", "="):
             for v in self.views:
-                v.set_zoom(v.zoom * 1.5)
+                v.set_zoom(v.zoom * 1.25)
         elif text == "-":
             for v in self.views:
-                v.set_zoom(v.zoom / 1.5)
+                v.set_zoom(v.zoom / 1.25)
         elif text == "[":
             for v in self.views:
                 v.adjust_window(-24)

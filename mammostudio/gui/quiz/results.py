@@ -39,7 +39,15 @@ def _pixmap(image: np.ndarray, side: int) -> QtGui.QPixmap:
 
 
 class ResultsView(QtWidgets.QWidget):
-    """Shows a study's results; :meth:`set_store` (re)computes them."""
+    """Shows a study's results; :meth:`set_store` (re)computes them.
+
+    Signals
+    -------
+    backRequested()
+        The "Back" button: return to the study page.
+    """
+
+    backRequested = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,7 +60,11 @@ class ResultsView(QtWidgets.QWidget):
         self.mode.currentTextChanged.connect(lambda _: self.refresh())
         self.export_button = QtWidgets.QPushButton("Export report…")
         self.export_button.clicked.connect(self._export)
+        self.back_button = QtWidgets.QPushButton("← Back")
+        self.back_button.setToolTip("Back to the study page (Esc)")
+        self.back_button.clicked.connect(self.backRequested)
         bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.back_button)
         bar.addWidget(QtWidgets.QLabel("Pool:"))
         bar.addWidget(self.mode)
         bar.addStretch(1)
@@ -133,6 +145,10 @@ class ResultsView(QtWidgets.QWidget):
                     f.setBold(True)
                     item.setFont(f)
                 self.table.setItem(r, c, item)
+        # as tall as its rows (up to 8), so the plots below get the room at 1366 x 768
+        rows = min(max(len(per_reader), 1), 8)
+        self.table.setMaximumHeight(self.table.horizontalHeader().height() + rows * self.table.verticalHeader()
+                                    .defaultSectionSize() + 2 * self.table.frameWidth() + 18)
 
     def _plot_roc(self, res: StudyResults) -> None:
         self.roc_plot.addLegend(offset=(-10, -10))

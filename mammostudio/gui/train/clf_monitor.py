@@ -28,7 +28,7 @@ class ClassifierMonitor(QWidget):
             p.setLabel("bottom", "epoch")
             p.showGrid(x=True, y=True, alpha=0.2)
         self.p_val.setYRange(0, 1)
-        self.p_val.addLegend(offset=(-5, -5), labelTextColor=(40, 40, 40))
+        self.p_val.addLegend(offset=(-5, -5), labelTextColor=(40, 40, 40), brush=(255, 255, 255, 170))  # see-through
         self.c_loss = self.p_loss.plot(pen=pg.mkPen((31, 119, 180), width=2), symbol="o", symbolSize=5,
                                       symbolBrush=(31, 119, 180))
         self.c_f1 = self.p_val.plot(pen=pg.mkPen((214, 39, 40), width=2), symbol="o", symbolSize=6,

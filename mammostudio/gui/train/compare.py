@@ -34,7 +34,10 @@ class CompareDialog(QDialog):
     def __init__(self, a: dict, b: dict, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Compare {a['name']} and {b['name']}")
+        if a["kind"] != b["kind"]:
+            raise ValueError(f"compare runs of one kind, got {a['kind']} and {b['kind']}")
         self.resize(900, 600)
+        self.setMinimumSize(640, 420)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         ca, cb = run_curves(a), run_curves(b)
@@ -44,7 +47,9 @@ class CompareDialog(QDialog):
             p = self.plots.addPlot(row=i // 2, col=i % 2, title=title)
             p.setLabel("bottom", "epoch")
             p.showGrid(x=True, y=True, alpha=0.2)
-            p.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
+            # the run names in their colours, in the title: a legend box would sit on the curves
+            p.setTitle(f"{title}&nbsp;&nbsp;" + "  ".join(
+                f"<span style='color:rgb{c}'>&#9644; {r['name']}</span>" for r, c in ((a, COLOURS[0]), (b, COLOURS[1]))))
             self.items[title] = [p.plot(*curves[title], pen=pg.mkPen(colour, width=2), name=run["name"])
                                  for run, curves, colour in ((a, ca, COLOURS[0]), (b, cb, COLOURS[1]))
                                  if title in curves]

@@ -8,35 +8,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .curves import BANNER, FID_LABELS, PENS, fmt_eta as _fmt_eta, smooth, title as _title
 from .images import GridLabel
 
 __all__ = ["GANMonitor", "smooth", "FID_LABELS"]
-
-FID_LABELS = {"fid": "FID (standard Inception)", "fid_authors": "FID (authors' backbone, not standard)",
-              "fid_random": "random-feature distance (not FID)"}
-PENS = {"d": (214, 39, 40), "g": (31, 119, 180), "x": (44, 160, 44), "z": (255, 127, 14), "floor": (120, 120, 120)}
-BANNER = {"error": "background:#b00020; color:white; font-weight:bold; padding:6px;",
-          "warning": "background:#ff8f00; color:black; font-weight:bold; padding:6px;"}
-
-
-def smooth(values: np.ndarray, weight: float) -> np.ndarray:
-    """Exponential moving average (TensorBoard-style, debiased); weight 0 = raw."""
-    values = np.asarray(values, float)
-    if weight <= 0 or len(values) == 0:
-        return values
-    out, acc = np.empty_like(values), 0.0
-    for i, v in enumerate(values):
-        acc = weight * acc + (1 - weight) * v
-        out[i] = acc / (1 - weight ** (i + 1))
-    return out
-
-
-def _fmt_eta(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
 
 class GANMonitor(QWidget):
     """Curves and grids of one GAN run, fed with the job's events or a past run's rows.
@@ -94,24 +69,24 @@ class GANMonitor(QWidget):
 
     def _plot(self, title: str, *, row: int, col: int, y: str = "") -> pg.PlotItem:
         view = pg.PlotWidget(background="w", title=title)
+        view.setMinimumSize(160, 110)
         self.plots.addWidget(view, row, col)
         p = view.getPlotItem()
         p.showGrid(x=True, y=True, alpha=0.2)
         p.setLabel("bottom", "epoch")
         if y:
             p.setLabel("left", y)
-        p.addLegend(offset=(-5, 5), labelTextColor=(40, 40, 40))
         return p
 
     def _build_plots(self) -> None:
         pen = lambda key, **kw: pg.mkPen(PENS[key], **kw)  # noqa: E731
         faint = lambda key: pg.mkPen((*PENS[key], 70))  # noqa: E731
-        self.p_loss = self._plot("Losses", row=0, col=0)
+        self.p_loss = self._plot(_title("Losses", ("d", "D"), ("g", "G")), row=0, col=0)
         self.c_loss_d_raw = self.p_loss.plot(pen=faint("d"))
         self.c_loss_g_raw = self.p_loss.plot(pen=faint("g"))
         self.c_loss_d = self.p_loss.plot(pen=pen("d", width=2), name="D loss")
         self.c_loss_g = self.p_loss.plot(pen=pen("g", width=2), name="G loss")
-        self.p_dout = self._plot("Discriminator outputs", row=0, col=1)
+        self.p_dout = self._plot(_title("D outputs", ("x", "D(x)"), ("z", "D(G(z))")), row=0, col=1)
         self.p_dout.setYRange(0, 1)
         self.p_dout.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PENS["floor"], style=pg.QtCore.Qt.PenStyle.DashLine),
                                             label="0.5", labelOpts={"position": 0.05, "color": PENS["floor"]}))
@@ -125,7 +100,7 @@ class GANMonitor(QWidget):
         self.p_kid = self._plot("KID", row=1, col=1)
         self.c_kid = self.p_kid.plot(pen=pen("g", width=2), symbol="o", symbolSize=6, symbolBrush=PENS["g"],
                                   name="generated vs real")
-        self.p_lr = self._plot("Learning rates", row=2, col=0)
+        self.p_lr = self._plot(_title("Learning rates", ("g", "G"), ("d", "D")), row=2, col=0)
         self.c_lr_g = self.p_lr.plot(pen=pen("g", width=2), name="lr G")
         self.c_lr_d = self.p_lr.plot(pen=pen("d", width=2), name="lr D")
         self.p_speed = self._plot("Speed", row=2, col=1, y="images/s")
@@ -138,6 +113,9 @@ class GANMonitor(QWidget):
         self.rows: list[dict] = []
         self.epochs_total: int | None = None
         self.title = title
+        self.state = ""  # 'running', 'paused', 'finished', 'stopped', ... (header and ETA follow it)
+        self.done = 0  # epochs finished, from the job's progress (ahead of the rows while FID runs)
+        self.resumed_after = 0  # a resumed run: epochs drawn from its metrics.csv before the live steps
         self.warnings: list[str] = []
         self.banner.hide()
         self.sample_view.set_image(None)
@@ -181,11 +159,31 @@ class GANMonitor(QWidget):
         if self._dirty:
             self._timer.start(self.REDRAW_MS // 2)
 
-    def load_rows(self, rows: list[dict], *, epochs_total: int | None = None, title: str = "") -> None:
+    def set_state(self, state: str) -> None:
+        """The run's state ('running', 'paused', 'stopped', 'finished', 'failed', ...)."""
+        self.state = state
+        self.header.setText(self.status_text())
+
+    def set_done(self, done: int) -> None:
+        """Epochs finished so far (the job's progress)."""
+        if done != self.done:
+            self.done = int(done)
+            self.header.setText(self.status_text())
+
+    def continue_from(self, rows: list[dict], *, epochs_total: int | None = None, title: str = "") -> None:
+        """Before a resume: draw the run's past epochs, so the live curves continue them."""
+        self.load_rows(rows, epochs_total=epochs_total, title=title)
+        self.resumed_after = int(rows[-1]["epoch"]) if rows else 0
+        self.done = self.resumed_after
+
+    def load_rows(self, rows: list[dict], *, epochs_total: int | None = None, title: str = "",
+                  state: str = "") -> None:
         """Show a past run from its metrics.csv rows (epoch means; no step curves)."""
         self.reset(title)
         self.epochs_total = epochs_total
+        self.state = state
         self.rows = [dict(r) for r in rows]
+        self.done = int(self.rows[-1]["epoch"]) if self.rows else 0
         for r in self.rows:
             if r.get("collapse"):
                 self.warn(f"epoch {int(r['epoch'])}: discriminator collapse (mean D(G(z)) stayed near 0)")
@@ -222,10 +220,11 @@ class GANMonitor(QWidget):
 
     def _refresh_steps(self) -> None:
         w = self.smoothing.value()
-        if self.steps["epoch"]:  # live: per logged step
-            x = np.array(self.steps["epoch"])
-            d, g = np.array(self.steps["loss_d"]), np.array(self.steps["loss_g"])
-            dx, dgz = np.array(self.steps["d_x"]), np.array(self.steps["d_g_z1"])
+        if self.steps["epoch"]:  # live: per logged step, after the epoch means of a resumed run's past
+            past = self._past_means()
+            x = np.concatenate([past[0], self.steps["epoch"]])
+            d, g, dx, dgz = (np.concatenate([past[i], self.steps[k]])
+                             for i, k in enumerate(("loss_d", "loss_g", "d_x", "d_g_z1"), start=1))
         else:  # a past run: epoch means
             x, d = self._col("loss_d")
             g, dx, dgz = (self._col(k)[1] for k in ("loss_g", "d_x", "d_g_z1"))
@@ -239,6 +238,16 @@ class GANMonitor(QWidget):
         self.c_dx.setData(x, dx)
         self.c_dgz.setData(x, dgz)
         self.header.setText(self.status_text())
+
+    def _past_means(self) -> list[np.ndarray]:
+        """(x, loss_d, loss_g, d_x, d_g_z1) epoch means up to the resume point (empty for a new run)."""
+        rows = [r for r in self.rows if r["epoch"] <= self.resumed_after
+                and all(k in r for k in ("loss_d", "loss_g", "d_x", "d_g_z1"))]
+        if not rows:
+            return [np.zeros(0)] * 5
+        # an epoch mean sits mid-epoch on the step axis (epoch e covers steps e-1 .. e)
+        return [np.array([r["epoch"] - 0.5 for r in rows])] + [
+            np.array([r[k] for r in rows], float) for k in ("loss_d", "loss_g", "d_x", "d_g_z1")]
 
     def _refresh_epochs(self) -> None:
         self._refresh_fid()
@@ -263,13 +272,26 @@ class GANMonitor(QWidget):
                 self.p_fid.addItem(self.floor_line)
 
     def status_text(self) -> str:
-        """'epoch 3/10 · 1234 images/s · ETA 0:01:02' for the header."""
+        """The header: 'title · epoch 5/10 running · 1234 images/s · ETA 0:01:02'.
+
+        Running, the epoch in progress is named (as in the job's status line);
+        paused or ended, the epochs done, and no ETA.
+        """
         parts = [self.title] if self.title else []
-        epoch = int(self.rows[-1]["epoch"]) if self.rows else 0
-        parts.append(f"epoch {epoch}/{self.epochs_total or '?'}")
+        done = max(self.done, int(self.rows[-1]["epoch"]) if self.rows else 0)
+        total = self.epochs_total or "?"
+        live = self.state == "running" or (not self.state and bool(self.steps["epoch"]))
+        if live:
+            parts.append(f"epoch {min(done + 1, self.epochs_total or done + 1)}/{total} running")
+        elif self.state == "paused":
+            parts.append(f"PAUSED after epoch {done}/{total}")
+        elif self.state:
+            parts.append(f"{self.state} after epoch {done}/{total}")
+        else:
+            parts.append(f"epoch {done}/{total}")
         if self.rows and "images_per_s" in self.rows[-1]:
             parts.append(f"{self.rows[-1]['images_per_s']:,.0f} images/s")
             recent = [r.get("seconds", np.nan) for r in self.rows[-5:]]
-            if self.epochs_total:
-                parts.append("ETA " + _fmt_eta(float(np.nanmean(recent)) * (self.epochs_total - epoch)))
+            if live and self.epochs_total:
+                parts.append("ETA " + _fmt_eta(float(np.nanmean(recent)) * (self.epochs_total - done)))
         return " · ".join(parts)

@@ -134,6 +134,10 @@ class RunHistory(QWidget):
         if len(runs) != 2:
             self.message.emit("select two runs to compare (Ctrl+click)")
             return None
+        if runs[0]["kind"] != runs[1]["kind"]:
+            self.message.emit(f"{runs[0]['name']} is a {runs[0]['kind']} run and {runs[1]['name']} a "
+                              f"{runs[1]['kind']} run: compare two runs of the same kind")
+            return None
         return self.compare(*runs)
 
     def compare(self, a: dict, b: dict) -> CompareDialog:

@@ -1,4 +1,4 @@
-"""Train mode: start, watch, pause, stop and resume runs; browse past runs; evaluate generators."""
+"""Train mode: start, watch, pause, stop and resume runs; browse past runs (evaluation is its own mode)."""
 from __future__ import annotations
 
 import os
@@ -81,10 +81,6 @@ class TrainPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.monitors, "Monitor")
         self.tabs.addTab(self.history, "Run history")
-        from ..evaluate import EvaluatePanel  # here: evaluate reuses train's session and image widgets
-
-        self.evaluate = EvaluatePanel()
-        self.tabs.addTab(self.evaluate, "Evaluate")
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -116,7 +112,6 @@ class TrainPanel(QWidget):
 
     def _loaded(self, presets: dict) -> None:
         self.setup.set_presets(presets)
-        self.evaluate.set_presets(presets)
         self.ready = True
         self.history.set_workspace(self.setup.workspace.text())
         self._say("Choose a patch dataset and a preset, then Start.")
@@ -155,8 +150,13 @@ class TrainPanel(QWidget):
         changes = {"device": self.setup.device.currentData()}
         if epochs:
             changes["epochs"] = int(epochs)
+        from ..jobs import read_run
+
+        past = read_run(run_dir)  # its curves so far: the live ones continue them
+        # FID settings come from the run folder itself (trainers.jobs keeps them in status.json)
         return self._run(lambda control: gan_training_job(None, run_dir, resume=True, changes=changes,
-                                                          control=control), "gan", f"{Path(run_dir).name} (resumed)")
+                                                          control=control), "gan", f"{Path(run_dir).name} (resumed)",
+                         past=past)
 
     def _resume_from_history(self, run_dir: str) -> None:
         run = next((r for r in self.history.model.runs if r["path"] == run_dir), {})
@@ -168,10 +168,16 @@ class TrainPanel(QWidget):
                 return
         self.resume_run(run_dir, epochs=epochs)
 
-    def _run(self, make_job, kind: str, title: str) -> RunSession:
+    def _run(self, make_job, kind: str, title: str, *, past: dict | None = None) -> RunSession:
         self.setup.set_kind(kind)
         monitor = self._show_monitor(kind)
-        monitor.reset(title)
+        if past is not None and kind == "gan":
+            monitor.continue_from(past["metrics"], epochs_total=past["epochs_total"], title=title)
+            if past["samples"]:
+                self._show_last_grid(past["samples"][-1])
+            self.gan_monitor.set_real_grid(_real_grid(past["path"]))
+        else:
+            monitor.reset(title)
         self.tabs.setCurrentWidget(self.monitors)
         session = RunSession(make_job, self)
         session.events.connect(monitor.add_events)
@@ -179,6 +185,9 @@ class TrainPanel(QWidget):
             session.grid.connect(self.gan_monitor.set_grid)
             session.realGrid.connect(self.gan_monitor.set_real_grid)
         session.state.connect(lambda _s: self._update_buttons())
+        if kind == "gan":
+            session.state.connect(self.gan_monitor.set_state)
+            session.done.connect(self.gan_monitor.set_done)
         session.message.connect(self._say)
         session.finished.connect(lambda r: self._say(f"{title}: {r.get('status', 'finished')}"
                                                      if isinstance(r, dict) else f"{title}: done"))
@@ -220,16 +229,14 @@ class TrainPanel(QWidget):
         """Ask before closing during a run; stop it and wait. False = keep the window open."""
         if self.loader is not None and self.loader.running:
             self.loader.wait(60000)  # an import cannot be interrupted; let it finish
-        if not (self.running or self.evaluate.running):
+        if not self.running:
             return True
         answer = QMessageBox.question(self, "Training is running",
                                       "A training is running. Stop it and close? Its last checkpoint is kept "
                                       "and it can be resumed from the run history.")
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        if self.running:
-            self.session.stop_and_wait()
-        self.evaluate.stop_and_wait()
+        self.session.stop_and_wait()
         return True
 
     # -- past runs -------------------------------------------------------------------------
@@ -239,12 +246,10 @@ class TrainPanel(QWidget):
         self.setup.set_kind(run["kind"])
         title = f"{run['name']} ({run['status']})"
         if run["kind"] == "gan":
-            self.gan_monitor.load_rows(run["metrics"], epochs_total=run["epochs_total"], title=title)
+            self.gan_monitor.load_rows(run["metrics"], epochs_total=run["epochs_total"], title=run["name"],
+                                       state=run["status"])
             if run["samples"]:
-                from ...core.images import read_png
-
-                path = run["samples"][-1]
-                self.gan_monitor.set_grid(read_png(path), int(Path(path).stem.split("_")[-1]))
+                self._show_last_grid(run["samples"][-1])
             self.gan_monitor.set_real_grid(_real_grid(run["path"]))
         else:
             monitor.load_result(run["history"], run["result"], epochs_total=run["epochs_total"], title=title)
@@ -256,6 +261,11 @@ class TrainPanel(QWidget):
             self.state.offer_generated(folder)
         self.sendToQuiz.emit(folder)
 
+    def _show_last_grid(self, path: str) -> None:
+        from ...core.images import read_png
+
+        self.gan_monitor.set_grid(read_png(path), int(Path(path).stem.split("_")[-1]))
+
     # -- helpers -----------------------------------------------------------------------------
     def _show_monitor(self, kind: str):
         monitor = self.gan_monitor if kind == "gan" else self.clf_monitor
@@ -265,6 +275,7 @@ class TrainPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.running
         self.start_button.setEnabled(self.ready and not running)
+        self.setup.setEnabled(not running)  # the form describes the run: frozen while it runs
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         paused = running and self.session.control.paused

@@ -53,6 +53,8 @@ class RunSession(QObject):
         'running', 'paused', then the ending: 'finished', 'stopped', 'failed'.
     message(str)
         The job's latest status line.
+    done(int)
+        Epochs finished (the job's progress count).
     finished(object), failed(str, str)
         The job's result; or its one-line error and traceback.
     ended()
@@ -64,6 +66,7 @@ class RunSession(QObject):
     realGrid = Signal(object)
     state = Signal(str)
     message = Signal(str)
+    done = Signal(int)
     finished = Signal(object)
     failed = Signal(str, str)
     ended = Signal()
@@ -143,6 +146,7 @@ class RunSession(QObject):
             self._set_state(data["state"])
         if item.message:
             self.message.emit(item.message)
+        self.done.emit(int(item.done))
 
     @Slot(object)
     def _on_finished(self, result) -> None:
