@@ -92,7 +92,7 @@ def gui_preview(image, spacing, repeats: int) -> None:
     """The Qt path: a slider change in Simulate mode, until the canvas has repainted."""
     try:
         from mammostudio.gui.app import make_app
-        from mammostudio.gui.pyramid import build_display
+        from mammostudio.core.pyramid import build_display
         from mammostudio.gui.simulate import SimulatePanel
         from mammostudio.gui.state import AppState
     except ImportError as exc:

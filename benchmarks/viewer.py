@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     from mammostudio.gui.app import make_app
     from mammostudio.gui.canvas import ImageCanvas
     from mammostudio.gui.loader import breast_mask_of
-    from mammostudio.gui.pyramid import build_display
+    from mammostudio.core.pyramid import build_display
 
     app = make_app()
     pixels = _image()

@@ -9,7 +9,7 @@ pytest.importorskip("pytestqt")
 
 from mammostudio.core.readers import open_dataset  # noqa: E402
 from mammostudio.gui.app import make_app  # noqa: E402
-from mammostudio.gui.navigation import neighbour_image, neighbour_study  # noqa: E402
+from mammostudio.core.navigation import neighbour_image, neighbour_study  # noqa: E402
 
 NAMES = ("mdb001", "mdb002", "mdb005", "mdb006")
 

@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 
 from mammostudio.core.readers import open_dataset  # noqa: E402
 from mammostudio.gui.app import make_app  # noqa: E402
-from mammostudio.gui.pyramid import build_display, reduce_block  # noqa: E402
+from mammostudio.core.pyramid import build_display, reduce_block  # noqa: E402
 
 
 @pytest.fixture()
@@ -88,7 +88,7 @@ def test_image_is_greyscale_by_default_and_overlays_are_outlines(qtbot, viewer):
 
 
 def test_film_mask_threshold_keeps_the_film_background_out(qtbot, viewer):
-    from mammostudio.gui.pyramid import mask_at_threshold
+    from mammostudio.core.pyramid import mask_at_threshold
 
     assert viewer.mask_threshold == 20 and viewer.threshold_spin.value() == 20  # mini-MIAS is film
     _show(qtbot, viewer, "mdb001")

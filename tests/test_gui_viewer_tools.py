@@ -13,7 +13,7 @@ pytest.importorskip("pytestqt")
 from mammostudio.core.readers import open_dataset  # noqa: E402
 from mammostudio.gui.app import make_app  # noqa: E402
 from mammostudio.gui.measure import ellipse_stats  # noqa: E402
-from mammostudio.gui.navigation import image_annotation, in_hanging_order  # noqa: E402
+from mammostudio.core.navigation import image_annotation, in_hanging_order  # noqa: E402
 
 
 @pytest.fixture()

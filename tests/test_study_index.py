@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mammostudio.core.catalog import Catalog
-from mammostudio.gui.study_table import StudyIndex
+from mammostudio.core.study_table import StudyIndex
 
 
 def _images(seed: int = 0) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mammostudio.core.catalog import Catalog
-from mammostudio.gui.study_table import study_table, visible_order
+from mammostudio.core.study_table import study_table, visible_order
 
 # ids whose alphabetical order is not the hanging order
 SIDES = [("1", "L", "MLO"), ("2", "L", "CC"), ("3", "R", "MLO"), ("4", "R", "CC"), ("5", "R", "ML"), ("6", "", "")]

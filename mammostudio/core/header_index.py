@@ -54,21 +54,34 @@ def index_path(root: str | os.PathLike) -> Path:
     return cache_dir() / "header-index" / f"{Path(real).name or 'root'}-{tag}.sqlite"
 
 
+def _open_current(path: str | os.PathLike) -> sqlite3.Connection | None:
+    """A read-only connection to the index at ``path``, or None when it is missing,
+    damaged or of another schema version (the caller closes it)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return con
+    except sqlite3.Error:
+        pass
+    con.close()
+    return None
+
+
 def load_index(path: str | os.PathLike) -> dict[str, tuple]:
     """The index at ``path`` as {file path: (size, mtime_ns, error, pixel_problem, header dict or None)}.
 
     Missing, damaged or of another schema version: an empty dict.
     """
-    path = Path(path)
-    if not path.is_file():
+    con = _open_current(path)
+    if con is None:
         return {}
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return {}
-    try:
-        if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            return {}
         out = {}
         n = len(HEADER_FIELDS)
         for row in con.execute(f"SELECT {', '.join(_COLUMNS)} FROM headers"):
@@ -160,16 +173,10 @@ def load_derived(path: str | os.PathLike, kind: str) -> dict[str, tuple]:
     ``value`` is what :func:`save_derived` was given (JSON-able). Missing, damaged or of
     another schema version: an empty dict.
     """
-    path = Path(path)
-    if not path.is_file():
+    con = _open_current(path)
+    if con is None:
         return {}
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return {}
-    try:
-        if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            return {}
         if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived'").fetchone():
             return {}
         return {p: (size, mtime, json.loads(value)) for p, size, mtime, value in

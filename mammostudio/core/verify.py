@@ -9,9 +9,10 @@ per worker at a time (so memory stays at workers x the decode cap).
 from __future__ import annotations
 
 import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 
 from .catalog import Catalog, Problem
+from .pool import as_finished
 from .progress import Progress
 
 __all__ = ["verify_job", "decode_check"]
@@ -60,25 +61,15 @@ def verify_job(catalog: Catalog, *, workers: int | None = None, chunk: int = 8):
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     pending: set = set()
     try:
-        todo = iter(tasks)
-        for task in todo:
-            pending.add(pool.submit(decode_check, task))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                try:
-                    results = fut.result()
-                except Exception as exc:  # a worker died (killed for memory): say so, carry on
-                    results = [("(a worker process)", f"died while decoding: {type(exc).__name__}: {exc}")]
-                for path, msg in results:
-                    if msg:
-                        problems.append(Problem(path, f"pixel data cannot be decoded: {msg}"))
-                done += len(results)
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.add(pool.submit(decode_check, nxt))
+        for fut in as_finished(pool, decode_check, tasks, depth=2 * workers, pending=pending):
+            try:
+                results = fut.result()
+            except Exception as exc:  # a worker died (killed for memory): say so, carry on
+                results = [("(a worker process)", f"died while decoding: {type(exc).__name__}: {exc}")]
+            for path, msg in results:
+                if msg:
+                    problems.append(Problem(path, f"pixel data cannot be decoded: {msg}"))
+            done += len(results)
             yield Progress(min(done, total), total, f"decoded {min(done, total):,} of {total:,}; "
                            f"{len(problems)} failed")
         return problems

@@ -7,8 +7,9 @@ command (saved to the sidecar); the boxes are redrawn from the state when its
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer
 
+from ..core.boxes import box_from_edges, box_to_rect
 from .canvas import ImageCanvas
 from .state import AppState
 
@@ -28,15 +29,7 @@ def box_label(lesion_type: str, status: str, wrong: bool, *, pathology: str = ""
 
 
 class BoxLayer(QObject):
-    """The editable boxes of the current image.
-
-    Signals
-    -------
-    selectionChanged(str)
-        lesion_uid of the selected box ('' for none).
-    """
-
-    selectionChanged = Signal(str)
+    """The editable boxes of the current image; the selection is the state's ``selected_box``."""
 
     def __init__(self, canvas: ImageCanvas, state: AppState) -> None:
         super().__init__(canvas)
@@ -45,10 +38,11 @@ class BoxLayer(QObject):
         self.labels: list[pg.TextItem] = []
         self.image_id = ""
         self.editable = False
-        self.selected = ""
+        self.selected = state.selected_box
         self.visible = True
         canvas.view.boxDrawn.connect(self._on_drawn)
         state.lesionsChanged.connect(self._on_lesions_changed)
+        state.boxSelected.connect(self._on_selected)
 
     # -- modes -----------------------------------------------------------------
     def set_editable(self, on: bool) -> None:
@@ -94,7 +88,8 @@ class BoxLayer(QObject):
             uid = str(row.lesion_uid)
             is_wrong = uid in wrong
             pen = _PEN["selected"] if uid == self.selected else _PEN["wrong" if is_wrong else "ok"]
-            roi = pg.RectROI([row.col_min, row.row_min], [row.col_max - row.col_min + 1, row.row_max - row.row_min + 1],
+            x, y, w, h = box_to_rect((row.row_min, row.col_min, row.row_max, row.col_max))
+            roi = pg.RectROI([x, y], [w, h],
                              pen=pen, movable=self.editable, resizable=self.editable, removable=False,
                              rotatable=False, invertible=False)
             if not self.editable:
@@ -119,24 +114,24 @@ class BoxLayer(QObject):
             self.labels.append(label)
 
     def select(self, uid: str) -> None:
-        """Select a box ('' clears); the annotation panel follows ``selectionChanged``."""
+        """Select a box ('' clears) through the state; the annotation panel follows ``boxSelected``."""
+        self.state.select_box(uid)
+
+    def _on_selected(self, uid: str) -> None:
         if uid != self.selected:
             self.selected = uid
             if self.rois:
                 self.refresh()
-            self.selectionChanged.emit(uid)
 
     # -- edits -------------------------------------------------------------------
     def _clip(self, rect: QRectF) -> tuple[int, int, int, int] | None:
         disp = self.canvas.display
         if disp is None:
             return None
-        rows, cols = disp.shape
-        r0, c0 = max(0, int(round(rect.top()))), max(0, int(round(rect.left())))
-        r1, c1 = min(rows - 1, int(round(rect.bottom())) - 1), min(cols - 1, int(round(rect.right())) - 1)
-        if r1 - r0 < 2 or c1 - c0 < 2:
+        box = box_from_edges(rect.top(), rect.left(), rect.bottom(), rect.right(), disp.shape)
+        if box is None or box[2] - box[0] < 2 or box[3] - box[1] < 2:
             return None  # a click, not a box
-        return r0, c0, r1, c1
+        return box
 
     def _on_drawn(self, rect: QRectF) -> None:
         box = self._clip(rect)
@@ -155,7 +150,4 @@ class BoxLayer(QObject):
 
     def delete_selected(self) -> None:
         """Delete the selected box (undoable)."""
-        if self.selected:
-            uid, self.selected = self.selected, ""
-            self.state.delete_box(uid)
-            self.selectionChanged.emit("")
+        self.state.delete_selected_box()

@@ -5,7 +5,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from ..core.catalog import LESION_TYPES
-from .annotate import BoxLayer
 from .filters import CATEGORIES
 from .state import AppState
 
@@ -13,11 +12,11 @@ __all__ = ["AnnotationPanel"]
 
 
 class AnnotationPanel(QWidget):
-    """Edits the box selected in a :class:`BoxLayer` through the state's undo stack."""
+    """Edits the state's selected box (``AppState.boxSelected``) through its undo stack."""
 
-    def __init__(self, state: AppState, boxes: BoxLayer, parent=None) -> None:
+    def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
-        self.state, self.boxes = state, boxes
+        self.state = state
         self.uid = ""
         self.title = QLabel("No box selected. Click a box, or use 'Draw box' (B) and drag on the image.")
         self.title.setWordWrap(True)
@@ -34,7 +33,7 @@ class AnnotationPanel(QWidget):
         self.wrong.setToolTip("Flipped or misplaced: the box stays visible (dashed red) but is left out of extraction")
         self.wrong.clicked.connect(lambda on: self._set("wrong", bool(on)))
         self.delete = QPushButton("Delete box")
-        self.delete.clicked.connect(boxes.delete_selected)
+        self.delete.clicked.connect(state.delete_selected_box)
         form = QFormLayout()
         form.addRow("Type", self.type_box)
         form.addRow("Category", self.cat_box)
@@ -54,7 +53,7 @@ class AnnotationPanel(QWidget):
         self.history_label.setWordWrap(True)
         layout.addWidget(self.history_label)
         layout.addWidget(QUndoView(state.undo), 1)
-        boxes.selectionChanged.connect(self.show_box)
+        state.boxSelected.connect(self.show_box)
         state.catalogChanged.connect(self._on_catalog)
         state.lesionsChanged.connect(lambda _id: self.show_box(self.uid))
         self.show_box("")

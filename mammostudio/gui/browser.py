@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit,
 
 from .jobs import PoolTask, submit
 from .state import AppState
-from .study_table import COLUMNS, KEYS, NUMERIC, OPTIONAL, StudyTable, search_text, study_table, visible_order
+from ..core.study_table import COLUMNS, KEYS, NUMERIC, OPTIONAL, StudyTable, search_text, study_table, visible_order
 from .thumbnails import ThumbnailCache
 
 __all__ = ["StudyTable", "StudyTableModel", "StudyBrowser", "COLUMNS", "KEYS", "study_table", "visible_order",

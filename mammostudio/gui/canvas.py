@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from .canvas_text import paint_annotation_text
-from .pyramid import DisplayImage
+from ..core.pyramid import DisplayImage
 
 __all__ = ["ImageCanvas", "WLViewBox"]
 

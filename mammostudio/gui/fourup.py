@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QGridLayout, QToolBar, QVBoxLayout, QWidget
 
 from .canvas import ImageCanvas
 from .loader import ImageLoader
-from .navigation import HANGING, image_annotation
+from ..core.navigation import HANGING, image_annotation
 from .overlays import OverlayLayer
-from .pyramid import DisplayImage
+from ..core.pyramid import DisplayImage
 from .state import AppState
 from .tags import with_header_fields
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.images import load_pixels
 from .jobs import PoolTask, submit
-from .pyramid import DisplayImage, build_display
+from ..core.pyramid import DisplayImage, build_display
 
 __all__ = ["ImageLoader", "decode_for_display", "breast_mask_of"]
 

@@ -17,7 +17,7 @@ from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner
 from .menus import MODES, build_menus
-from .navigation import neighbour_study
+from ..core.navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
 from .quiz import QuizPanel
@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self.browse_tabs = QTabWidget()
         self.browse_tabs.addTab(self.viewer, "Image")
         self.browse_tabs.addTab(self.fourup, "Study (four-up)")
-        self.prepare = PreparePage(self.state, self.viewer)
+        self.prepare = PreparePage(self.state)
         self.pages = {"Welcome": self.welcome, "Browse": self.browse_tabs, "Prepare": self.prepare,
                       "Train": TrainPanel(self.state),
                       "Evaluate": EvaluatePage(),
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
         self.browser = StudyBrowser(self.state)
         self.filters = FilterPanel(self.state)
-        self.annotation = AnnotationPanel(self.state, self.viewer.boxes)
+        self.annotation = AnnotationPanel(self.state)
         self.problems = QListWidget()
         self.problems.setToolTip("Double-click a problem with an image to show it")
         self.problems.itemActivated.connect(self._on_problem)

@@ -13,6 +13,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
+from ..core.boxes import box_to_rect
+
 __all__ = ["OverlayLayer", "ground_truth_small", "mask_outline_path", "MASK_RGB", "GT_RGB", "AUDIT_RGB"]
 
 MASK_RGB = (255, 230, 0)
@@ -72,8 +74,8 @@ def _rect_path(rects) -> QPainterPath:
 def _box_path(boxes) -> QPainterPath:
     """Inclusive boxes (row_min, col_min, row_max, col_max) as one path."""
     path = QPainterPath()
-    for r0, c0, r1, c1 in np.asarray(boxes).reshape(-1, 4):
-        path.addRect(QRectF(c0, r0, c1 - c0 + 1, r1 - r0 + 1))
+    for box in np.asarray(boxes).reshape(-1, 4):
+        path.addRect(QRectF(*box_to_rect(box)))
     return path
 
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
                                QListWidget, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
+from ..core.patches.dataset import patch_box
 from ..core.progress import Progress
 from .gallery import PatchGallery
 from .jobs import JobRunner
@@ -67,9 +68,9 @@ def _preprocess_job(catalog, out):
 class PreparePage(QWidget):
     """Runs preprocessing / extraction on ``state.edited_catalog()`` (filters and edits applied)."""
 
-    def __init__(self, state: AppState, viewer, parent=None) -> None:
+    def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
-        self.state, self.viewer = state, viewer
+        self.state = state
         self.runner: JobRunner | None = None
         self.params_cls = self._params_class()
         self.editors: dict[str, QWidget] = {}
@@ -161,10 +162,10 @@ class PreparePage(QWidget):
     def _publish(self, *_) -> None:
         """Share the current settings (the viewer's audit replays them)."""
         try:
-            self.state.extract_params = self.params() if self.params_cls else None
+            params = self.params() if self.params_cls else None
         except (ValueError, TypeError):
             return  # a half-typed field: keep the last valid settings
-        self.state.extract_seed = int(self.seed.value())
+        self.state.set_extract_params(params, int(self.seed.value()))
 
     def params(self):
         """The ExtractParams the form describes (ValueError names a bad field)."""
@@ -248,9 +249,8 @@ class PreparePage(QWidget):
 
     def _on_patch(self, row: dict) -> None:
         try:
-            box = (int(row["row"]), int(row["col"]), int(row["row"]) + int(row["height"]) - 1,
-                   int(row["col"]) + int(row["width"]) - 1)
-        except (KeyError, TypeError, ValueError):
+            box = patch_box(row)
+        except ValueError:
             self.message.setText("this patch has no source position in the index")
             return
-        self.viewer.show_patch_outline(str(row.get("image_id", "")), box)
+        self.state.focus_patch(str(row.get("image_id", "")), box)

@@ -2,7 +2,10 @@
 
 Widgets never call each other: the browser sets :attr:`AppState.current_image`,
 the viewer reacts to ``currentImageChanged``; the annotation tools push undoable
-edits here and every view of the lesions reacts to ``lesionsChanged``.
+edits here and every view of the lesions reacts to ``lesionsChanged``; the
+selected box (``boxSelected``), Prepare's extraction settings
+(``extractParamsChanged``) and a patch to show in its image
+(``patchFocusRequested``) travel the same way.
 """
 from __future__ import annotations
 
@@ -53,6 +56,15 @@ class AppState(QObject):
         A status-bar message for the user.
     generatedOffered(str)
         Train mode offers a folder of generated images to the Quiz mode.
+    boxSelected(str)
+        The lesion_uid of the selected box ('' for none): the boxes on the
+        canvas and the annotation panel follow it.
+    extractParamsChanged()
+        Prepare's patch-extraction settings (``extract_params``,
+        ``extract_seed``) changed; the viewer's audit replays them.
+    patchFocusRequested(str, object)
+        Show this image with this patch outlined (image_id, inclusive box
+        ``(row_min, col_min, row_max, col_max)``), e.g. from Prepare's gallery.
     readingLockChanged(bool)
         A reading session locked (True) or released (False) the main window:
         while locked, menus, mode switching and modifier shortcuts are off.
@@ -65,6 +77,9 @@ class AppState(QObject):
     currentImageChanged = Signal(str)
     message = Signal(str)
     generatedOffered = Signal(str)
+    boxSelected = Signal(str)
+    extractParamsChanged = Signal()
+    patchFocusRequested = Signal(str, object)
     readingLockChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -81,6 +96,7 @@ class AppState(QObject):
         self.extract_seed = 0
         self.mask_threshold = 0  # Browse's breast-mask threshold (0 digital, ~20 film)
         self.generated_folders: list[str] = []  # offered by Train mode, newest last
+        self.selected_box = ""  # lesion_uid of the selected box
         self._lock_owners: set[str] = set()  # reading sessions holding the window lock
 
     # -- reading lock ------------------------------------------------------------
@@ -143,6 +159,28 @@ class AppState(QObject):
         folder = str(folder)
         self.generated_folders = [f for f in self.generated_folders if f != folder] + [folder]
         self.generatedOffered.emit(folder)
+
+    def set_extract_params(self, params, seed: int) -> None:
+        """Record Prepare's extraction settings (None: the defaults) and tell the viewer."""
+        self.extract_params, self.extract_seed = params, int(seed)
+        self.extractParamsChanged.emit()
+
+    def focus_patch(self, image_id: str, box) -> None:
+        """Ask the viewer to show ``image_id`` with the patch ``box`` (inclusive) outlined."""
+        self.patchFocusRequested.emit(str(image_id), tuple(int(v) for v in box))
+
+    def select_box(self, lesion_uid: str) -> None:
+        """Select a box ('' clears)."""
+        if lesion_uid != self.selected_box:
+            self.selected_box = lesion_uid
+            self.boxSelected.emit(lesion_uid)
+
+    def delete_selected_box(self) -> None:
+        """Delete the selected box (undoable) and clear the selection."""
+        uid = self.selected_box
+        if uid:
+            self.select_box("")
+            self.delete_box(uid)
 
     def select(self, image_id: str) -> None:
         """Make ``image_id`` the current image."""

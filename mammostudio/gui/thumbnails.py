@@ -7,7 +7,7 @@ from PySide6.QtGui import QImage, QPixmap
 
 from ..core.images import load_pixels
 from .jobs import PoolTask, submit
-from .pyramid import reduce_block
+from ..core.pyramid import reduce_block
 
 __all__ = ["make_thumbnail", "to_qimage", "ThumbnailCache"]
 

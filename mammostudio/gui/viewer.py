@@ -20,11 +20,11 @@ from .fourup import chest_wall_side
 from .jobs import PoolTask, submit
 from .loader import ImageLoader
 from .measure import MeasureLayer
-from .navigation import image_annotation
+from ..core.navigation import image_annotation
 from .overlays import OverlayLayer
-from .pyramid import DisplayImage, mask_at_threshold
+from ..core.pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
-from .study_table import StudyIndex
+from ..core.study_table import StudyIndex
 from .tags import with_header_fields
 from .viewer_toolbar import build_toolbar
 
@@ -118,6 +118,8 @@ class ViewerWidget(QWidget):
         state.currentImageChanged.connect(self.show_image)
         state.lesionsChanged.connect(self._on_lesions_changed)
         state.catalogChanged.connect(self._on_catalog)
+        state.patchFocusRequested.connect(self.show_patch_outline)
+        state.extractParamsChanged.connect(self._on_extract_params)
         self.threshold_spin.setValue(default_mask_threshold(state.catalog))
 
     # -- tools -----------------------------------------------------------------
@@ -331,6 +333,11 @@ class ViewerWidget(QWidget):
         seed = int(self.state.extract_seed)
         submit(self.audit_task, d.image_id,
                lambda: (audit_image(d.full, None, boxes, params, seed=seed, image_id=d.image_id), boxes))
+
+    def _on_extract_params(self) -> None:
+        """Prepare's settings changed: an audit on screen is redone with them."""
+        if self.audit_counts:
+            self.request_audit()
 
     def _on_audit_error(self, image_id, message: str) -> None:
         self.state.message.emit(f"audit of {image_id} failed: {message}")

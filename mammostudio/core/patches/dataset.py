@@ -14,8 +14,7 @@ not a PNG, colour, truncated, too small or large, not the size its index row
 says) is reported with every other bad one, and the folder is refused unless
 ``skip_bad`` asks to go on with the good files; a plain folder must hold one
 size and one pixel format (it is never resized or converted silently). Patches
-are then resized to ``size x size`` (bilinear, anti-aliased when shrinking, as
-scikit-image does), so the paper's variable-size lesion crops (spec 1.5) come
+are then resized to ``size x size`` (:func:`mammostudio.core.imageops.resize_image`), so the paper's variable-size lesion crops (spec 1.5) come
 back as one stack. The stack is consolidated once into
 ``<folder>/.cache/<kind>-<size>-<key>.npy`` and memory-mapped on later calls,
 so 150,000 patches neither sit in RAM nor are decoded again. ``key`` hashes the
@@ -36,10 +35,13 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_path, write_text
+from ..boxes import box_from_region
+from ..imageops import resize_image
 from ..images import ImageReadError, read_png
 from .checks import describe_bad, inspect_files
 
-__all__ = ["INDEX_NAME", "PARAMS_NAME", "KINDS", "PatchDatasetError", "load_patches", "read_index", "to_uint8_patch"]
+__all__ = ["INDEX_NAME", "PARAMS_NAME", "KINDS", "PatchDatasetError", "load_patches", "read_index", "to_uint8_patch",
+           "patch_box", "lesion_box_in_patch"]
 
 INDEX_NAME = "index.csv"
 PARAMS_NAME = "params.json"
@@ -74,11 +76,35 @@ def read_index(folder: str | os.PathLike) -> pd.DataFrame:
     return index
 
 
+def patch_box(rec) -> tuple[int, int, int, int]:
+    """The inclusive source box of one index row's patch (its ``row, col, height, width``).
+
+    ``index.csv`` stores a patch's region as top-left and size (its columns
+    are a file format); this is where that form becomes the one box form
+    (:mod:`mammostudio.core.boxes`). Raises ``ValueError`` when the row has
+    no position (a plain folder, an old index).
+    """
+    try:
+        return box_from_region(rec["row"], rec["col"], rec["height"], rec["width"])
+    except KeyError as exc:
+        raise ValueError(f"this patch has no source position in the index (no {exc} column)") from exc
+
+
+def lesion_box_in_patch(rec) -> tuple[int, int, int, int]:
+    """One index row's lesion box (``box_*`` columns), inclusive, relative to the patch's top-left."""
+    try:
+        r, c = int(rec["row"]), int(rec["col"])
+        box = tuple(int(rec[f"box_{k}"]) for k in ("row_min", "col_min", "row_max", "col_max"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"this patch has no lesion box in the index ({exc})") from exc
+    return box[0] - r, box[1] - c, box[2] - r, box[3] - c
+
+
 def to_uint8_patch(patch: np.ndarray, size: int) -> np.ndarray:
     """Resize one 2-D patch to ``(size, size)`` uint8 (no-op when it already is).
 
-    16-bit input is scaled to 0..255 first. Resizing is bilinear with
-    scikit-image's anti-aliasing when shrinking, then rounded.
+    16-bit input is scaled to 0..255 first; resizing is
+    :func:`mammostudio.core.imageops.resize_image`.
     """
     patch = np.asarray(patch)
     if patch.ndim != 2:
@@ -90,10 +116,7 @@ def to_uint8_patch(patch: np.ndarray, size: int) -> np.ndarray:
             patch = np.clip(np.rint(patch), 0, 255).astype(np.uint8)
     if patch.shape == (size, size):
         return patch
-    from skimage.transform import resize
-
-    out = resize(patch.astype(np.float32), (size, size), order=1, preserve_range=True)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return resize_image(patch, (size, size))
 
 
 def _plain_index(folder: Path, kind: str) -> pd.DataFrame:

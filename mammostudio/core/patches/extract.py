@@ -26,13 +26,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from ..atomic import write_text
 from ..catalog import Catalog, Problem
+from ..pool import as_finished
 from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME
@@ -177,20 +178,8 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
             # once its files exist.
             yield from writer
             return
-        queue = iter(tasks)
-        for task in queue:
-            pending.add(pool.submit(process_image, task))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for _ in ready:
-                for task in queue:  # keep the workers fed through a bounded queue
-                    pending.add(pool.submit(process_image, task))
-                    break
-            for fut in ready:
-                pending.discard(fut)
-                yield fut.result()
+        for fut in as_finished(pool, process_image, tasks, depth=2 * workers, pending=pending):
+            yield fut.result()
 
     completed_ok = False
     try:

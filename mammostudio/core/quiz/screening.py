@@ -6,14 +6,17 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from ..imageops import resize_image
+
 __all__ = ["display_pixels", "screen_memorisation", "pixel_hashes"]
 
 
 def display_pixels(image: np.ndarray, size: int) -> np.ndarray:
     """The one display pipeline for every image, real or generated.
 
-    Min-max scaling to 0..255 uint8, then bilinear resizing (with anti-aliasing
-    when shrinking) to ``size`` x ``size``.
+    Min-max scaling to 0..255 (8-bit images as they are), then
+    :func:`mammostudio.core.imageops.resize_image` to ``size`` x ``size``,
+    rounded to uint8.
 
     Parameters
     ----------
@@ -24,20 +27,16 @@ def display_pixels(image: np.ndarray, size: int) -> np.ndarray:
     -------
     ndarray uint8 (size, size)
     """
-    from skimage.transform import resize
-
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D (rows, cols), got shape {image.shape}")
-    arr = image.astype(np.float64)
+    arr = image.astype(np.float32)
     lo, hi = float(arr.min()), float(arr.max())
     if image.dtype == np.uint8:
         lo, hi = 0.0, 255.0  # keep 8-bit images' own contrast: no stretch
-    arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    if arr.shape != (size, size):
-        shrink = arr.shape[0] > size or arr.shape[1] > size
-        arr = resize(arr, (size, size), order=1, mode="reflect", anti_aliasing=shrink, preserve_range=True)
-    return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
+    arr = (arr - lo) * np.float32(255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+    arr = resize_image(arr, (size, size))
+    return np.clip(np.rint(arr), 0, 255).astype(np.uint8)
 
 
 def _as_unit(stack: np.ndarray, size: int) -> np.ndarray:

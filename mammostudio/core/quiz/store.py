@@ -25,7 +25,7 @@ import pandas as pd
 from .design import MODES, ReaderProfile, StudyConfig, StudyDesign, reader_order
 from .detect_store import DETECTION_SCHEMA, insert_detection
 from .session import CaseView, Feedback, ReadingSession, StudyError, now_iso as _now
-from .storefile import RetryingTransaction, backup_copy, connect_study
+from .storefile import RetryingTransaction, backup_copy, connect_study, part_file
 from .store_read import StudyContents, png_bytes as _png_bytes
 
 __all__ = ["SCHEMA_VERSION", "QuizStore", "ReadingSession", "CaseView", "Feedback", "StudyError"]
@@ -81,11 +81,7 @@ class QuizStore(StudyContents):
         The file is built under a temporary name and renamed when complete.
         """
         path = Path(path)
-        if path.exists():
-            raise StudyError(f"{path}: already exists; choose a new study file")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.unlink(missing_ok=True)
+        tmp = part_file(path, "study file")
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             conn.executescript(_SCHEMA)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from .session import StudyError
 
-__all__ = ["connect_study", "RetryingTransaction", "backup_copy", "SQLITE_MAGIC"]
+__all__ = ["connect_study", "RetryingTransaction", "backup_copy", "part_file", "SQLITE_MAGIC"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _NOT_STUDY = "not a mammostudio reader study"
@@ -165,17 +165,30 @@ class RetryingTransaction:
             raise StudyError(f"{self.path}: the answer could not be saved ({err})") from err
 
 
+def part_file(path: Path, what: str) -> Path:
+    """The cleared temporary name (``.<name>.part`` beside ``path``) a new study file is built under.
+
+    Raises
+    ------
+    StudyError
+        If ``path`` exists (a study is never overwritten); ``what`` names it
+        in the message ("study file", "file for the copy").
+    """
+    if path.exists():
+        raise StudyError(f"{path}: already exists; choose a new {what}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.unlink(missing_ok=True)
+    return tmp
+
+
 def backup_copy(conn: sqlite3.Connection, dest: str | os.PathLike) -> Path:
     """Copy an open study into one self-contained file (SQLite backup API, no ``-wal``).
 
     The copy is written beside ``dest`` under a temporary name, checked, then renamed.
     """
     dest = Path(dest)
-    if dest.exists():
-        raise StudyError(f"{dest}: already exists; choose a new file for the copy")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part")
-    tmp.unlink(missing_ok=True)
+    tmp = part_file(dest, "file for the copy")
     try:
         out = sqlite3.connect(tmp, isolation_level=None)
         try:

@@ -26,11 +26,12 @@ import contextvars
 import operator
 import os
 import sqlite3
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog import Catalog, Problem
+from ..pool import as_finished
 from ..progress import Progress
 
 __all__ = ["ScanContext", "current_scan", "open_dataset_job", "walk_candidates", "read_headers", "CHUNK"]
@@ -173,21 +174,11 @@ def read_headers(paths: list[str], *, workers: int | None = None, mode: str = "p
         # spawn, not fork: the GUI calls this from a worker thread of a Qt process
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     pending: set = set()
-    todo = iter(chunks)
     try:
         try:
-            for chunk in todo:  # keep 2 tasks per worker queued, so cancel stops quickly
-                pending.add(pool.submit(_scan_chunk, chunk, cap))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    for p, err, prob, head in fut.result():
-                        results[p] = (err, prob, head)
-                    nxt = next(todo, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(_scan_chunk, nxt, cap))
+            for fut in as_finished(pool, _scan_chunk, chunks, cap, depth=2 * workers, pending=pending):
+                for p, err, prob, head in fut.result():
+                    results[p] = (err, prob, head)
                 yield Progress(len(results), total, f"reading headers: {len(results):,} of {total:,}")
         except (BrokenExecutor, RuntimeError, OSError):
             # No worker processes here (a script without a __main__ guard, a sandbox):

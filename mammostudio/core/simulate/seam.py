@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..boxes import box_size
 from .blend import Insertion
 
 __all__ = ["spectral_slope", "ring_gradient_ratio", "seam_scores"]
@@ -83,7 +84,7 @@ def seam_scores(original: np.ndarray, inserted: np.ndarray, ins: Insertion, *, s
     ratio = ring_gradient_ratio(original[r0:r1, c0:c1], inserted[r0:r1, c0:c1], ins.support)
     b = ins.box
     if size is None:
-        size = max(b[2] - b[0] + 1, b[3] - b[1] + 1, 32)
+        size = max(*box_size(b), 32)
         size += size % 2
     cy, cx = (b[0] + b[2]) // 2, (b[1] + b[3]) // 2
     rows, cols = original.shape

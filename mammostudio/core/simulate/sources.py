@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..patches.dataset import lesion_box_in_patch, patch_box
 from .lesion import LesionTemplate, parametric_template, patch_template
 
 __all__ = ["SourceItem", "parametric_items", "patch_items", "generated_items", "array_items", "inpaint_item",
@@ -138,14 +139,14 @@ def _mask_of(rec: dict, cache: dict) -> np.ndarray | None:
         cache[path] = read_png(path) if path.is_file() else None
     labels = cache[path]
     try:
-        r, c, h, w = (int(rec[k]) for k in ("row", "col", "height", "width"))
+        r0, c0, r1, c1 = patch_box(rec)
         cy = (int(rec["box_row_min"]) + int(rec["box_row_max"])) // 2
         cx = (int(rec["box_col_min"]) + int(rec["box_col_max"])) // 2
     except (TypeError, ValueError, KeyError):
         return None
     if labels is None or not labels[cy, cx]:
         return None
-    return labels[r:r + h, c:c + w] == labels[cy, cx]
+    return labels[r0:r1 + 1, c0:c1 + 1] == labels[cy, cx]
 
 
 def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
@@ -192,11 +193,9 @@ def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
         rec["_source_file"] = _resolve(rec, dataset_roots, files)
         known = _spacing_of(rec["_source_file"] or str(rec.get("source_path", "")), cache)
         spacing = known or default_spacing_mm
-        box = None
-        try:  # the lesion box relative to the patch's top-left
-            box = (int(rec["box_row_min"]) - int(rec["row"]), int(rec["box_col_min"]) - int(rec["col"]),
-                   int(rec["box_row_max"]) - int(rec["row"]), int(rec["box_col_max"]) - int(rec["col"]))
-        except (TypeError, ValueError, KeyError):
+        try:
+            box = lesion_box_in_patch(rec)
+        except ValueError:
             box = None
         out.append(SourceItem(
             "patch", f"{rec.get('lesion_type', '') or 'lesion'} {str(rec.get('patch_id', rec['file']))[-10:]}",

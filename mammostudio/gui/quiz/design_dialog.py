@@ -9,6 +9,7 @@ from ...core.quiz import QuizStore, StudyConfig, design_study
 from ...core.quiz.design import NotEnoughImages
 from ...core.quiz.planning import largest_study
 from ...core.quiz.sources import load_generated_set, load_real_set
+from .folder_list import FolderList
 
 __all__ = ["DesignDialog"]
 
@@ -25,8 +26,7 @@ class DesignDialog(QtWidgets.QDialog):
         self.study_path: Path | None = None
         d = StudyConfig()
         self.real = QtWidgets.QLineEdit(placeholderText="patch dataset or folder of real lesion PNGs")
-        self.generated = QtWidgets.QListWidget()
-        self.generated.setMaximumHeight(90)
+        self.generated = FolderList("Folder of generated images")
         self.training = QtWidgets.QLineEdit(placeholderText="optional: the generators' training patches")
         self.out = QtWidgets.QLineEdit(placeholderText="new study file (.sqlite)")
         self.cases = QtWidgets.QSpinBox(minimum=1, maximum=10000, value=d.n_assessment)
@@ -48,18 +48,7 @@ class DesignDialog(QtWidgets.QDialog):
 
         form = QtWidgets.QFormLayout()
         form.addRow("Real patches:", self._with_browse(self.real, folder=True))
-        gen_row = QtWidgets.QHBoxLayout()
-        gen_row.addWidget(self.generated, 1)
-        buttons = QtWidgets.QVBoxLayout()
-        add, remove = QtWidgets.QPushButton("Add…"), QtWidgets.QPushButton("Remove")
-        add.clicked.connect(self._add_generated)
-        remove.clicked.connect(lambda: [self.generated.takeItem(self.generated.row(i))
-                                        for i in self.generated.selectedItems()])
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        gen_row.addLayout(buttons)
-        form.addRow("Generated folders:", gen_row)
+        form.addRow("Generated folders:", self.generated.with_buttons())
         form.addRow("Training patches:", self._with_browse(self.training, folder=True))
         form.addRow("Study file:", self._with_browse(self.out, folder=False))
         form.addRow("Task:", self.task)
@@ -104,11 +93,6 @@ class DesignDialog(QtWidgets.QDialog):
         row.addWidget(button)
         return row
 
-    def _add_generated(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder of generated images")
-        if path:
-            self.generated.addItem(path)
-
     def config(self) -> StudyConfig:
         """The study configuration the form describes (raises ValueError when invalid)."""
         return StudyConfig(
@@ -131,7 +115,7 @@ class DesignDialog(QtWidgets.QDialog):
         return (f"Set Assessment cases to {fits[0]} and Training cases to {fits[1]} (they fit), or add {more}.")
 
     def _create(self) -> None:
-        folders = [self.generated.item(i).text() for i in range(self.generated.count())]
+        folders = self.generated.folders()
         try:
             if not self.real.text().strip() or not folders or not self.out.text().strip():
                 raise ValueError("choose the real patches, at least one generated folder and a study file")

@@ -7,6 +7,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.quiz import QuizStore, StudyConfig
 from ...core.quiz.detect import design_detection
+from .folder_list import FolderList
 
 __all__ = ["DetectionDesignDialog"]
 
@@ -21,8 +22,7 @@ class DetectionDesignDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("New detection study")
         self.study_path: Path | None = None
-        self.datasets = QtWidgets.QListWidget()
-        self.datasets.setMaximumHeight(90)
+        self.datasets = FolderList("Dataset folder")
         self.out = QtWidgets.QLineEdit(placeholderText="new study file (.sqlite)")
         self.unit = QtWidgets.QComboBox()
         self.unit.addItem("One view per case", "image")
@@ -37,17 +37,7 @@ class DetectionDesignDialog(QtWidgets.QDialog):
         self.seed = QtWidgets.QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         self.log = QtWidgets.QPlainTextEdit(readOnly=True)
         self.log.setMaximumHeight(90)
-        data_row = QtWidgets.QHBoxLayout()
-        data_row.addWidget(self.datasets, 1)
-        buttons = QtWidgets.QVBoxLayout()
-        add, remove = QtWidgets.QPushButton("Add…"), QtWidgets.QPushButton("Remove")
-        add.clicked.connect(self._add_dataset)
-        remove.clicked.connect(lambda: [self.datasets.takeItem(self.datasets.row(i))
-                                        for i in self.datasets.selectedItems()])
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        data_row.addLayout(buttons)
+        data_row = self.datasets.with_buttons()
         out_row = QtWidgets.QHBoxLayout()
         out_row.addWidget(self.out, 1)
         browse = QtWidgets.QPushButton("Browse…")
@@ -73,11 +63,6 @@ class DetectionDesignDialog(QtWidgets.QDialog):
         lay.addWidget(self.log)
         lay.addWidget(box)
 
-    def _add_dataset(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Dataset folder")
-        if path:
-            self.datasets.addItem(path)
-
     def _browse_out(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New study file", self.out.text(), "Reader study (*.sqlite)")
         if path:
@@ -96,7 +81,7 @@ class DetectionDesignDialog(QtWidgets.QDialog):
         from ...core.quiz import StudyError
         from ...core.readers import open_dataset
 
-        folders = [self.datasets.item(i).text() for i in range(self.datasets.count())]
+        folders = self.datasets.folders()
         try:
             if not folders or not self.out.text().strip():
                 raise ValueError("add at least one dataset folder and choose a study file")

@@ -20,6 +20,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
+from ...core.boxes import box_size
 from ...core.simulate.blend import METHODS
 from ...core.simulate.session import SimulationSession
 from ..canvas import ImageCanvas
@@ -36,7 +37,7 @@ __all__ = ["SimulatePanel", "load_for_simulation"]
 def load_for_simulation(row: dict):
     """(pixels, display) of one image, for a worker thread."""
     from ...core.images import load_pixels
-    from ..pyramid import build_display
+    from ...core.pyramid import build_display
 
     pixels = load_pixels(row)
     return pixels, build_display(str(row["image_id"]), pixels)
@@ -258,7 +259,7 @@ class SimulatePanel(QWidget):
         b = lesion.insertion.box
         mm = self.session.spacing
         self.info.setText(f"lesion {len(self.session.lesions)}: {lesion.item.label} at row {lesion.centre[0]}, "
-                          f"col {lesion.centre[1]}; box {(b[2] - b[0] + 1) * mm:.1f} x {(b[3] - b[1] + 1) * mm:.1f} mm, "
+                          f"col {lesion.centre[1]}; box {box_size(b)[0] * mm:.1f} x {box_size(b)[1] * mm:.1f} mm, "
                           f"contrast {lesion.contrast:.2f}, {lesion.method}")
 
     def undo(self) -> None:

@@ -1,14 +1,12 @@
 """Grey-level image grids on a QLabel (nearest-neighbour scaling keeps pixels crisp)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-__all__ = ["GridLabel", "tile", "to_qimage"]
+__all__ = ["GridLabel", "to_qimage"]
 
 
 def to_qimage(img: np.ndarray) -> QImage:
@@ -16,18 +14,6 @@ def to_qimage(img: np.ndarray) -> QImage:
     img = np.ascontiguousarray(img, dtype=np.uint8)
     rows, cols = img.shape
     return QImage(img.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
-
-
-def tile(images: np.ndarray, *, pad: int = 2) -> np.ndarray:
-    """Show a uint8 stack (n, rows, cols) as one near-square grid for display."""
-    n, r, c = images.shape
-    per_row = max(1, math.ceil(math.sqrt(n)))
-    rows = math.ceil(n / per_row)
-    out = np.zeros((pad + rows * (r + pad), pad + per_row * (c + pad)), np.uint8)
-    for i, img in enumerate(images):
-        y, x = divmod(i, per_row)
-        out[pad + y * (r + pad):pad + y * (r + pad) + r, pad + x * (c + pad):pad + x * (c + pad) + c] = img
-    return out
 
 
 class GridLabel(QLabel):

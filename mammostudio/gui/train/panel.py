@@ -8,11 +8,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton, QSizePolicy, QSplitter,
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
+from ...core.imageops import tile
 from ..jobs import JobRunner, classifier_job, gan_training_job, trainer_presets
 from .clf_monitor import ClassifierMonitor
 from .gan_monitor import GANMonitor
 from .history import RunHistory
-from .images import tile
 from .session import RunSession
 from .setup import RunSetup
 

@@ -149,7 +149,7 @@ def mask_at_threshold(display: DisplayImage, threshold: int) -> np.ndarray:
     fm = display.fit_max
     lo, hi = float(display.full.min()), float(fm.max())
     if fm.dtype.kind in "ui" and fm.dtype.itemsize <= 2:
-        from ..core.patches.prepared import prepare
+        from .patches.prepared import prepare
 
         prep = prepare(np.array([[lo, hi]], dtype=fm.dtype), threshold=int(threshold))
         if prep.threshold is not None:
