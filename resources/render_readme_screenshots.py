@@ -190,10 +190,26 @@ def shot_quiz_results(ctx: dict) -> bool:
     return True
 
 
+def shot_simulate(ctx: dict) -> bool:
+    """Simulate mode: a demo spiculated mass placed automatically into a normal demo image."""
+    app, window = ctx["app"], ctx["window"]
+    _show_image(app, window, ctx["inputs"]["demo"] / "workbook", None)
+    window.set_mode("Simulate")
+    panel = window.pages["Simulate"]
+    if not wait_until(app, lambda: panel.image_box.count() > 1, 120):
+        return False
+    panel.image_box.setCurrentIndex(1)
+    if not wait_until(app, lambda: panel.session is not None, 120):
+        return False
+    panel.gallery.setCurrentRow(0)
+    panel.auto_place()
+    return True
+
+
 # (name, set-up): each set-up runs once, then the window is saved at every size.
 SHOTS = (("browse_demo", shot_browse_demo), ("browse_fourup", shot_browse_fourup), ("browse_mias", shot_browse_mias),
          ("prepare", shot_prepare), ("train", shot_train), *MODE_SHOTS, ("quiz_reading", shot_quiz_reading),
-         ("quiz_results", shot_quiz_results))
+         ("quiz_results", shot_quiz_results), ("simulate", shot_simulate))
 
 
 def render_all(inputs: dict[str, Path], mias: Path | None, out: Path, work: Path, *, only=None) -> list[Path]:

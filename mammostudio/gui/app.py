@@ -93,25 +93,7 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationName("mammostudio")
     app.setOrganizationName("mammostudio")
     sys.excepthook = _show_in_app
-    if not hasattr(app, "_gui_thread_gc"):
-        app._gui_thread_gc = gui_thread_collector()
     return app
-
-
-def gui_thread_collector(interval_s: float = 1.0):
-    """Run Python's cyclic garbage collector on the GUI thread only, on a timer.
-
-    Left automatic, a collection runs in whichever thread happens to allocate:
-    a worker importing torch or reading headers could then free PySide
-    wrappers of GUI objects, which takes shiboken's binding lock while holding
-    the GIL, the reverse order of a GUI thread dispatching a paint to Python:
-    a deadlock (seen in the test suite). pyqtgraph's GarbageCollector turns
-    automatic collection off and collects each generation on a QTimer when its
-    threshold is passed, as automatic collection would.
-    """
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
-    return GarbageCollector(interval=interval_s)
 
 
 def _show_in_app(exc_type, exc, tb) -> None:

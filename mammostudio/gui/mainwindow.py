@@ -53,10 +53,12 @@ def _open_job(path: str):
     from .browser import study_table
     from .state import choose_sidecar
 
-    # Building a big catalog allocates millions of objects. Collections run on
-    # the GUI thread only (app.py: GuiThreadCollector); afterwards the survivors
-    # are moved out of the collector's view (freeze) so no later full collection
-    # walks them (0.2-0.3 s each at 200,000 images, holding the GIL).
+    # Building a big catalog allocates millions of objects. No collection runs
+    # while this worker builds it (one could free Qt wrappers off the GUI
+    # thread, and each full collection over the catalog paused every thread for
+    # 0.2-0.3 s at 200,000 images); afterwards the survivors are moved out of
+    # the collector's view (freeze) so no later full collection walks them.
+    gc.disable()
     try:
         catalog = yield from open_dataset_job(path)
         yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
@@ -67,6 +69,7 @@ def _open_job(path: str):
         rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
     finally:
         gc.freeze()
+        gc.enable()
     return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 

@@ -59,13 +59,17 @@ def warm_up() -> None:
     """
     import gc
 
-    import PIL.Image  # noqa: F401 - sample grids are written as PNG
-    import torch._dynamo  # noqa: F401
-
-    # No gc.collect() here: this runs on a worker thread, and a collection
-    # there may free Qt wrappers off the GUI thread (a deadlock with a
-    # painting GUI thread was seen); the GUI collects on its own thread.
-    gc.freeze()
+    # No collection may run on this worker thread: it could free Qt wrappers
+    # off the GUI thread, which deadlocked with a painting GUI thread (seen in
+    # the test suite while this import ran). The collector is off for the
+    # import (process-wide, a few seconds) and the imported modules are frozen.
+    gc.disable()
+    try:
+        import PIL.Image  # noqa: F401 - sample grids are written as PNG
+        import torch._dynamo  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def weights_status(kind: str, weights=None) -> tuple[bool, str]:
