@@ -21,7 +21,8 @@ desktop) as ``readme_<name>_<W>x<H>.png`` into ``resources/screenshots/``:
 - ``train_live``, ``train_resumed``, ``evaluate``: a live run, the same run
   resumed with continuous curves, and Evaluate's t-SNE map
   (``render_mode_screenshots.py``);
-- ``quiz_reading`` and ``quiz_results``: Quiz mode.
+- ``quiz_reading`` and ``quiz_results``: Quiz mode;
+- ``simulate``: Simulate mode, a demo mass placed automatically into a normal image.
 
 A new mode adds one ``shot_<name>(ctx)`` function and one :data:`SHOTS` entry.
 Settings, runs and data stay in the temporary folder. A few minutes on a
