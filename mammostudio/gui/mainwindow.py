@@ -17,6 +17,7 @@ from .filters import FilterPanel
 from .fourup import FourUpView
 from .jobs import JobRunner
 from .menus import MODES, build_menus
+from .open_job import open_job
 from ..core.navigation import neighbour_study
 from .pages import CurrentPageStack, ElidedLabel, WelcomePage, scrolling
 from .prepare import PreparePage
@@ -41,36 +42,6 @@ def settings_file() -> Path:
     from ..core.paths import user_config_dir
 
     return user_config_dir("mammostudio.ini")
-
-
-def _open_job(path: str):
-    """Job run in the worker: read the dataset (cancellable), then everything a big catalog
-    would otherwise make the GUI thread do (annotation edits, the study table)."""
-    import gc
-
-    from ..core.annotations import Annotations
-    from ..core.readers import open_dataset_job
-    from .browser import study_table
-    from .state import choose_sidecar
-
-    # Building a big catalog allocates millions of objects. No collection runs
-    # while this worker builds it (one could free Qt wrappers off the GUI
-    # thread, and each full collection over the catalog paused every thread for
-    # 0.2-0.3 s at 200,000 images); afterwards the survivors are moved out of
-    # the collector's view (freeze) so no later full collection walks them.
-    gc.disable()
-    try:
-        catalog = yield from open_dataset_job(path)
-        yield Progress(0, None, f"{catalog.n_images:,} images: applying annotation edits")
-        annotations = Annotations.load(choose_sidecar(catalog.root))
-        shown = annotations.apply(catalog, include_wrong=True)
-        yield Progress(0, None, f"{catalog.n_images:,} images: preparing the study table")
-        table = study_table(shown.images, shown.lesions, shown.problems)
-        rows = dict(zip(shown.images["image_id"].tolist(), range(catalog.n_images)))
-    finally:
-        gc.freeze()
-        gc.enable()
-    return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary()}
 
 
 class MainWindow(QMainWindow):
@@ -199,7 +170,7 @@ class MainWindow(QMainWindow):
 
     def open_dataset(self, folder: str) -> None:
         """Read ``folder`` in the background, then show it in Browse mode."""
-        self._run(lambda: _open_job(str(folder)), self._on_opened, f"Opening {folder} ...")
+        self._run(lambda: open_job(str(folder)), self._on_opened, f"Opening {folder} ...")
 
     def open_demo(self, make_job=None) -> None:
         """Build the demo dataset on first use (with progress), then open it.
