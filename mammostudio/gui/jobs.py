@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 
 from ..core.progress import Job, Progress
 
-__all__ = ["JobRunner", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
+__all__ = ["JobRunner", "confirm_stop", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
            "experiment_job", "fid_job", "tsne_job", "generate_job", "run_control", "list_runs", "read_run",
            "weights_status"]
 
@@ -43,6 +43,25 @@ def _describe(exc: BaseException) -> str:
         return describe_error(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
+
+
+def confirm_stop(parent, *, loader, running: bool, title: str, question: str, stop: Callable[[], None]) -> bool:
+    """Before closing a page with a job: let an import finish, ask, then stop and wait.
+
+    ``loader`` is the page's trainer-import runner (or None): an import cannot
+    be interrupted, so it is waited for. Returns False when the user keeps the
+    window open.
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    if loader is not None and loader.running:
+        loader.wait(60000)
+    if not running:
+        return True
+    if QMessageBox.question(parent, title, question) != QMessageBox.StandardButton.Yes:
+        return False
+    stop()
+    return True
 
 class _Worker(QObject):
     progress = Signal(object)

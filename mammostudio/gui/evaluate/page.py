@@ -7,9 +7,9 @@ loaded in a worker the first time the page is shown, as Train mode does.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..jobs import JobRunner, trainer_presets
+from ..jobs import JobRunner, confirm_stop, trainer_presets
 from .panel import EvaluatePanel
 
 __all__ = ["EvaluatePage"]
@@ -77,14 +77,6 @@ class EvaluatePage(QWidget):
 
     def confirm_close(self) -> bool:
         """Ask before closing while an evaluation runs; stop it and wait. False = keep the window open."""
-        if self.loader is not None and self.loader.running:
-            self.loader.wait(60000)
-        if not self.running:
-            return True
-        answer = QMessageBox.question(self, "Evaluation is running",
-                                      "An evaluation is running. Stop it and close? A stopped experiment "
-                                      "resumes at its next unfinished cell.")
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.panel.stop_and_wait()
-        return True
+        return confirm_stop(self, loader=self.loader, running=self.running, title="Evaluation is running",
+                            question="An evaluation is running. Stop it and close? A stopped experiment "
+                                     "resumes at its next unfinished cell.", stop=self.panel.stop_and_wait)

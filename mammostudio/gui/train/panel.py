@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, Q
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core.imageops import tile
-from ..jobs import JobRunner, classifier_job, gan_training_job, trainer_presets
+from ..jobs import JobRunner, classifier_job, confirm_stop, gan_training_job, trainer_presets
 from .clf_monitor import ClassifierMonitor
 from .gan_monitor import GANMonitor
 from .history import RunHistory
@@ -227,17 +227,9 @@ class TrainPanel(QWidget):
 
     def confirm_close(self) -> bool:
         """Ask before closing during a run; stop it and wait. False = keep the window open."""
-        if self.loader is not None and self.loader.running:
-            self.loader.wait(60000)  # an import cannot be interrupted; let it finish
-        if not self.running:
-            return True
-        answer = QMessageBox.question(self, "Training is running",
-                                      "A training is running. Stop it and close? Its last checkpoint is kept "
-                                      "and it can be resumed from the run history.")
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.session.stop_and_wait()
-        return True
+        return confirm_stop(self, loader=self.loader, running=self.running, title="Training is running",
+                            question="A training is running. Stop it and close? Its last checkpoint is kept "
+                                     "and it can be resumed from the run history.", stop=self.session.stop_and_wait)
 
     # -- past runs -------------------------------------------------------------------------
     def show_run(self, run: dict) -> None:
