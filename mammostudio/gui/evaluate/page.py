@@ -79,4 +79,4 @@ class EvaluatePage(QWidget):
         """Ask before closing while an evaluation runs; stop it and wait. False = keep the window open."""
         return confirm_stop(self, loader=self.loader, running=self.running, title="Evaluation is running",
                             question="An evaluation is running. Stop it and close? A stopped experiment "
-                                     "resumes at its next unfinished cell.", stop=self.panel.stop_and_wait)
+                                     "resumes at its next unfinished cell.", stop=lambda: self.panel.stop_and_wait())

@@ -229,7 +229,8 @@ class TrainPanel(QWidget):
         """Ask before closing during a run; stop it and wait. False = keep the window open."""
         return confirm_stop(self, loader=self.loader, running=self.running, title="Training is running",
                             question="A training is running. Stop it and close? Its last checkpoint is kept "
-                                     "and it can be resumed from the run history.", stop=self.session.stop_and_wait)
+                                     "and it can be resumed from the run history.",
+                            stop=lambda: self.session.stop_and_wait())
 
     # -- past runs -------------------------------------------------------------------------
     def show_run(self, run: dict) -> None:
