@@ -67,3 +67,17 @@ def _torch_threads():
         return
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture()
+def window(qtbot, tmp_path):
+    """The main window at 1300 x 900, shown, with its settings in a temporary file."""
+    from mammostudio.gui.app import make_app
+    from mammostudio.gui.mainwindow import MainWindow
+
+    make_app()
+    w = MainWindow(settings_path=tmp_path / "settings.ini")
+    qtbot.addWidget(w)
+    w.resize(1300, 900)
+    w.show()
+    return w

@@ -11,7 +11,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from mammostudio.gui.app import make_app  # noqa: E402
 
 
 @pytest.fixture()
@@ -19,18 +18,6 @@ def mias_copy(mias_copy, mias_dir):
     """The shared copy plus mdb006, a normal film (no box)."""
     shutil.copy(mias_dir / "mdb006.pgm", mias_copy)
     return mias_copy
-
-
-@pytest.fixture()
-def window(qtbot, tmp_path):
-    make_app()
-    from mammostudio.gui.mainwindow import MainWindow
-
-    w = MainWindow(settings_path=tmp_path / "settings.ini")
-    qtbot.addWidget(w)
-    w.resize(1300, 900)
-    w.show()
-    return w
 
 
 def _open(qtbot, window, folder):

@@ -27,18 +27,6 @@ def _dataset(root: Path) -> Path:
     return root
 
 
-@pytest.fixture()
-def window(qtbot, tmp_path):
-    make_app()
-    from mammostudio.gui.mainwindow import MainWindow
-
-    w = MainWindow(settings_path=tmp_path / "settings.ini")
-    qtbot.addWidget(w)
-    w.resize(1300, 900)
-    w.show()
-    return w
-
-
 def test_broken_images_are_listed_at_open_and_shown_as_a_placeholder(qtbot, window, tmp_path):
     from mammostudio.gui.browser import KEYS
 
