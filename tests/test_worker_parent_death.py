@@ -54,9 +54,14 @@ def test_killing_the_parent_of_extract_ends_its_workers_within_5_seconds(mias_di
     workers: set[int] = set()
     try:
         # Wait for the two pool workers (the spawn start method may add a resource tracker).
-        assert _wait_until(lambda: len(_children(parent.pid)) >= 2, 120), "the workers never started"
+        def alive_children() -> set[int]:
+            return {p for p in _children(parent.pid) if _alive(p)}
+
+        assert _wait_until(lambda: len(alive_children()) >= 2, 120), "the workers never started"
         time.sleep(1.0)  # let them pick up images
-        workers = {p for p in _children(parent.pid) if _alive(p)}
+        # sampled once the pool is settled (a short-lived helper child may have been counted above)
+        assert _wait_until(lambda: len(alive_children()) >= 2, 30)
+        workers = alive_children()
         assert len(workers) >= 2 and parent.poll() is None
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
