@@ -45,32 +45,60 @@ def _wait_until(cond, timeout: float) -> bool:
     return cond()
 
 
+def _many_image_mias(src: Path, dst: Path, copies: int) -> Path:
+    """A mini-MIAS folder listing every source film ``copies`` times (symlinks, all NORM).
+
+    Extraction of the 135 real films takes about 1.5 s with two workers, too
+    short to catch both workers alive with room to spare; this gives the pool
+    ten times the work, so the parent is still running when it is killed.
+    """
+    dst.mkdir()
+    films = sorted(src.glob("mdb*.pgm"))
+    lines = []
+    for k in range(copies):
+        for film in films:
+            ref = f"mdb{k * 1000 + int(film.stem[3:]):05d}"
+            (dst / f"{ref}.pgm").symlink_to(film)
+            lines.append(f"{ref} G NORM")
+    (dst / "Info.txt").write_text("\n".join(lines) + "\n")
+    return dst
+
+
+def _spawned_workers(pid: int) -> set[int]:
+    """Live pool workers of ``pid`` (not its multiprocessing resource tracker)."""
+    out = set()
+    for kid in _children(pid):
+        try:
+            cmd = Path(f"/proc/{kid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and _alive(kid):
+            out.add(kid)
+    return out
+
+
 @pytest.mark.slow
 def test_killing_the_parent_of_extract_ends_its_workers_within_5_seconds(mias_dir, tmp_path):
+    dataset = _many_image_mias(mias_dir, tmp_path / "mias-x10", copies=10)
     env = dict(os.environ, PYTHONPATH=str(REPO), MAMMOSTUDIO_DATA_DIR=str(tmp_path / "user"))
-    parent = subprocess.Popen([sys.executable, "-m", "mammostudio", "extract", str(mias_dir), str(tmp_path / "out"),
+    parent = subprocess.Popen([sys.executable, "-m", "mammostudio", "extract", str(dataset), str(tmp_path / "out"),
                                "--no-filter", "--workers", "2", "--quiet"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     workers: set[int] = set()
     try:
-        # Wait for the two pool workers (the spawn start method may add a resource tracker).
-        def alive_children() -> set[int]:
-            return {p for p in _children(parent.pid) if _alive(p)}
-
-        assert _wait_until(lambda: len(alive_children()) >= 2, 120), "the workers never started"
-        time.sleep(1.0)  # let them pick up images
-        # sampled once the pool is settled (a short-lived helper child may have been counted above)
-        assert _wait_until(lambda: len(alive_children()) >= 2, 30)
-        workers = alive_children()
-        assert len(workers) >= 2 and parent.poll() is None
+        # Kill the parent the moment both pool workers run: 1,350 images keep them busy for seconds.
+        assert _wait_until(lambda: len(_spawned_workers(parent.pid)) >= 2 or parent.poll() is not None, 120)
+        workers = _spawned_workers(parent.pid)
+        assert parent.poll() is None, f"extract ended before it could be killed: {parent.stderr.read()!r}"
+        assert len(workers) == 2, f"expected two pool workers, found {workers}"
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
-        time.sleep(5.0)
-        survivors = {p for p in workers if _alive(p)}
-        assert not survivors, f"workers still alive 5 s after their parent was killed: {survivors}"
+        assert _wait_until(lambda: not any(_alive(p) for p in workers), 5.0), (
+            f"workers still alive 5 s after their parent was killed: {[p for p in workers if _alive(p)]}")
     finally:
         if parent.poll() is None:
             parent.kill()
+        parent.stderr.close()
         for pid in workers | _children(parent.pid):  # never leave orphans behind, even on failure
             try:
                 os.kill(pid, signal.SIGKILL)
