@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..core.errors import describe_error
 from ._run import fail, run_job
+from ..core.layouts import LAYOUTS
 
 __all__ = ["register", "scan_summary", "format_summary"]
 
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=_demo_data)
 
     s = subparsers.add_parser("scan", help="catalog and acquisition-filter summary of a dataset folder",
-                              description="Read a dataset folder (annotation workbook, OMI-DB tree or mini-MIAS), "
+                              description=f"Read a dataset folder ({LAYOUTS}), "
                                           "apply the acquisition filter and print what was found, including every "
                                           "image whose pixel data cannot be decoded (checked from the header). "
                                           "Headers are cached per dataset in the user cache folder: a re-scan "

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ._run import describe_error, ensure_writable_folder, fail, run_job
+from ..core.layouts import LAYOUTS
 
 __all__ = ["register"]
 
@@ -16,7 +17,7 @@ def register(subparsers) -> None:
         description="Apply the acquisition filter (default: the paper's), then cut lesion patches and up to "
                     "10 normal-tissue patches per image (paper Algorithm 1) into OUT: lesion/*.png, "
                     "tissue/*.png, index.csv, params.json. Re-running into the same OUT resumes.")
-    p.add_argument("dataset", type=Path, help="dataset folder (workbook, OMI-DB or mini-MIAS)")
+    p.add_argument("dataset", type=Path, help=f"dataset folder ({LAYOUTS})")
     p.add_argument("out", type=Path, help="output folder (new, or an interrupted run to resume)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -4,13 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._run import fail
+from ..core.layouts import LAYOUTS
 
 
 def register(subparsers) -> None:
     """Add the ``gui`` command."""
     p = subparsers.add_parser("gui", help="open the desktop app (the default command)",
                               description="Open the mammostudio desktop app, optionally on a dataset folder.")
-    p.add_argument("dataset", nargs="?", help="dataset folder to open (workbook, OMI-DB or mini-MIAS)")
+    p.add_argument("dataset", nargs="?", help=f"dataset folder to open ({LAYOUTS})")
     p.set_defaults(func=_run)
 
 

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ._run import describe_error, fail, run_job
+from ..core.layouts import LAYOUTS
 
 __all__ = ["register"]
 
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
                     "mask pixel > 0 (<stem>_msk.png) and the lesion boxes including both ends (<stem>_gt.png), "
                     "in a folder tree under OUT that mirrors DATASET. Images already prepared are skipped, so an "
                     "interrupted run resumes. Only images passing the acquisition filter are prepared.")
-    p.add_argument("dataset", type=Path, metavar="DATASET", help="dataset folder (workbook, OMI-DB or mini-MIAS)")
+    p.add_argument("dataset", type=Path, metavar="DATASET", help=f"dataset folder ({LAYOUTS})")
     p.add_argument("out", type=Path, metavar="OUT", help="output folder")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--filter", type=Path, metavar="FILE", help="acquisition filter JSON (default: the paper's)")

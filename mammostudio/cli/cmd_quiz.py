@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.errors import describe_error
 from ._run import fail
+from ..core.layouts import LAYOUTS
 
 __all__ = ["register"]
 
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--generated", type=Path, action="append", default=None,
                    help="folder written by `mammostudio generate` (repeat for several generators)")
     p.add_argument("--dataset", type=Path, action="append", default=None,
-                   help="detection: dataset folder (workbook, OMI-DB, mini-MIAS, or `mammostudio simulate` output); "
+                   help=f"detection: dataset folder ({LAYOUTS}, or `mammostudio simulate` output); "
                         "repeat to draw from several (e.g. a simulated dataset and its archive's real lesions)")
     p.add_argument("--case-unit", choices=["image", "study"], default="image",
                    help="detection: a case is one view, or all views of a study (default image)")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..core.errors import describe_error
 from ._run import fail, run_job
+from ..core.layouts import LAYOUTS
 
 __all__ = ["register"]
 
@@ -30,7 +31,7 @@ def register(subparsers) -> None:
                     "dataset), --generated (a `mammostudio generate` folder), --checkpoint (a DCGAN, generated "
                     "on the spot) and/or --demo (parametric masses and calcification clusters; the default). "
                     "Re-running into the same OUT resumes; the same seed gives the same files.")
-    p.add_argument("dataset", type=Path, help="dataset folder with normal images (workbook, OMI-DB or mini-MIAS)")
+    p.add_argument("dataset", type=Path, help=f"dataset folder with normal images ({LAYOUTS})")
     p.add_argument("out", type=Path, help="output folder (new, or an interrupted run to resume)")
     p.add_argument("--images", type=int, default=4, help="M: normal images that receive lesions (default 4)")
     p.add_argument("--lesions", type=int, default=1, help="N: lesions per image (default 1)")

@@ -15,8 +15,9 @@ import importlib
 from pathlib import Path
 
 from ..catalog import Catalog
+from ..layouts import LAYOUTS
 
-__all__ = ["READERS", "DatasetError", "detect_format", "open_dataset", "open_dataset_job"]
+__all__ = ["READERS", "LAYOUTS", "DatasetError", "detect_format", "open_dataset", "open_dataset_job"]
 
 # Most specific first: an OMI-DB tree or a public layout beats a workbook (any
 # .csv at the top), and anything beats the plain DICOM folder (the fallback).
