@@ -34,7 +34,8 @@ def _named(exc: OSError, path: Path) -> OSError:
     return new
 
 
-def _create_temp(path: Path, suffix: str, mode: int | None) -> Path:
+def _create_temp(path: Path, suffix: str, mode: int | None, *, keep_open: bool = False):
+    """Create an empty temporary file next to ``path``: its path, or (path, fd) with ``keep_open``."""
     for _ in range(100):
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part{suffix}"
         try:
@@ -45,8 +46,12 @@ def _create_temp(path: Path, suffix: str, mode: int | None) -> Path:
         try:
             if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)  # an explicit mode is exact, whatever the umask
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        if keep_open:
+            return tmp, fd
+        os.close(fd)
         return tmp
     raise FileExistsError(17, "could not pick a free temporary name", str(path))
 
@@ -101,20 +106,42 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None, mode: int
         raise
 
 
-def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
-    """Atomically write ``data`` to ``path`` (fsynced before the rename).
+def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None, sync: bool = True) -> Path:
+    """Atomically write ``data`` to ``path``, fsynced before the rename unless ``sync=False``.
+
+    The bytes go through the descriptor that created the temporary file: one
+    open, and no truncation (reopening it with ``"wb"`` truncates it, after
+    which ext4 starts writing the file back when it is closed; measured here
+    at 0.1-0.3 ms more per small file). ``sync=False`` is for many small files
+    (patch PNGs): a killed process still leaves the old file or the new one;
+    only a power cut may leave an unsynced file empty.
 
     Errors while writing (a full disk) name ``path``, as in :func:`atomic_path`.
     """
-    with atomic_path(path, mode=mode) as tmp:
+    path = Path(path)
+    try:
         try:
-            with open(tmp, "wb") as fh:
+            tmp, fd = _create_temp(path, path.suffix, mode, keep_open=True)
+        except FileNotFoundError:  # the folder is missing (checked only then: one call less per file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp, fd = _create_temp(path, path.suffix, mode, keep_open=True)
+    except OSError as exc:
+        raise _named(exc, path) from exc
+    try:
+        try:
+            with open(fd, "wb") as fh:  # closes fd
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, path)
         except OSError as exc:
-            raise _named(exc, Path(path)) from exc
-    return Path(path)
+            raise _named(exc, path) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path
 
 
 def write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8", mode: int | None = None) -> Path:

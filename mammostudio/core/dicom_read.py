@@ -11,7 +11,6 @@ Import these names from :mod:`mammostudio.core.dicom`.
 from __future__ import annotations
 
 import os
-import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-__all__ = ["DicomError", "read_dataset", "read_pixels", "modality_range"]
+__all__ = ["DicomError", "read_dataset", "read_pixels", "read_pixels_range", "modality_range"]
 
 # Elements that any image object carries; a forced read of a non-DICOM file
 # almost never produces them by chance.
@@ -186,48 +185,6 @@ def _decode(ds: Dataset, path: Path, frame: int | None) -> np.ndarray:
     return arr
 
 
-_NATIVE_LE = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}  # uid -> implicit VR
-
-
-def _read_native(path: Path, ds: Dataset, stop: int) -> tuple[Dataset, np.ndarray | None]:
-    """Uncompressed little-endian single-frame files: header with pydicom, then the
-    pixel bytes straight from the file into one array (about 5x faster than
-    pydicom's path for a 27 MB mammogram, which copies the bytes several times).
-    Returns ``(ds, None)`` when the file does not qualify."""
-    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
-    allocated, stored = _number(ds, "BitsAllocated"), _number(ds, "BitsStored")
-    rows, cols = int(_number(ds, "Rows") or 0), int(_number(ds, "Columns") or 0)
-    if (
-        ts not in _NATIVE_LE
-        or allocated not in (8.0, 16.0)
-        or stored is None
-        or not 0 < stored <= allocated
-        or _number(ds, "SamplesPerPixel") not in (None, 1.0)
-        or (_number(ds, "NumberOfFrames") or 1) != 1
-        or (_number(ds, "PixelRepresentation") or 0) != 0
-        or rows * cols == 0
-    ):
-        return ds, None
-    implicit = _NATIVE_LE[ts]
-    dtype = np.dtype("u1" if allocated == 8 else "<u2")
-    with open(path, "rb") as fh:
-        fh.seek(stop)
-        want = 8 if implicit else 12  # tag, (VR, reserved,) length
-        head = fh.read(want)
-        if len(head) < want or head[:4] != b"\xe0\x7f\x10\x00":
-            return ds, None
-        length = struct.unpack("<I", head[4:8] if implicit else head[8:12])[0]
-        if length == 0xFFFFFFFF:
-            return ds, None  # encapsulated despite a native transfer syntax: let pydicom judge
-        arr = np.fromfile(fh, dtype=dtype, count=rows * cols)
-    if arr.size < rows * cols or length < rows * cols * dtype.itemsize:
-        got = min(arr.size * dtype.itemsize, length)
-        raise DicomError(f"{path}: corrupt or truncated pixel data ({got} of {rows * cols * dtype.itemsize} bytes)")
-    if stored < allocated:  # as pydicom does: bits above BitsStored are not part of the value
-        np.bitwise_and(arr, np.array((1 << int(stored)) - 1, dtype=dtype), out=arr)
-    return ds, arr.reshape(rows, cols)
-
-
 def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndarray:
     """Decode a DICOM image as (rows, cols), bright = dense, no VOI window.
 
@@ -256,16 +213,41 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
         fails :func:`~mammostudio.core.dicom_pixels.pixel_problem` (checked from
         the header before decoding).
     """
+    return _read_pixels(Path(path), frame, want_range=False)[0]
+
+
+def read_pixels_range(path: str | os.PathLike, *, frame: int | None = None) -> tuple[np.ndarray, tuple | None]:
+    """:func:`read_pixels`, and the (min, max) of its result when the read found them.
+
+    Uncompressed files (the usual archive format) are measured block by block
+    as they are read, which costs far less than ``min()`` and ``max()`` over
+    the decoded image; for other files (compressed, rescaled to float) the
+    range is None and the caller computes it if needed.
+
+    Returns
+    -------
+    (numpy.ndarray, (int, int) or None)
+
+    Raises
+    ------
+    DicomError
+        As :func:`read_pixels`.
+    """
+    return _read_pixels(Path(path), frame, want_range=True)
+
+
+def _read_pixels(path: Path, frame: int | None, want_range: bool) -> tuple[np.ndarray, tuple | None]:
     from pydicom.pixels import apply_modality_lut
 
     from .dicom_pixels import pixel_info, pixel_problem
 
-    path = Path(path)
     ds, stop = _parse(path, header_only=True)
     problem = pixel_problem(pixel_info(ds, path, stop))
     if problem:  # before any decode: no codec ever sees a bomb, a colour or a short image
         raise DicomError(f"{path}: {problem}")
-    ds, arr = _read_native(path, ds, stop)
+    from .dicom_native import read_native
+
+    ds, arr, found = read_native(path, ds, stop, want_range)
     if arr is None:
         ds = read_dataset(path, header_only=False)
         arr = _decode(ds, path, frame)
@@ -274,6 +256,8 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
     has_lut = bool(_safe(ds, "ModalityLUTSequence"))
     identity = not has_lut and slope in (None, 1.0) and intercept in (None, 0.0)
     out = arr if identity else apply_modality_lut(arr, ds)
+    if not identity:
+        found = None  # the range of the stored values, not of the rescaled ones
     integral = has_lut or identity or (float(slope or 1).is_integer() and float(intercept or 0).is_integer())
     mono1 = _text(ds, "PhotometricInterpretation").upper() == "MONOCHROME1"
     if integral and lo >= 0 and hi <= 65535:
@@ -281,11 +265,15 @@ def read_pixels(path: str | os.PathLike, *, frame: int | None = None) -> np.ndar
         # image is 27 MB; int64 temporaries would cost four times that).
         if out.dtype != np.uint16 or not out.flags.writeable:
             out = np.clip(out, lo, hi).astype(np.uint16)
+        if found is not None:  # the same clip, then the inversion below, on the two ends
+            found = (int(min(max(found[0], lo), hi)), int(min(max(found[1], lo), hi)))
+            if mono1:
+                found = (int(lo + hi) - found[1], int(lo + hi) - found[0])
         if mono1:  # pydicom never inverts; the clip guards against garbage above BitsStored
             if lo > 0:
                 np.maximum(out, np.uint16(lo), out=out)
             np.minimum(out, np.uint16(hi), out=out)
             np.subtract(np.uint16(lo + hi), out, out=out)
-        return out
+        return out, found
     out = np.asarray(out, dtype=np.float32)
-    return (lo + hi) - np.clip(out, lo, hi) if mono1 else out
+    return ((lo + hi) - np.clip(out, lo, hi) if mono1 else out), None

@@ -111,10 +111,13 @@ def _min_max(raw: np.ndarray, rows: int = 192) -> tuple[int, int]:
     return lo, hi
 
 
-def prepare(raw: np.ndarray, *, threshold: int = 0) -> Prepared:
+def prepare(raw: np.ndarray, *, threshold: int = 0, value_range: tuple[int, int] | None = None) -> Prepared:
     """Prepare raw pixels (rows, cols) exactly as preprocess would, lazily.
 
     ``threshold`` is :func:`~mammostudio.core.preprocess.breast_mask`'s.
+    ``value_range`` is ``(raw.min(), raw.max())`` when the caller already
+    knows it (:func:`~mammostudio.core.dicom.read_pixels_range` measures it
+    while reading, at a fraction of the cost of another sweep over the image).
 
     Raises
     ------
@@ -129,7 +132,7 @@ def prepare(raw: np.ndarray, *, threshold: int = 0) -> Prepared:
     if raw.dtype.kind not in "ui" or raw.dtype.itemsize > 2:
         norm = normalise_uint8(raw)
         return Prepared(raw=norm, mask=np.asarray(breast_mask(norm, threshold=threshold)).astype(bool, copy=False))
-    lo, hi = _min_max(raw)
+    lo, hi = _min_max(raw) if value_range is None else (int(value_range[0]), int(value_range[1]))
     # Every value from min to max once: normalise_uint8 sees the same min and
     # max as on the image, so this strip IS its lookup table.
     strip = np.arange(lo, hi + 1, dtype=raw.dtype).reshape(1, -1)

@@ -141,6 +141,17 @@ def write_patches(writes) -> None:
         fut.result()
 
 
+def _load(image: dict) -> tuple[np.ndarray, tuple | None]:
+    """The image's pixels, and their (min, max) when the read measured them (DICOM)."""
+    if str(image.get("format", "") or "") == "dicom":
+        from ..dicom import read_pixels_range
+
+        return read_pixels_range(image["path"])  # a DicomError is an OSError, as load_pixels' errors
+    from ..images import load_pixels
+
+    return load_pixels(image), None
+
+
 def process_image(task: dict, *, write: bool = True) -> dict:
     """Extract and save the lesion and tissue patches of one image.
 
@@ -162,8 +173,6 @@ def process_image(task: dict, *, write: bool = True) -> dict:
     FatalWriteError
         When a patch cannot be written (the run should stop).
     """
-    from ..images import load_pixels
-
     t0 = time.perf_counter()
     image, params = task["image"], ExtractParams.from_dict(task["params"])
     seed, out = int(task["seed"]), Path(task["out"])
@@ -171,7 +180,9 @@ def process_image(task: dict, *, write: bool = True) -> dict:
     result = {"image_id": image_id, "rows": [], "problems": [], "done": False, "low_variety": 0, "short": False,
               "seconds": 0.0, "writes": []}
     try:
-        prep = prepare(load_pixels(image), threshold=params.mask_threshold)
+        raw, value_range = _load(image)
+        prep = prepare(raw, threshold=params.mask_threshold, value_range=value_range)
+        del raw
     except (OSError, ValueError) as exc:  # ImageReadError / DicomError are OSErrors
         msg = str(exc) if src in str(exc) else f"cannot read image: {exc}"
         result["problems"].append((src, msg, "error"))
