@@ -172,10 +172,12 @@ def main(argv=None) -> int:
             for task in _tasks(cat, ExtractParams(), args.seed, tmp / "unused", set(), pseudo):
                 process_image(task, write=False)
 
+        no_images = cat.subset([])  # built once: a catalog's construction is not the extraction's
+
         def run_fixed():
             out = tmp / "empty"
             shutil.rmtree(out, ignore_errors=True)
-            drive(extract_patches(cat.subset([]), out, ExtractParams(), seed=args.seed))
+            drive(extract_patches(no_images, out, ExtractParams(), seed=args.seed))
 
         runs = {"floor": run_floor, "baseline": run_baseline, "baseline_shared": lambda: run_baseline(False),
                 "compute": run_compute, "fixed": run_fixed,

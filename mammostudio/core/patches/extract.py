@@ -31,13 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_text
 from ..catalog import Catalog, Problem
 from ..pool import as_finished
 from ..privacy import Pseudonymiser
 from ..progress import Job, Progress
 from .dataset import INDEX_NAME
-from .output import IMAGES_NAME, flush, indexed_state, open_output, remove_orphans
+from .output import IMAGES_NAME, PROBLEMS_NAME, flush, indexed_state, open_output, problems_text, remove_orphans
 from .params import ExtractParams
 from .pipeline import Pipeline
 from .worker import FatalWriteError, process_image, worker_init
@@ -208,24 +207,22 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                     record(fut.result())
         if writer is not None:
             writer.close()  # images not handed out yet are dropped (orphans, redone on resume)
+        # The problems of a finished run, for the GUI's list and for later reading
+        # (the summary alone is lost when a terminal closes), fsynced with the tables.
+        also = [(out / PROBLEMS_NAME, problems_text(problems, pseudo))] if completed_ok else []
         try:
             try:
-                flush(out, rows, done)
+                flush(out, rows, done, also)
             except OSError:
                 # A full disk: the patches of unfinished images are not indexed and
                 # would be redone anyway; removing them frees room for the index.
                 remove_orphans(out, rows)
-                flush(out, rows, done)
+                flush(out, rows, done, also)
         except OSError as exc:
             if completed_ok:
                 raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "
                                       f"{exc.strerror or exc}") from exc
     remove_orphans(out, rows)
-    # The problems of this run, for the GUI's list and for later reading (the
-    # summary alone is lost when a terminal closes).
-    shared = [{"path": pseudo.path(p.path), "message": pseudo.text(p.message), "severity": p.severity}
-              for p in problems]
-    write_text(out / "problems.csv", pd.DataFrame(shared, columns=["path", "message", "severity"]).to_csv(index=False))
     kinds = pd.Series([r["kind"] for r in rows], dtype=object)
     low_variety = sum(int(d.get("low_variety") or 0) for d in done)
     short = sum(int(d.get("short") or 0) for d in done)

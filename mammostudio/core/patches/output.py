@@ -19,10 +19,13 @@ from .params import ExtractParams
 from .tables import csv_text, write_in_order
 from .worker import INDEX_COLUMNS
 
-__all__ = ["IMAGES_NAME", "IMAGE_COLUMNS", "open_output", "flush", "remove_orphans", "indexed_state"]
+__all__ = ["IMAGES_NAME", "IMAGE_COLUMNS", "PROBLEMS_NAME", "PROBLEM_COLUMNS", "open_output", "flush",
+           "problems_text", "remove_orphans", "indexed_state"]
 
 IMAGES_NAME = "images.csv"
 IMAGE_COLUMNS = ["image_id", "lesion", "tissue", "low_variety", "short", "seconds"]
+PROBLEMS_NAME = "problems.csv"
+PROBLEM_COLUMNS = ["path", "message", "severity"]
 
 
 def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, pseudo: Pseudonymiser):
@@ -63,11 +66,18 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
     return rows, done.to_dict("records")
 
 
-def flush(out: Path, rows: list, done: list) -> None:
+def flush(out: Path, rows: list, done: list, also: list | tuple = ()) -> None:
+    """Replace index.csv, then images.csv, then the ``also`` files ([(path, text)]), fsynced at once."""
     index = sorted(rows, key=lambda r: (r["image_id"], r["kind"], r["file"]))  # stable, as sort_values was
-    # pandas' exact CSV text without DataFrames; both files fsynced at once, index renamed first.
+    # pandas' exact CSV text without DataFrames; the files fsynced at once, index renamed first.
     write_in_order([(out / INDEX_NAME, csv_text(index, INDEX_COLUMNS)),  # index first: never ahead of the files
-                    (out / IMAGES_NAME, csv_text(done, IMAGE_COLUMNS))])
+                    (out / IMAGES_NAME, csv_text(done, IMAGE_COLUMNS)), *also])
+
+
+def problems_text(problems: list, pseudo: Pseudonymiser) -> str:
+    """problems.csv's text: this run's problems, dataset paths and identifiers pseudonymised."""
+    return csv_text([{"path": pseudo.path(p.path), "message": pseudo.text(p.message), "severity": p.severity}
+                     for p in problems], PROBLEM_COLUMNS)
 
 
 def remove_orphans(out: Path, rows: list) -> None:

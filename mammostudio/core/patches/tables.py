@@ -12,12 +12,24 @@ import contextlib
 import csv
 import io
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 from ..atomic import atomic_path
 
 __all__ = ["csv_text", "write_in_order"]
+
+_SYNC_POOL: ThreadPoolExecutor | None = None  # kept for the process: a run flushes several times
+_SYNC_LOCK = threading.Lock()
+
+
+def _sync_pool() -> ThreadPoolExecutor:
+    global _SYNC_POOL
+    with _SYNC_LOCK:
+        if _SYNC_POOL is None:
+            _SYNC_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="table-sync")
+        return _SYNC_POOL
 
 
 def csv_text(records: list[dict], columns: list[str]) -> str:
@@ -62,6 +74,7 @@ def write_in_order(files: list[tuple[Path, str]]) -> None:
         if len(temps) == 1:
             sync(*temps[0])
             return
-        with ThreadPoolExecutor(max_workers=len(temps), thread_name_prefix="table-sync") as pool:
-            for fut in [pool.submit(sync, *t) for t in temps]:
-                fut.result()
+        futs = [_sync_pool().submit(sync, *t) for t in temps]
+        wait(futs)  # every write ended (none still holds its temporary) before the first error is raised
+        for fut in futs:
+            fut.result()
