@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -148,3 +150,52 @@ def test_index_text_does_not_depend_on_how_the_run_was_split(tmp_path, mias3):
     drive(extract_patches(mias3, tmp_path / "split", params, seed=0))
     drive(extract_patches(mias3, tmp_path / "whole", params, seed=0))
     assert (tmp_path / "split" / "index.csv").read_bytes() == (tmp_path / "whole" / "index.csv").read_bytes()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an open file through /proc")
+def test_params_json_is_made_durable_with_the_first_index_and_problems_with_the_last(tmp_path, mias3, monkeypatch):
+    from mammostudio.core.patches import tables
+
+    events = []
+    real_replace, real_fsync = os.replace, os.fsync
+
+    def replace(src, dst):
+        events.append(("rename", os.path.basename(dst)))
+        real_replace(src, dst)
+
+    def fsync(fd):  # the destination's name, from the temporary's ".NAME.XXXXXXXX.part.SUFFIX"
+        temp = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        events.append(("fsync", re.fullmatch(r"\.(.+)\.[0-9a-f]{8}\.part.*", temp).group(1)))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(tables.os, "fsync", fsync)
+    drive(extract_patches(mias3.subset(IDS[:1]), tmp_path, ExtractParams(patch_size=64, n_tissue=2), seed=0,
+                          keep_identifiers=True))  # no pseudonym mapping written meanwhile
+    tables_events = [e for e in events if e[1].endswith((".json", ".csv"))]
+    # params.json appears at once (a resume needs it), unsynced; then one batch: every
+    # table fsynced before the first rename, renamed params first and index before images.
+    assert tables_events[0] == ("rename", "params.json")
+    batch = tables_events[1:]
+    synced = {name for kind, name in batch if kind == "fsync"}
+    assert synced == {"params.json", "index.csv", "images.csv", "problems.csv"}
+    renames = [name for kind, name in batch if kind == "rename"]
+    assert renames == ["params.json", "index.csv", "images.csv", "problems.csv"]
+    assert max(i for i, e in enumerate(batch) if e[0] == "fsync") < min(i for i, e in enumerate(batch) if e[0] == "rename")
+
+
+def test_a_params_json_emptied_by_a_power_cut_before_any_index_starts_afresh(tmp_path, mias3):
+    params = ExtractParams(patch_size=64, n_tissue=2)
+    drive(extract_patches(mias3, tmp_path / "fresh", params, seed=0))
+    out = tmp_path / "cut"
+    drive(extract_patches(mias3, out, params, seed=0))
+    for name in ("index.csv", "images.csv", "problems.csv"):  # as before the first flush
+        (out / name).unlink()
+    (out / "params.json").write_bytes(b"")
+    summary = drive(extract_patches(mias3, out, params, seed=0))
+    assert summary["new"] == 3 and summary["skipped"] == 0
+    assert (out / "index.csv").read_bytes() == (tmp_path / "fresh" / "index.csv").read_bytes()
+    assert json.loads((out / "params.json").read_text())["seed"] == 0
+    (out / "params.json").write_bytes(b"")  # with an index, an empty params.json is not ours to replace
+    with pytest.raises(ValueError, match="unreadable"):
+        extract_patches(mias3, out, params, seed=0)

@@ -130,17 +130,17 @@ def extract_patches(catalog: Catalog, out, params: ExtractParams | None = None, 
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out)
     pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
-    rows, done = open_output(out, params, int(seed), catalog, pseudo)
+    rows, done, params_file = open_output(out, params, int(seed), catalog, pseudo)
     skip = {str(d["image_id"]) for d in done}
     tasks = _tasks(catalog, params, int(seed), out, skip, pseudo)
     pseudo.save()  # before any patch exists: the mapping of every id written below
-    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo)
+    return _run(out, tasks, rows, done, len(skip), int(workers), catalog.n_images, pseudo, params_file)
 
 
 def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
-         pseudo: Pseudonymiser) -> Job[dict]:
+         pseudo: Pseudonymiser, params_file: tuple) -> Job[dict]:
     try:
-        return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo))
+        return (yield from _run_inner(out, tasks, rows, done, skipped, workers, total, pseudo, params_file))
     except FatalWriteError as exc:
         raise FatalWriteError(exc.errno, f"{exc.strerror}; {indexed_state(out)}") from exc
     except OSError as exc:  # the index or images.csv itself (a periodic flush)
@@ -151,11 +151,16 @@ def _run(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: 
 
 
 def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, workers: int, total: int,
-               pseudo: Pseudonymiser) -> Job[dict]:
+               pseudo: Pseudonymiser, params_file: tuple) -> Job[dict]:
     t0, last_flush = time.perf_counter(), time.perf_counter()
     problems: list[Problem] = []
     finished = 0
     pool = writer = None
+    unsynced = [params_file]  # made durable by the first flush, with the index
+
+    def flush_tables(also=()) -> None:
+        flush(out, rows, done, also, first=unsynced)
+        unsynced.clear()
 
     def record(res: dict) -> None:
         nonlocal finished
@@ -196,7 +201,7 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
                            f"{res['image_id']}: {n_les} lesion, {len(res['rows']) - n_les} tissue",
                            {"image_id": res["image_id"], "patches": len(res["rows"])})
             if time.perf_counter() - last_flush > _FLUSH_SECONDS:
-                flush(out, rows, done)
+                flush_tables()
                 last_flush = time.perf_counter()
         completed_ok = True
     finally:
@@ -212,12 +217,12 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
         also = [(out / PROBLEMS_NAME, problems_text(problems, pseudo))] if completed_ok else []
         try:
             try:
-                flush(out, rows, done, also)
+                flush_tables(also)
             except OSError:
                 # A full disk: the patches of unfinished images are not indexed and
                 # would be redone anyway; removing them frees room for the index.
                 remove_orphans(out, rows)
-                flush(out, rows, done, also)
+                flush_tables(also)
         except OSError as exc:
             if completed_ok:
                 raise FatalWriteError(exc.errno, f"cannot write {exc.filename or out / INDEX_NAME}: "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_text
+from ..atomic import write_bytes
 from ..catalog import Catalog
 from ..privacy import Pseudonymiser
 from .dataset import INDEX_NAME, KINDS, PARAMS_NAME
@@ -29,12 +29,21 @@ PROBLEM_COLUMNS = ["path", "message", "severity"]
 
 
 def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, pseudo: Pseudonymiser):
-    """Check/record params.json; return (index rows kept, finished image rows)."""
+    """Check and record params.json; return (index rows kept, finished image rows, params entry).
+
+    params.json is replaced at once but not fsynced: the caller passes the
+    params entry ``(path, text)`` to its first :func:`flush`, which makes it
+    durable with the first index, so a short run waits for the disk once.
+    Until then nothing is indexed: a power cut that leaves params.json empty
+    leaves a folder that the next run simply starts afresh.
+    """
     source = str(catalog.root) if pseudo.keep else Path(str(catalog.root)).name
     meta = {"params": params.to_dict(), "seed": seed, "source": source, "identifiers": pseudo.mode,
             "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
     pfile = out / PARAMS_NAME
-    if pfile.is_file():
+    if pfile.is_file() and pfile.stat().st_size == 0 and not (out / INDEX_NAME).exists():
+        pass  # a power cut before the first flush: nothing was indexed, start afresh
+    elif pfile.is_file():
         try:
             old = json.loads(pfile.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -53,9 +62,11 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
         raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
     for kind in KINDS:
         (out / kind).mkdir(parents=True, exist_ok=True)
-    write_text(pfile, json.dumps(meta, indent=2, sort_keys=True))
+    text = json.dumps(meta, indent=2, sort_keys=True)
+    write_bytes(pfile, text.encode("utf-8"), sync=False)
+    entry = (pfile, text)
     if not (out / IMAGES_NAME).is_file():  # a fresh run (no DataFrame round trip: it costs milliseconds)
-        return [], []
+        return [], [], entry
     done = pd.read_csv(out / IMAGES_NAME, dtype={"image_id": str}, keep_default_na=False)
     rows = []
     if (out / INDEX_NAME).is_file():
@@ -63,14 +74,17 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
         index = index[index["image_id"].isin(set(done["image_id"]))]
         index = index[[(out / f).is_file() for f in index["file"]]]
         rows = index.to_dict("records")
-    return rows, done.to_dict("records")
+    return rows, done.to_dict("records"), entry
 
 
-def flush(out: Path, rows: list, done: list, also: list | tuple = ()) -> None:
-    """Replace index.csv, then images.csv, then the ``also`` files ([(path, text)]), fsynced at once."""
+def flush(out: Path, rows: list, done: list, also: list | tuple = (), first: list | tuple = ()) -> None:
+    """Replace the ``first`` files, index.csv, images.csv, then the ``also`` files, all fsynced at once.
+
+    ``first`` and ``also`` are lists of (path, text).
+    """
     index = sorted(rows, key=lambda r: (r["image_id"], r["kind"], r["file"]))  # stable, as sort_values was
-    # pandas' exact CSV text without DataFrames; the files fsynced at once, index renamed first.
-    write_in_order([(out / INDEX_NAME, csv_text(index, INDEX_COLUMNS)),  # index first: never ahead of the files
+    # pandas' exact CSV text without DataFrames; the files fsynced at once, index renamed before images.csv.
+    write_in_order([*first, (out / INDEX_NAME, csv_text(index, INDEX_COLUMNS)),  # never ahead of the files
                     (out / IMAGES_NAME, csv_text(done, IMAGE_COLUMNS)), *also])
 
 
