@@ -9,12 +9,27 @@ never points at a missing file and the output is the same as a plain loop's.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .worker import process_image, write_patch
 
 __all__ = ["Pipeline"]
+
+# Thread pools kept for the process: starting four threads per run cost more
+# than a short run's images on a loaded machine (a new thread waits to be
+# scheduled before start() returns). Pipelines share them; each one cancels
+# and waits for only its own work.
+_POOLS: dict[tuple[str, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(kind: str, n: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        if (kind, n) not in _POOLS:
+            _POOLS[kind, n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"patch-{kind}")
+        return _POOLS[kind, n]
 
 
 def _write_all(writes: list) -> None:
@@ -51,8 +66,8 @@ class Pipeline:
         self._n_writers = max(int(writers), 1)
         self._max_computing = self._n_compute + max(int(lookahead), 0)
         self._ahead = max(int(ahead), self._max_computing)
-        self._compute = ThreadPoolExecutor(max_workers=self._n_compute, thread_name_prefix="patch-compute")
-        self._writer = ThreadPoolExecutor(max_workers=self._n_writers, thread_name_prefix="patch-writer")
+        self._compute = _pool("compute", self._n_compute)
+        self._writer = _pool("writer", self._n_writers)
         # Entries in task order: [compute future, write futures or None, result or None].
         self._order: deque[list] = deque()
 
@@ -101,13 +116,16 @@ class Pipeline:
                 wait(waiting, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
-        """Stop: drop what was not handed out yet, wait for the threads.
+        """Stop: drop what was not handed out yet, wait for this pipeline's running work.
 
         Images computed or written but not yet handed out are dropped (the
         caller never saw them: its index does not list them, their files are
         orphans to remove, and a resumed run redoes them), so a cancel stops
         at the last image reported, however far ahead the threads had got.
         """
-        self._compute.shutdown(wait=True, cancel_futures=True)
-        self._writer.shutdown(wait=True, cancel_futures=True)
+        self._tasks = iter(())
+        futs = [f for entry in self._order for f in [entry[0], *(entry[1] or [])]]
+        for fut in futs:
+            fut.cancel()  # those not started yet
+        wait(futs)  # the running ones end; a computed image starts no writes any more
         self._order.clear()
