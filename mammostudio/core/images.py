@@ -18,6 +18,7 @@ import numpy as np
 try:  # ISA-L's deflate (a dependency): ~10x faster than zlib's level 1 on patches, and smaller
     from isal.igzip_lib import COMP_ZLIB as _ZLIB
     from isal.igzip_lib import compress as _igzip
+    from isal.isal_zlib import crc32 as _crc32  # the same checksum, ~25x faster than zlib's
 
     def _deflate(data) -> bytes:
         # Level 1 with a 2-byte window: after the Up filter, image rows are
@@ -26,6 +27,8 @@ try:  # ISA-L's deflate (a dependency): ~10x faster than zlib's level 1 on patch
         # full 32 KiB window and 10% smaller (10.0 MB against 11.1 MB).
         return _igzip(data, 1, _ZLIB, 0, 1)
 except ImportError:  # pragma: no cover - a platform without its wheel: zlib's run-length strategy, same pixels
+    from zlib import crc32 as _crc32
+
     def _deflate(data) -> bytes:
         packer = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
         return packer.compress(data) + packer.flush()
@@ -178,7 +181,7 @@ def encode_png(image: np.ndarray) -> bytes:
     np.subtract(data[1:], data[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", _crc32(body, _crc32(kind)))
 
     header = struct.pack(">IIBBBBB", cols, rows, depth, 0, 0, 0, 0)  # greyscale, no interlace
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", _deflate(filtered))
