@@ -82,3 +82,38 @@ def test_big_catalog_is_filtered_on_a_pool_thread_and_a_stale_answer_is_dropped(
     stale = filter_catalog(state.catalog.images, state.catalog.lesions, acquisition_on=False, **CHOICES)
     panel._on_result(panel._generation - 1, stale)  # an answer a newer request overtook
     assert state.kept_ids == newer
+
+
+def test_an_outcome_worked_out_with_the_dataset_is_shown_without_filtering_again(qtbot, monkeypatch, tmp_path):
+    pytest.importorskip("pytestqt")
+    import mammostudio.gui.filters as filters
+    from mammostudio.core.annotations import Annotations
+    from mammostudio.gui.app import make_app
+    from mammostudio.gui.state import AppState
+
+    make_app()
+    monkeypatch.setattr(filters, "ASYNC_FROM", 0)  # every catalog counts as big: filtering would go to the pool
+    state = AppState()
+    panel = filters.FilterPanel(state)
+    qtbot.addWidget(panel)
+    calls = []
+    monkeypatch.setattr(filters, "submit", lambda *a, **k: calls.append(a))
+    cat = _catalog(seed=1)
+    # what the open worker does: edits applied, then the panel's settings on the result
+    annotations = Annotations.load(tmp_path / "sidecar.json")
+    shown = annotations.apply(cat, include_wrong=True)
+    args = {**panel.settings(), "acquisition_on": None, "wrong": set()}
+    outcome = filter_catalog(shown.images, shown.lesions, **args)
+    panel.use_outcome(shown, args, outcome)
+    state.set_dataset(cat, prepared=(annotations, shown))
+    assert calls == [] and state.kept_ids == outcome.kept_ids and "updating" not in panel.total.text()
+    # used once: a later change of choices filters again (on the pool)
+    panel.normals.setChecked(not panel.normals.isChecked())
+    panel.recompute()
+    assert len(calls) == 1
+    # an outcome made with other choices than the panel's is not used
+    other = annotations.apply(_catalog(seed=2), include_wrong=True)
+    stale = args  # made before the normals choice changed
+    panel.use_outcome(other, stale, filter_catalog(other.images, other.lesions, **stale))
+    state.set_dataset(other, prepared=(annotations, other))
+    assert len(calls) == 2

@@ -206,3 +206,24 @@ def test_small_lesion_crops_get_a_full_size_thumbnail(qtbot, tmp_path):
     qtbot.waitUntil(lambda: thumbs.get("s", str(small)) is not None, timeout=10000)
     pix = thumbs.get("s", str(small))
     assert (pix.width(), pix.height()) == (64, 38)  # 20x12 scaled up, aspect kept
+
+
+def test_submit_each_reports_every_key_once_off_the_gui_thread_and_errors_alone(qtbot):
+    from mammostudio.gui.jobs import PoolTask, submit_each
+
+    make_app()
+    task, results, errors, threads = PoolTask(), {}, {}, set()
+    task.result.connect(lambda key, value: results.__setitem__(key, value))
+    task.error.connect(lambda key, message: errors.__setitem__(key, message))
+
+    def square(x):
+        threads.add(threading.get_ident())
+        if x == 3:
+            raise ValueError("three is refused")
+        return x * x
+
+    submit_each(task, square, [(f"k{i}", (i,)) for i in range(7)])
+    qtbot.waitUntil(lambda: len(results) + len(errors) == 7, timeout=10000)
+    assert results == {f"k{i}": i * i for i in range(7) if i != 3}
+    assert list(errors) == ["k3"] and "three is refused" in errors["k3"]
+    assert threading.get_ident() not in threads

@@ -77,6 +77,7 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot, c
     make_app()
     w = MainWindow(settings_path=tmp_path / "s.ini")
     qtbot.addWidget(w)
+    w.show()  # the Simulate page lists its normal images when it is first shown
     w.open_dataset(str(sim))
     qtbot.waitUntil(lambda: w.state.catalog is not None, timeout=30000)
     assert w.state.catalog.n_lesions == len(provenance) and w.mode == "Browse"

@@ -212,6 +212,9 @@ def _typed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     return df[list(schema)].reset_index(drop=True)
 
 
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
 @dataclass
 class Catalog:
     """Images, lesion boxes and the problems met while reading a dataset.
@@ -261,8 +264,22 @@ class Catalog:
         return hit.iloc[0]
 
     def lesions_of(self, image_id: str) -> pd.DataFrame:
-        """The lesion rows drawn on ``image_id`` (possibly empty)."""
-        return self.lesions.loc[self.lesions["image_id"] == image_id]
+        """The lesion rows drawn on ``image_id`` (possibly empty).
+
+        A lookup in an index of the lesions table, made on the first call (or by
+        :meth:`index_lesions` beforehand) and made again if the table is replaced.
+        """
+        index = self.index_lesions()
+        return self.lesions.iloc[index.get(str(image_id), _NO_ROWS)]
+
+    def index_lesions(self) -> dict:
+        """{image id: positions of its rows in ``lesions``}, cached for the current table."""
+        cached = self.__dict__.get("_lesion_index")
+        if cached is None or cached[0] is not self.lesions:
+            ids = self.lesions["image_id"].astype(str)
+            cached = (self.lesions, ids.groupby(ids, sort=False).indices if len(ids) else {})
+            self.__dict__["_lesion_index"] = cached
+        return cached[1]
 
     def boxes_of(self, image_id: str) -> np.ndarray:
         """Boxes of ``image_id`` as an int array (n, 4): row_min, col_min, row_max, col_max."""

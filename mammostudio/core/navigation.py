@@ -22,11 +22,15 @@ def hanging_rank(laterality: str, view: str) -> int:
 
 def in_hanging_order(images: pd.DataFrame) -> pd.DataFrame:
     """``images`` sorted by patient, study, hanging rank, then image id (a stable order)."""
-    rank = [hanging_rank(lat, v) for lat, v in zip(images.get("laterality", [""] * len(images)),
-                                                    images.get("view", [""] * len(images)))]
-    keys = [k for k in ("patient_id", "study_id") if k in images.columns]
-    return (images.assign(_hang=rank).sort_values([*keys, "_hang", "image_id"], kind="stable")
-            .drop(columns="_hang"))
+    n = len(images)
+    blank = [""] * n
+    rank = [hanging_rank(lat, v) for lat, v in zip(images.get("laterality", blank), images.get("view", blank))]
+    keys = [images[k].astype(str).tolist() for k in ("patient_id", "study_id") if k in images.columns]
+    ids = images["image_id"].astype(str).tolist()
+    # a plain sort of (keys, rank, id): a study holds a handful of images, and the
+    # viewer calls this for each image it shows (pandas' sort costs milliseconds more)
+    order = sorted(range(n), key=lambda i: (*(k[i] for k in keys), rank[i], ids[i]))
+    return images.iloc[order]
 
 
 def neighbour_image(ids: list[str], current: str, step: int) -> str:

@@ -78,6 +78,11 @@ class DisplayImage:
     mask : ndarray of bool or None
         Breast mask at the fit copy's size: True where any pixel of the block
         is in the breast (None when unavailable).
+    header : dict
+        Values read from the file's header with the pixels, so that showing the
+        image reads nothing on the GUI thread: ``window_presets`` (list of
+        (center, width, explanation), DICOM only) and ``study_date``; a key is
+        absent when it could not be read.
 
     ``fit_mean`` (the block mean) is made on first use: only the mean view needs it.
     """
@@ -88,6 +93,7 @@ class DisplayImage:
     factor: int
     data_range: tuple[float, float]
     mask: np.ndarray | None = None
+    header: dict = field(default_factory=dict)
     _fit_mean: np.ndarray | None = field(default=None, repr=False)
 
     @property

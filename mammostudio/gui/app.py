@@ -82,6 +82,9 @@ def display_problem(env=None, *, probe: bool = True) -> str | None:
     return f"the app cannot open a window ({last}): {_WAY_OUT}"
 
 
+GUI_SWITCH_INTERVAL = 0.001  # seconds (sys.setswitchinterval) while the GUI runs
+
+
 def make_app(argv: list[str] | None = None):
     """The QApplication (created once), with pyqtgraph set to row-major images."""
     import pyqtgraph as pg
@@ -93,6 +96,11 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationName("mammostudio")
     app.setOrganizationName("mammostudio")
     sys.excepthook = _show_in_app
+    # Workers (opening, filtering, thumbnails) run Python beside the event loop. The
+    # interpreter hands its lock to a waiting thread every switch interval (5 ms by
+    # default); the GUI thread needs it back many times per event, so 5 ms waits add
+    # up to visible freezes while workers run. 1 ms keeps the window responsive.
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL)
     return app
 
 

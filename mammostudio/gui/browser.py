@@ -177,6 +177,7 @@ class StudyBrowser(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count)
+        self._order_asked = False  # a big table's order job is asked for this turn
         state.catalogChanged.connect(self._on_catalog)
         state.filterChanged.connect(self.refresh)
         state.lesionsChanged.connect(self._on_lesions)
@@ -213,18 +214,29 @@ class StudyBrowser(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Recompute the shown rows (sync for small tables, on a pool thread for big ones)."""
+        """Recompute the shown rows (sync for small tables; for big ones on a pool thread,
+        once for all the requests of one turn of the event loop: a new dataset asks
+        three times, from the catalog, the filter panel and the state)."""
         table = self.table
         if table is None:
             return
         self._generation += 1
-        kept = self.state.kept_ids
-        args = (table, kept, self.search.text(), self.sort_key, self.descending)
         if len(table) < ASYNC_FROM:
-            self._show(table, visible_order(*args))
-        else:
-            self.count.setText(f"{self.count.text().split(' (')[0]} (updating ...)")
-            submit(self._task, ("order", self._generation), visible_order, *args)
+            self._show(table, visible_order(table, self.state.kept_ids, self.search.text(), self.sort_key,
+                                            self.descending))
+            return
+        self.count.setText(f"{self.count.text().split(' (')[0]} (updating ...)")
+        if not self._order_asked:
+            self._order_asked = True
+            QTimer.singleShot(0, self, self._ask_order)
+
+    def _ask_order(self) -> None:
+        self._order_asked = False
+        table = self.table
+        if table is None or len(table) < ASYNC_FROM:
+            return
+        args = (table, self.state.kept_ids, self.search.text(), self.sort_key, self.descending)
+        submit(self._task, ("order", self._generation), visible_order, *args)
 
     def _on_result(self, key, value) -> None:
         kind, generation = key

@@ -40,6 +40,7 @@ class FilterPanel(QWidget):
         self.acq = AcquisitionFilter()
         self.editors: dict[str, QWidget] = {}
         self._seen = None
+        self._ready = None  # (catalog, args, outcome) from use_outcome
         self._generation = 0
         self._task = PoolTask(self)
         self._task.result.connect(self._on_result)
@@ -191,6 +192,27 @@ class FilterPanel(QWidget):
         self.editors["for_presentation"].setChecked(bool(d.for_presentation))
         self.schedule()
 
+    def settings(self) -> dict:
+        """The panel's choices as :func:`filter_catalog` keywords (all but ``acquisition_on``
+        and ``wrong``, which depend on the dataset)."""
+        acq, why = None, ""
+        try:
+            acq = self.current_acquisition()
+        except (ValueError, TypeError) as exc:
+            why = str(exc)
+        return dict(acquisition=acq, acquisition_error=why, normals=self.normals.isChecked(),
+                    types={t for t, cb in self.type_checks.items() if cb.isChecked()},
+                    categories={c for c, cb in self.cat_checks.items() if cb.isChecked()},
+                    pathologies=self._chosen(self.pathology_checks),
+                    birads=self._chosen(self.birads_checks),
+                    densities=self._chosen(self.density_checks))
+
+    def use_outcome(self, catalog, args: dict, outcome: FilterOutcome) -> None:
+        """An outcome of :func:`filter_catalog` on ``catalog`` with ``args``, worked out
+        elsewhere (the open worker); the next recompute for that catalog shows it
+        instead of filtering again, if the choices are still the same."""
+        self._ready = (catalog, args, outcome)
+
     def recompute(self) -> None:
         """Apply every filter, update the counts, and store the kept ids in the state
         (on a pool thread for big catalogs; the counts follow when it is done)."""
@@ -201,19 +223,11 @@ class FilterPanel(QWidget):
         # A new dataset: filter by acquisition only when it records acquisitions (decided with the rest).
         on = None if self.state.raw is not self._seen else self.acq_enabled.isChecked()
         self._seen = self.state.raw
-        acq, why = None, ""
-        try:
-            acq = self.current_acquisition()
-        except (ValueError, TypeError) as exc:
-            why = str(exc)
-        choices = dict(normals=self.normals.isChecked(),
-                       types={t for t, cb in self.type_checks.items() if cb.isChecked()},
-                       categories={c for c, cb in self.cat_checks.items() if cb.isChecked()},
-                       pathologies=self._chosen(self.pathology_checks),
-                       birads=self._chosen(self.birads_checks),
-                       densities=self._chosen(self.density_checks))
-        args = dict(acquisition=acq, acquisition_on=on, acquisition_error=why, wrong=set(self.state.wrong_uids()),
-                    **choices)
+        args = {**self.settings(), "acquisition_on": on, "wrong": set(self.state.wrong_uids())}
+        ready, self._ready = self._ready, None
+        if ready is not None and ready[0] is cat and _same(ready[1], args):
+            self._show(ready[2])  # worked out with the dataset, off the GUI thread
+            return
         if len(cat.images) < ASYNC_FROM:
             self._show(filter_catalog(cat.images, cat.lesions, **args))
             return
@@ -247,3 +261,11 @@ class FilterPanel(QWidget):
                            f"({out.with_lesion} with lesion, {out.n_kept - out.with_lesion} without; "
                            f"{out.patients} patients)")
         self.state.set_kept(out.kept_ids)
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Whether two filter_catalog keyword sets are equal (False when they cannot be compared)."""
+    try:
+        return a.keys() == b.keys() and all(bool(a[k] == b[k]) for k in a)
+    except (TypeError, ValueError):
+        return False

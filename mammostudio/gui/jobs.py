@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 
 from ..core.progress import Job, Progress
 
-__all__ = ["JobRunner", "confirm_stop", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
+__all__ = ["submit_each", "JobRunner", "confirm_stop", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
            "experiment_job", "fid_job", "tsne_job", "generate_job", "run_control", "list_runs", "read_run",
            "weights_status"]
 
@@ -223,12 +223,38 @@ class _Runnable(QRunnable):
             pass
 
 
+class _BatchRunnable(QRunnable):
+    def __init__(self, task: PoolTask, fn, items) -> None:
+        super().__init__()
+        self.task, self.fn, self.items = task, fn, items
+
+    def run(self) -> None:
+        for key, args in self.items:
+            _Runnable(self.task, key, self.fn, args).run()
+
+
 def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0) -> None:
     """Run ``fn(*args)`` on the global thread pool; ``task`` emits the outcome with ``key``.
 
     ``task`` must live in the GUI thread and be connected to GUI-thread slots.
     """
     QThreadPool.globalInstance().start(_Runnable(task, key, fn, args), priority)
+
+
+def submit_each(task: PoolTask, fn: Callable[..., Any], items: list[tuple[Any, tuple]], *,
+                priority: int = 0) -> None:
+    """Run ``fn(*args)`` for each ``(key, args)`` of ``items`` in one task per pool thread;
+    ``task`` emits each outcome with its key as soon as it is known.
+
+    For many small jobs asked for at once (the thumbnails of a screenful of rows):
+    each pool start wakes a thread that then competes with the GUI thread for the
+    interpreter lock, so a few starts for the lot keep the window responsive.
+    """
+    pool = QThreadPool.globalInstance()
+    items = list(items)
+    n = min(len(items), max(1, pool.maxThreadCount()))
+    for i in range(n):  # one task per pool thread, each taking every n-th item (the first rows first)
+        pool.start(_BatchRunnable(task, fn, items[i::n]), priority)
 
 
 # -- trainers ------------------------------------------------------------------------

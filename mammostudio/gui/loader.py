@@ -10,7 +10,7 @@ from ..core.images import load_pixels
 from .jobs import PoolTask, submit
 from ..core.pyramid import DisplayImage, build_display
 
-__all__ = ["ImageLoader", "decode_for_display", "breast_mask_of"]
+__all__ = ["ImageLoader", "decode_for_display", "header_for_display", "breast_mask_of"]
 
 
 def breast_mask_of(pixels: np.ndarray) -> dict:
@@ -29,9 +29,33 @@ def breast_mask_of(pixels: np.ndarray) -> dict:
 
 
 def decode_for_display(image_id: str, row: dict) -> DisplayImage:
-    """Load one catalog image and prepare it for display (runs in a pool thread)."""
+    """Load one catalog image and prepare it for display (runs in a pool thread); the
+    header values the viewer shows come with it (:attr:`DisplayImage.header`)."""
     pixels = load_pixels(row)
-    return build_display(image_id, pixels, **breast_mask_of(pixels))
+    display = build_display(image_id, pixels, **breast_mask_of(pixels))
+    display.header = header_for_display(row)
+    return display
+
+
+def header_for_display(row: dict) -> dict:
+    """Window presets and study date of a DICOM catalog row, read header-only
+    (empty for other formats; a key is left out when its tags cannot be read)."""
+    if str(row.get("format", "")) != "dicom":
+        return {}
+    from ..core.dicom import window_presets
+    from ..core.dicom_read import DicomError, read_dataset
+
+    out: dict = {}
+    try:
+        ds = read_dataset(row["path"], header_only=True)
+    except (DicomError, OSError, KeyError):
+        return out
+    out["study_date"] = str(ds.get("StudyDate", "") or "")
+    try:
+        out["window_presets"] = [(float(c), float(w), str(e)) for c, w, e in window_presets(ds)]
+    except (ValueError, KeyError, TypeError):
+        pass
+    return out
 
 
 class ImageLoader(QObject):

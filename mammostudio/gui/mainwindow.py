@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QTabWidget)
 
@@ -170,7 +170,8 @@ class MainWindow(QMainWindow):
 
     def open_dataset(self, folder: str) -> None:
         """Read ``folder`` in the background, then show it in Browse mode."""
-        self._run(lambda: open_job(str(folder)), self._on_opened, f"Opening {folder} ...")
+        settings = self.filters.settings()
+        self._run(lambda: open_job(str(folder), filter_settings=settings), self._on_opened, f"Opening {folder} ...")
 
     def open_demo(self, make_job=None) -> None:
         """Build the demo dataset on first use (with progress), then open it.
@@ -223,8 +224,17 @@ class MainWindow(QMainWindow):
             self.welcome.status.setText(item.message)
 
     def _on_opened(self, result: dict) -> None:
-        self.browser.prepared[id(result["prepared"][1])] = result["table"]
-        self._on_catalog(result["catalog"], prepared=result["prepared"], summary=result["summary"])
+        """Show an opened dataset in two turns of the event loop, so that neither the page
+        switch nor the new catalog's panels hold the window for long on a big archive:
+        first the Browse page, then the catalog in it."""
+        shown = result["prepared"][1]
+        self.browser.prepared[id(shown)] = result["table"]
+        self.viewer.studies = result.get("studies")
+        if result.get("filtered") is not None:
+            self.filters.use_outcome(shown, *result["filtered"])
+        self.set_mode("Browse")
+        QTimer.singleShot(0, self, lambda: self._on_catalog(result["catalog"], prepared=result["prepared"],
+                                                            summary=result["summary"]))
 
     def _on_catalog(self, catalog, prepared=None, summary: dict | None = None) -> None:
         self.state.set_dataset(catalog, prepared=prepared)
@@ -244,7 +254,7 @@ class MainWindow(QMainWindow):
             self._summary_of, self._summary = self.state.raw, summary
         self._update_dataset_label()
         self.welcome.status.setText("")
-        self.set_mode("Browse")
+        self.set_mode("Browse")  # shown already (a dataset opened); the Problems dock follows the catalog
         if not self._select_first():  # a big table is still being ordered: select when shown
             self.browser.orderChanged.connect(self._select_first_once)
 

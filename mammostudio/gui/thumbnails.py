@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from ..core.images import load_pixels
-from .jobs import PoolTask, submit
+from .jobs import PoolTask, submit_each
 from ..core.pyramid import reduce_block
 
 __all__ = ["make_thumbnail", "to_qimage", "ThumbnailCache"]
@@ -45,6 +45,7 @@ class ThumbnailCache(QObject):
         self._pixmaps: dict = {}
         self._pending: set = set()
         self._failed: set = set()
+        self._queue: list = []  # (key, (source, size)) asked for since the last hand-over to the pool
         self._task = PoolTask(self)
         self._task.result.connect(self._on_result)
         self._task.error.connect(self._on_error)
@@ -54,13 +55,21 @@ class ThumbnailCache(QObject):
         pix = self._pixmaps.get(key)
         if pix is None and key not in self._pending and key not in self._failed:
             self._pending.add(key)
-            submit(self._task, key, make_thumbnail, source, self.size)
+            if not self._queue:  # a screenful asked for in one paint goes to the pool as one task
+                QTimer.singleShot(0, self._flush)
+            self._queue.append((key, (source, self.size)))
         return pix
+
+    def _flush(self) -> None:
+        items, self._queue = self._queue, []
+        submit_each(self._task, make_thumbnail, items)
 
     def clear(self) -> None:
         """Forget every thumbnail (new dataset)."""
         self._pixmaps.clear()
         self._failed.clear()
+        self._pending.difference_update(key for key, _ in self._queue)
+        self._queue.clear()
 
     @Slot(object, object)
     def _on_result(self, key, gray) -> None:

@@ -43,14 +43,16 @@ def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float,
     """Window presets, the default first: the file's own windows (DICOM), else an
     automatic window over the breast; then the nominal and the data full ranges."""
     header, nominal = [], []
-    if str(row.get("format", "")) == "dicom":
+    presets = display.header.get("window_presets")  # read with the pixels, off the GUI thread
+    if presets is None and str(row.get("format", "")) == "dicom":
         try:
             from ..core.dicom import window_presets
 
-            for c, w, e in window_presets(row["path"]):
-                (nominal if str(e) == "full range" else header).append((float(c), float(w), str(e)))
+            presets = window_presets(row["path"])
         except (ImportError, OSError, ValueError, KeyError):
-            pass
+            presets = []
+    for c, w, e in presets or []:
+        (nominal if str(e) == "full range" else header).append((float(c), float(w), str(e)))
     lo, hi = display.data_range
     small = display.fit_max
     inside = small[display.mask] if display.mask is not None and display.mask.any() else small[small > lo]
@@ -150,8 +152,9 @@ class ViewerWidget(QWidget):
     def _on_catalog(self) -> None:
         self.threshold_spin.setValue(default_mask_threshold(self.state.catalog))
         self.canvas.set_display(None)
-        if self.state.catalog is not None:
-            self._index_studies(self.state.catalog.images)  # usually ready before the first image is
+        cat = self.state.catalog
+        if cat is not None and (self.studies is None or self.studies.images is not cat.images):
+            self._index_studies(cat.images)  # usually ready before the first image is
 
     def _on_failed(self, image_id: str, message: str) -> None:
         """The current image cannot be decoded: clear image, overlays and boxes; say why."""
@@ -215,7 +218,11 @@ class ViewerWidget(QWidget):
 
     def _annotate(self, display: DisplayImage, row: dict) -> None:
         study = self._study_of(row)
-        corners, marker, orientation = image_annotation(with_header_fields(row), study, chest_wall_side(display.fit_max))
+        if not row.get("study_date") and display.header.get("study_date"):
+            row = {**row, "study_date": display.header["study_date"]}
+        corners, marker, orientation = image_annotation(
+            row if "study_date" in display.header else with_header_fields(row), study,
+            chest_wall_side(display.fit_max))
         if self.audit_counts:
             corners["br"] = [f"audit: green accepted {self.audit_counts['accepted']}, red rejected "
                              f"{self.audit_counts['rejected']}, yellow lesion", *corners.get("br", [])]

@@ -224,7 +224,8 @@ def _pixel_problems(catalog: Catalog, ctx: ScanContext) -> list[Problem]:
 
 
 def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: bool = True,
-                     workers: int | None = None, mode: str = "process"):
+                     workers: int | None = None, mode: str = "process", isolate_from: int | None = None,
+                     saved_key=None):
     """Job: read a dataset folder into a :class:`Catalog` (see the module docstring).
 
     Parameters
@@ -239,6 +240,13 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
         Header-reading processes (default: the CPU count, at most 8).
     mode : str
         'process' (default), 'thread' or 'serial' (benchmarks compare them).
+    isolate_from : int, optional
+        With this many candidate files or more, and no saved catalog to load,
+        read in a child process (:mod:`.isolated`): for callers that must stay
+        responsive (the GUI). None (default): always in this process.
+    saved_key : callable, optional
+        Called with the snapshot key once the catalog is saved (None when it
+        was not saved).
 
     Returns
     -------
@@ -265,6 +273,12 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
         snap = load_snapshot(snapshot_path(real), key)
         if snap is not None:  # nothing changed since the last open
             return snap
+    if isolate_from is not None and len(ctx.files) >= isolate_from:
+        from .isolated import read_in_child
+
+        catalog = yield from read_in_child(root, fmt=name, cache=cache, workers=workers, mode=mode)
+        if catalog is not None:
+            return catalog
     where = index_path(real)
     old = load_index(where) if cache else {}
     stale = [p for p in ctx.files if (old.get(p) or (None, None))[:2] != stats[p]]
@@ -287,9 +301,12 @@ def open_dataset_job(root: str | os.PathLike, *, fmt: str | None = None, cache: 
         _SCAN.reset(token)
     yield Progress(len(stale), len(stale), "checking pixel data")
     catalog.problems.extend(_pixel_problems(catalog, ctx))
+    saved = False
     if cache:
         try:
-            save_snapshot(snapshot_path(real), key, catalog)
+            saved = save_snapshot(snapshot_path(real), key, catalog)
         except OSError:
             pass
+    if saved_key is not None:
+        saved_key(key if saved else None)
     return catalog

@@ -92,8 +92,9 @@ class SimulatePanel(QWidget):
         undo = QShortcut(QKeySequence(Qt.Key.Key_Backspace), self)
         undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         undo.activated.connect(self.undo)
-        state.catalogChanged.connect(self._fill_images)
-        self._fill_images()
+        self._stale = True  # the image list is filled when the page is first shown after a new dataset
+        state.catalogChanged.connect(self._on_catalog)
+        self._on_catalog()
 
     # -- construction --------------------------------------------------------------
     def _controls(self) -> QWidget:
@@ -158,7 +159,24 @@ class SimulatePanel(QWidget):
         return lay
 
     # -- image ---------------------------------------------------------------------
+    def _on_catalog(self) -> None:
+        """A new dataset: the old image and its lesions go now; the list of normal images
+        is made when the page is shown (at 200,000 images it is work no one may need)."""
+        self._stale = True
+        if self.isVisible():
+            self._fill_images()
+        else:
+            self.overlays.clear()
+            self.session = None
+            self.canvas.set_display(None)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._stale:
+            self._fill_images()
+
     def _fill_images(self) -> None:
+        self._stale = False
         self.overlays.clear()  # a new dataset: the old image and its lesions go
         self.session = None
         self.canvas.set_display(None)
