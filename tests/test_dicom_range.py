@@ -78,3 +78,15 @@ def test_truncated_pixel_data_in_a_later_block_names_the_file(tmp_path, monkeypa
     for read in (read_pixels, read_pixels_range):
         with pytest.raises(DicomError, match=r"cut\.dcm: .*truncated"):
             read(path)
+
+
+@pytest.mark.parametrize("zero_row", [0, 45])
+def test_a_zero_background_early_or_late_still_gives_the_exact_range(tmp_path, monkeypatch, zero_row):
+    monkeypatch.setattr(dicom_native, "_BLOCK_BYTES", 4 * 2 * 50)
+    raw = np.random.default_rng(1).integers(5, 3000, size=(50, 50)).astype(np.uint16)
+    raw[zero_row, :10] = 0
+    raw[30, 30] = 4095
+    raw[40:42] |= 0x8000  # garbage after the zero: still masked
+    pixels, found = read_pixels_range(_native(tmp_path / "z.dcm", raw, stored=12))
+    np.testing.assert_array_equal(pixels, raw & 4095)
+    assert found == (0, 4095)

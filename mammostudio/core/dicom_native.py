@@ -27,7 +27,8 @@ def read_native(path: Path, ds: Dataset, stop: int, want_range: bool = False):
     The bytes are read a block of rows at a time and each block is checked
     while it is still in the CPU cache: its maximum tells whether any bit
     above BitsStored is set (rare; only then is the block masked, a pass that
-    reads and writes it), and with ``want_range`` its minimum is taken too:
+    reads and writes it), and with ``want_range`` its minimum is taken too,
+    until a block holds a 0 (a mammogram's background: nothing is lower):
     no second sweep over the whole image from memory. Returns ``(ds, array, (min, max) or None)``; the
     array is None when the file does not qualify."""
     ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
@@ -72,8 +73,9 @@ def read_native(path: Path, ds: Dataset, stop: int, want_range: bool = False):
                 np.bitwise_and(block, keep, out=block)
                 b_hi = int(block.max())
             if want_range:
-                b_lo = int(block.min())
-                lo = b_lo if lo is None else min(lo, b_lo)
+                if lo != 0:  # 0 is the least unsigned value: once seen (a background), no block goes lower
+                    b_lo = int(block.min())
+                    lo = b_lo if lo is None else min(lo, b_lo)
                 hi = b_hi if hi is None else max(hi, b_hi)
     if got < arr.nbytes or length < arr.nbytes:
         got = min(got, length)
