@@ -153,7 +153,8 @@ def test_index_text_does_not_depend_on_how_the_run_was_split(tmp_path, mias3):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an open file through /proc")
-def test_params_json_is_made_durable_with_the_first_index_and_problems_with_the_last(tmp_path, mias3, monkeypatch):
+def test_params_json_is_made_durable_with_the_first_index_and_problems_with_the_last(tmp_path, mias3,
+                                                                                     monkeypatch):
     from mammostudio.core.patches import tables
 
     events = []
@@ -181,7 +182,8 @@ def test_params_json_is_made_durable_with_the_first_index_and_problems_with_the_
     assert synced == {"params.json", "index.csv", "images.csv", "problems.csv"}
     renames = [name for kind, name in batch if kind == "rename"]
     assert renames == ["params.json", "index.csv", "images.csv", "problems.csv"]
-    assert max(i for i, e in enumerate(batch) if e[0] == "fsync") < min(i for i, e in enumerate(batch) if e[0] == "rename")
+    kinds = [kind for kind, _ in batch]
+    assert max(i for i, k in enumerate(kinds) if k == "fsync") < kinds.index("rename")
 
 
 def test_a_params_json_emptied_by_a_power_cut_before_any_index_starts_afresh(tmp_path, mias3):
