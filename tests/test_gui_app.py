@@ -132,7 +132,7 @@ def test_drawn_and_edited_box_is_in_the_sidecar_and_the_next_extraction(qtbot, w
 def test_marking_a_box_wrong_keeps_it_out_of_extraction_input(qtbot, window, mias_copy):
     _open(qtbot, window, mias_copy)
     window.state.select("mdb005")
-    qtbot.waitUntil(lambda: window.viewer.canvas.display.image_id == "mdb005", timeout=20000)
+    qtbot.waitUntil(lambda: getattr(window.viewer.canvas.display, "image_id", None) == "mdb005", timeout=20000)
     window.viewer.boxes.select("mdb005:2")
     window.annotation.wrong.click()
     assert window.state.wrong_uids() == {"mdb005:2"}
@@ -189,7 +189,7 @@ def test_a_corrupt_image_is_reported_and_the_app_goes_on(qtbot, window, mias_cop
     qtbot.waitUntil(lambda: "cannot show mdb002" in window.status_label.text(), timeout=20000)
     assert "truncated" in window.status_label.text()
     window.state.select("mdb005")
-    qtbot.waitUntil(lambda: window.viewer.canvas.display.image_id == "mdb005", timeout=20000)
+    qtbot.waitUntil(lambda: getattr(window.viewer.canvas.display, "image_id", None) == "mdb005", timeout=20000)
 
 
 def test_the_next_image_is_prefetched(qtbot, window, mias_copy):
@@ -208,7 +208,7 @@ def test_audit_replays_the_prepare_settings_and_draws_figure_2(qtbot, window, mi
     window.prepare.editors["patch_size"].setValue(64)
     window.prepare.seed.setValue(7)
     window.state.select("mdb005")
-    qtbot.waitUntil(lambda: window.viewer.canvas.display.image_id == "mdb005", timeout=20000)
+    qtbot.waitUntil(lambda: getattr(window.viewer.canvas.display, "image_id", None) == "mdb005", timeout=20000)
     window.viewer.request_audit()
     qtbot.waitUntil(lambda: "audit of mdb005" in window.status_label.text(), timeout=30000)
     boxes = window.state.catalog.boxes_of("mdb005")

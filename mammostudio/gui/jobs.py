@@ -224,13 +224,20 @@ class _Runnable(QRunnable):
 
 
 class _BatchRunnable(QRunnable):
-    def __init__(self, task: PoolTask, fn, items) -> None:
+    """Runs the first of ``items``, then puts the rest back in the pool's queue, so a
+    request of higher priority (the image the user asked for) never waits behind a
+    whole batch."""
+
+    def __init__(self, task: PoolTask, fn, items, priority: int) -> None:
         super().__init__()
-        self.task, self.fn, self.items = task, fn, items
+        self.task, self.fn, self.items, self.priority = task, fn, items, priority
 
     def run(self) -> None:
-        for key, args in self.items:
-            _Runnable(self.task, key, self.fn, args).run()
+        (key, args), rest = self.items[0], self.items[1:]
+        _Runnable(self.task, key, self.fn, args).run()
+        if rest:
+            QThreadPool.globalInstance().start(_BatchRunnable(self.task, self.fn, rest, self.priority),
+                                               self.priority)
 
 
 def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0) -> None:
@@ -243,18 +250,20 @@ def submit(task: PoolTask, key, fn: Callable[..., Any], *args, priority: int = 0
 
 def submit_each(task: PoolTask, fn: Callable[..., Any], items: list[tuple[Any, tuple]], *,
                 priority: int = 0) -> None:
-    """Run ``fn(*args)`` for each ``(key, args)`` of ``items`` in one task per pool thread;
-    ``task`` emits each outcome with its key as soon as it is known.
+    """Run ``fn(*args)`` for each ``(key, args)`` of ``items`` on the pool, started from
+    this thread only once per pool thread; ``task`` emits each outcome with its key as
+    soon as it is known.
 
     For many small jobs asked for at once (the thumbnails of a screenful of rows):
-    each pool start wakes a thread that then competes with the GUI thread for the
-    interpreter lock, so a few starts for the lot keep the window responsive.
+    each start from the GUI thread wakes a pool thread that then competes with it
+    for the interpreter lock. Here each chain runs one item and queues the rest
+    itself, at ``priority``, so other pool work is not held up behind the batch.
     """
     pool = QThreadPool.globalInstance()
     items = list(items)
     n = min(len(items), max(1, pool.maxThreadCount()))
-    for i in range(n):  # one task per pool thread, each taking every n-th item (the first rows first)
-        pool.start(_BatchRunnable(task, fn, items[i::n]), priority)
+    for i in range(n):  # one chain per pool thread, each taking every n-th item (the first rows first)
+        pool.start(_BatchRunnable(task, fn, items[i::n], priority), priority)
 
 
 # -- trainers ------------------------------------------------------------------------

@@ -16,12 +16,12 @@ __all__ = ["ImageLoader", "decode_for_display", "header_for_display", "breast_ma
 def breast_mask_of(pixels: np.ndarray) -> dict:
     """The breast mask of the preprocessing step (spec 1.5) as :func:`build_display`
     keywords: ``{'threshold': t}`` when the mask is ``pixels > t`` (integer images),
-    ``{'mask': full_mask}`` otherwise, ``{}`` when preprocessing is unavailable."""
-    try:
-        from ..core.patches.prepared import prepare
+    ``{'mask': full_mask}`` otherwise, ``{}`` for an image preprocessing refuses."""
+    from ..core.patches.prepared import prepare
 
+    try:
         prep = prepare(pixels)
-    except (ImportError, ValueError):  # preprocessing not installed, or an image it refuses
+    except ValueError:  # an image preprocessing refuses: shown without a mask
         return {}
     if prep.threshold is not None and prep.raw is pixels:
         return {"threshold": prep.threshold}

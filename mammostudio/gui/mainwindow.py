@@ -180,11 +180,7 @@ class MainWindow(QMainWindow):
         :func:`mammostudio.core.demo.build.ensure_demo_dataset`.
         """
         if make_job is None:
-            try:
-                from ..core.demo.build import ensure_demo_dataset as make_job
-            except ImportError:
-                self.show_error("The demo dataset builder (mammostudio.core.demo) is not available in this build.")
-                return
+            from ..core.demo.build import ensure_demo_dataset as make_job
         self._run(make_job, lambda path: self.open_dataset(str(path)), "Preparing the demo dataset (first time only) ...")
 
     def _run(self, make_job, on_done, text: str) -> None:
@@ -321,7 +317,7 @@ class MainWindow(QMainWindow):
 
             try:
                 export_workbook(self.state.raw, self.state.annotations, path)
-            except (OSError, ValueError, ImportError) as exc:
+            except (OSError, ValueError) as exc:
                 self.show_error(f"cannot export annotations to {path}: {exc}")
             else:
                 self.show_message(f"annotations written to {path}")

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 from PySide6.QtCore import Qt
 
 from ..core.patches.dataset import patch_box
+from ..core.patches.params import ExtractParams
 from ..core.progress import Progress
 from .gallery import PatchGallery
 from .jobs import JobRunner
@@ -72,7 +73,7 @@ class PreparePage(QWidget):
         super().__init__(parent)
         self.state = state
         self.runner: JobRunner | None = None
-        self.params_cls = self._params_class()
+        self.params_cls = ExtractParams
         self.editors: dict[str, QWidget] = {}
         self.out_edit = QLineEdit()
         browse = QPushButton("...")
@@ -85,21 +86,18 @@ class PreparePage(QWidget):
         form = QFormLayout(form_box)
         form.addRow("Output folder", out_row)
         form.addRow("Seed", self.seed)
-        if self.params_cls is None:
-            form.addRow(QLabel("mammostudio.core.patches.params is not available in this build"))
-        else:
-            for f in dataclasses.fields(self.params_cls):
-                default = getattr(self.params_cls(), f.name)
-                if isinstance(default, bool):
-                    w = QCheckBox()
-                    w.setChecked(default)
-                elif isinstance(default, int):
-                    w = QSpinBox(maximum=10**6)
-                    w.setValue(default)
-                else:
-                    w = QLineEdit(str(default))
-                self.editors[f.name] = w
-                form.addRow(f.name.replace("_", " "), w)
+        for f in dataclasses.fields(self.params_cls):
+            default = getattr(self.params_cls(), f.name)
+            if isinstance(default, bool):
+                w = QCheckBox()
+                w.setChecked(default)
+            elif isinstance(default, int):
+                w = QSpinBox(maximum=10**6)
+                w.setValue(default)
+            else:
+                w = QLineEdit(str(default))
+            self.editors[f.name] = w
+            form.addRow(f.name.replace("_", " "), w)
         self.seed.valueChanged.connect(self._publish)
         for w in self.editors.values():
             (w.toggled if isinstance(w, QCheckBox) else w.valueChanged if isinstance(w, QSpinBox)
@@ -139,14 +137,12 @@ class PreparePage(QWidget):
         split.setStretchFactor(1, 2)
         QVBoxLayout(self).addWidget(split)
         state.catalogChanged.connect(self._default_out)
+        state.maskThresholdChanged.connect(self._follow_mask_threshold)
+        self._follow_mask_threshold(state.mask_threshold)
 
-    @staticmethod
-    def _params_class():
-        try:
-            from ..core.patches.params import ExtractParams
-        except ImportError:
-            return None
-        return ExtractParams
+    def _follow_mask_threshold(self, value: int) -> None:
+        """Extraction uses the breast-mask threshold set in Browse (20 for film, 0 for digital)."""
+        self.editors["mask_threshold"].setValue(int(value))
 
     def _default_out(self) -> None:
         from ..core.paths import user_data_dir
@@ -162,7 +158,7 @@ class PreparePage(QWidget):
     def _publish(self, *_) -> None:
         """Share the current settings (the viewer's audit replays them)."""
         try:
-            params = self.params() if self.params_cls else None
+            params = self.params()
         except (ValueError, TypeError):
             return  # a half-typed field: keep the last valid settings
         self.state.set_extract_params(params, int(self.seed.value()))
@@ -177,9 +173,6 @@ class PreparePage(QWidget):
     # -- running -----------------------------------------------------------------------------
     def start_extraction(self) -> None:
         """Extract patches from the filtered, edited catalog into the output folder."""
-        if self.params_cls is None:
-            self.message.setText("Patch extraction is not available in this build.")
-            return
         try:
             params = self.params()
         except ValueError as exc:

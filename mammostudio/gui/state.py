@@ -62,6 +62,9 @@ class AppState(QObject):
     extractParamsChanged()
         Prepare's patch-extraction settings (``extract_params``,
         ``extract_seed``) changed; the viewer's audit replays them.
+    maskThresholdChanged(int)
+        Browse's breast-mask threshold changed (0 for digital images, ~20 for
+        film); Prepare's extraction follows it.
     patchFocusRequested(str, object)
         Show this image with this patch outlined (image_id, inclusive box
         ``(row_min, col_min, row_max, col_max)``), e.g. from Prepare's gallery.
@@ -81,6 +84,7 @@ class AppState(QObject):
     extractParamsChanged = Signal()
     patchFocusRequested = Signal(str, object)
     readingLockChanged = Signal(bool)
+    maskThresholdChanged = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -159,6 +163,12 @@ class AppState(QObject):
         folder = str(folder)
         self.generated_folders = [f for f in self.generated_folders if f != folder] + [folder]
         self.generatedOffered.emit(folder)
+
+    def set_mask_threshold(self, value: int) -> None:
+        """Record Browse's breast-mask threshold and tell Prepare (only when it changes)."""
+        if int(value) != self.mask_threshold:
+            self.mask_threshold = int(value)
+            self.maskThresholdChanged.emit(self.mask_threshold)
 
     def set_extract_params(self, params, seed: int) -> None:
         """Record Prepare's extraction settings (None: the defaults) and tell the viewer."""

@@ -62,7 +62,7 @@ class ThumbnailCache(QObject):
 
     def _flush(self) -> None:
         items, self._queue = self._queue, []
-        submit_each(self._task, make_thumbnail, items)
+        submit_each(self._task, make_thumbnail, items, priority=-1)  # behind image decodes and prefetches
 
     def clear(self) -> None:
         """Forget every thumbnail (new dataset)."""

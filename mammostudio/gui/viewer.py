@@ -45,11 +45,11 @@ def window_choices(display: DisplayImage, row: dict) -> list[tuple[float, float,
     header, nominal = [], []
     presets = display.header.get("window_presets")  # read with the pixels, off the GUI thread
     if presets is None and str(row.get("format", "")) == "dicom":
-        try:
-            from ..core.dicom import window_presets
+        from ..core.dicom import window_presets
 
+        try:
             presets = window_presets(row["path"])
-        except (ImportError, OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError):
             presets = []
     for c, w, e in presets or []:
         (nominal if str(e) == "full range" else header).append((float(c), float(w), str(e)))
@@ -241,13 +241,13 @@ class ViewerWidget(QWidget):
             return None
         try:
             return mask_at_threshold(d, self.mask_threshold)
-        except (ImportError, ValueError):
+        except ValueError:
             return d.mask
 
     def set_mask_threshold(self, value: int) -> None:
         """Breast-mask threshold (0..254) of the outline and of the extraction audit."""
         self.mask_threshold = int(value)
-        self.state.mask_threshold = self.mask_threshold
+        self.state.set_mask_threshold(self.mask_threshold)
         if self.threshold_spin.value() != value:
             self.threshold_spin.setValue(value)
         self._refresh_overlays()
