@@ -16,7 +16,9 @@ replaced, and problems.csv loses the dataset's absolute path.
 
 Patches are written before their index rows; ``index.csv`` and ``images.csv``
 are rewritten atomically (index first) every few seconds and when the job ends
-or is closed, so the index never points at a missing file. A resumed run
+or is closed, so the index never points at a missing file. ``params.json`` is
+written at the start and made durable (fsynced) with the first of those
+flushes, ``problems.csv`` with the last one of a run that ends normally. A resumed run
 drops index rows of images not recorded as finished and redoes those images;
 patches of an image depend only on (seed, image_id), so the result does not
 depend on interruptions or on the number of workers.
