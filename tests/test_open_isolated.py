@@ -53,7 +53,7 @@ def test_the_childs_error_is_raised_here_with_its_message(tmp_path):
 
 
 def test_cancelling_ends_the_child_and_leaves_no_process(tmp_path):
-    root = _tree(tmp_path / "set", n=4)
+    root = _tree(tmp_path / "set", n=120)  # enough headers that the child is still reading when asked to stop
     stop, listings, running = StopToken(), [], []
 
     def on_progress(p):

@@ -57,7 +57,7 @@ def test_imrmc_r_frame_and_mrmcaov_table_agree(read_study, tmp_path):
 def test_exports_never_contain_patient_identifiers_or_source_files(read_study, tmp_path):
     xlsx = export.write_excel(read_study, tmp_path / "r.xlsx")
     csv = export.write_csv(read_study, tmp_path / "r.csv")
-    sheets = pd.read_excel(xlsx, sheet_name=None)
+    sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
     assert {"responses", "per_reader", "pooled", "per_generator", "per_case", "agreement"} <= set(sheets)
     text = csv.read_text() + "".join(s.to_csv() for s in sheets.values())
     assert "PATIENT-" not in text

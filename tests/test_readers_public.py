@@ -1,6 +1,9 @@
 """CBIS-DDSM, VinDr-Mammo, INbreast and plain DICOM folders open as catalogs."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from _reader_fixtures import write_cbis, write_dicom_folder, write_inbreast, write_vindr
@@ -191,3 +194,18 @@ def test_vindr_image_listed_twice_in_the_breast_file_is_a_warning(tmp_path):
     cat = open_dataset(tmp_path)
     assert cat.n_images == 4
     assert [p.severity for p in cat.problems] == ["warning"] and "row 6" in cat.problems[0].path
+
+
+def test_inbreast_release_xls_sheet_reads_like_the_csv(tmp_path):
+    """tests/data/INbreast.xls: the fixture's rows as an Excel 97 file (File Name and ACR numeric,
+    as in the release), written once with xlwt."""
+    import shutil
+
+    write_inbreast(tmp_path)
+    from_csv = open_dataset(tmp_path, cache=False)
+    (tmp_path / "INbreast.csv").unlink()
+    shutil.copy(Path(__file__).parent / "data" / "INbreast.xls", tmp_path / "INbreast.xls")
+    from_xls = open_dataset(tmp_path, cache=False)
+    cols = ["image_id", "laterality", "view", "density", "birads"]
+    pd.testing.assert_frame_equal(from_xls.images[cols], from_csv.images[cols])
+    assert not [p for p in from_xls.problems if "metadata sheet" in p.message]

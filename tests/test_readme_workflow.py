@@ -91,7 +91,7 @@ def test_readme_workflow_runs_as_written(tmp_path, monkeypatch, capsys):
     responses = pd.read_csv(tmp_path / "responses.csv")
     assessment = responses[responses["mode"] == "assessment"]
     assert len(assessment) == 2 * 16 and assessment[assessment["reader"] == "R1"]["correct"].astype(bool).all()
-    sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
+    sheets = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None, engine="openpyxl")
     assert len(sheets["responses"]) == len(responses)
 
 

@@ -103,7 +103,7 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
     assert results["auc"].between(0, 1).all() and results["f1"].between(0, 1).all()
     data = json.loads((exp / "data.json").read_text())
     assert data["grouped_by_patient"] and data["negatives"] == len(tissue_rows)
-    assert set(pd.read_excel(exp / "results.xlsx", sheet_name=None)) and (exp / "report.md").stat().st_size > 0
+    assert set(pd.read_excel(exp / "results.xlsx", sheet_name=None, engine="openpyxl")) and (exp / "report.md").stat().st_size > 0
     assert (exp / "figure9_f1.png").stat().st_size > 0
 
     # 8. a reader study: real lesions the generator never saw against its images.
@@ -132,7 +132,7 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
     assert len(assessment) == 12 and set(assessment["reader"]) == {"R1", "R2"}
     assert assessment[assessment["reader"] == "R1"]["correct"].astype(bool).all()
     assert (assessment["answer"].isin(["real", "generated"])).all()
-    sheets = pd.read_excel(xlsx, sheet_name=None)
+    sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
     assert len(sheets["responses"]) == len(responses)
     per_reader = sheets["per_reader"].set_index("reader")
     assert {"R1", "R2"} <= set(per_reader.index)

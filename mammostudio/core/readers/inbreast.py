@@ -57,7 +57,9 @@ def _sheet(root: Path, problems: list) -> dict[str, dict]:
         if not path.is_file():
             continue
         try:
-            table = read_csv_table(path) if path.suffix == ".csv" else pd.read_excel(path, dtype=object)
+            table = (read_csv_table(path) if path.suffix == ".csv" else
+                     # the release's .xls (Excel 97) needs calamine; openpyxl reads only .xlsx
+                     pd.read_excel(path, dtype=object, engine="calamine" if path.suffix == ".xls" else "openpyxl"))
         except (ValueError, ImportError, OSError) as exc:
             problems.append(Problem(str(path), f"cannot read the metadata sheet ({exc}); "
                                     "save it as INbreast.csv", "warning"))

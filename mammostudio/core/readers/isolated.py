@@ -115,7 +115,9 @@ def read_in_child(root: str | os.PathLike, *, fmt: str, cache: bool = True, work
 
 
 def _stop(child) -> None:
-    """End ``child`` (asked first, so its pool shuts down; killed after 5 s)."""
+    """End ``child``: a child that handed its catalog over is given a moment to exit by
+    itself; otherwise it is asked to stop (its pool shuts down) and killed after 5 s."""
+    child.join(0.5)
     if child.is_alive():
         child.terminate()
         child.join(5)
