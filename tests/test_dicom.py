@@ -85,6 +85,14 @@ def test_monochrome1_file_stores_inverted_values(tmp_path, pixels):
     np.testing.assert_array_equal(raw, 4095 - pixels)
 
 
+@pytest.mark.parametrize("shape", [(4, 6), (5, 7), (1, 1)])
+@pytest.mark.parametrize("bits", [8, 12])
+def test_rle_round_trips_eight_bit_data_and_odd_sizes(tmp_path, shape, bits):
+    pixels = np.random.default_rng(1).integers(0, 2**bits, shape).astype(np.uint16)
+    path = write_dicom(tmp_path / "a.dcm", pixels, {**META, "bits_stored": bits}, compress="rle")
+    np.testing.assert_array_equal(read_pixels(path), pixels)
+
+
 def test_rle_file_is_really_compressed(tmp_path):
     flat = np.full((64, 64), 1000, np.uint16)
     plain = write_dicom(tmp_path / "plain.dcm", flat, META)

@@ -126,13 +126,18 @@ def write_dicom(
     if photometric == "MONOCHROME1":
         stored = (2**bits - 1 - stored).astype(np.uint16)
 
-    ds = _build_dataset(meta, photometric, bits, stored.shape)
+    # RLE of 8-bit data: pydicom's encoder sizes its byte segments by BitsStored, so
+    # 8 bits in a 16-bit word would decode to half the data; store them in 8 bits.
+    allocated = 8 if compress == "rle" and bits <= 8 else 16
+    word = "u1" if allocated == 8 else "<u2"
+    ds = _build_dataset(meta, photometric, bits, stored.shape, allocated=allocated)
     syntax = _COMPRESSION[compress]
     ds.file_meta.TransferSyntaxUID = syntax
+    stored = stored.astype(word)
     if compress is None:
-        ds.PixelData = np.ascontiguousarray(stored).astype("<u2").tobytes()
+        ds.PixelData = np.ascontiguousarray(stored).tobytes()
     else:
-        ds.PixelData = stored.astype("<u2").tobytes()  # compress() re-encodes from the array
+        ds.PixelData = stored.tobytes()  # compress() re-encodes from the array
         try:
             ds.compress(syntax, stored, generate_instance_uid=False)
         except (RuntimeError, ImportError, NotImplementedError) as exc:
@@ -142,7 +147,8 @@ def write_dicom(
     return Path(path)
 
 
-def _build_dataset(meta: dict, photometric: str, bits: int, shape: tuple[int, int]) -> Dataset:
+def _build_dataset(meta: dict, photometric: str, bits: int, shape: tuple[int, int], *,
+                   allocated: int = 16) -> Dataset:
     for_presentation = meta.get("for_presentation")
     for_presentation = True if for_presentation is None else bool(for_presentation)
     sop_class = MG_FOR_PRESENTATION if for_presentation else MG_FOR_PROCESSING
@@ -210,7 +216,7 @@ def _build_dataset(meta: dict, photometric: str, bits: int, shape: tuple[int, in
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = photometric
     ds.Rows, ds.Columns = int(shape[0]), int(shape[1])
-    ds.BitsAllocated = 16
+    ds.BitsAllocated = allocated
     ds.BitsStored = bits
     ds.HighBit = bits - 1
     ds.PixelRepresentation = 0
