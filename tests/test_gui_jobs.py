@@ -42,15 +42,37 @@ def test_job_runs_off_the_gui_thread_and_returns_its_result(qtbot):
     qtbot.waitUntil(lambda: not runner.running)
 
 
-def test_progress_is_throttled_to_about_ten_per_second(qtbot):
+class _SteppingClock:
+    """A monotonic clock that advances ``step`` seconds each time it is read (one read per job item)."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def monotonic(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_progress_is_throttled_to_at_most_one_item_per_tenth_of_a_second_plus_the_last(qtbot, monkeypatch):
+    import mammostudio.gui.jobs as jobs
+
     make_app()
+    monkeypatch.setattr(jobs, "time", _SteppingClock(0.03))  # an item every 30 ms of the job's clock
     items = []
-    runner = JobRunner(lambda: _count(100, [], [], delay=0.002))
+    runner = JobRunner(lambda: _count(100, [], [], delay=0))
     runner.progress.connect(items.append)
     with qtbot.waitSignal(runner.finished, timeout=10000):
         runner.start()
-    assert 2 <= len(items) <= 10  # ~0.2 s of work, plus the last item
-    assert items[-1].done == 100
+    done = [item.done for item in items]
+    # 3 items are 90 ms, 4 are 120 ms: every 4th is passed on, and the last one always, once
+    assert done == list(range(4, 101, 4))
+    monkeypatch.setattr(jobs, "time", _SteppingClock(0.03))  # a fresh clock: 99 items, the last not a 4th
+    runner = JobRunner(lambda: _count(99, [], [], delay=0))
+    items.clear()
+    runner.progress.connect(items.append)
+    with qtbot.waitSignal(runner.finished, timeout=10000):
+        runner.start()
+    assert [item.done for item in items] == [*range(4, 99, 4), 99]
 
 
 def test_cancel_closes_the_generator_between_steps(qtbot):

@@ -79,7 +79,7 @@ class _Worker(QObject):
         gen = None
         try:
             gen = self._make_job()
-            last, item = 0.0, None
+            last, item, sent = 0.0, None, None
             while True:
                 if self._stop.is_set():
                     gen.close()
@@ -88,13 +88,13 @@ class _Worker(QObject):
                 try:
                     item = next(gen)
                 except StopIteration as done:
-                    if item is not None:
+                    if item is not None and item is not sent:  # the last item, once
                         self.progress.emit(item)
                     self.finished.emit(done.value)
                     return
                 now = time.monotonic()
                 if now - last >= THROTTLE_S:
-                    last = now
+                    last, sent = now, item
                     self.progress.emit(item)
         except Exception as exc:  # noqa: BLE001 - every failure goes to the GUI, not the console
             if gen is not None:
