@@ -134,6 +134,17 @@ def test_a_folder_with_other_settings_is_refused(patch_folder, tmp_path):
         drive(run_experiment(patch_folder, out, ExperimentConfig.tiny(seed=2)))
 
 
+def test_a_folder_from_before_the_positive_class_was_recorded_is_refused(patch_folder, tmp_path):
+    out = tmp_path / "exp"
+    cfg = ExperimentConfig.tiny(seed=1)
+    cfg.to_json(out / "config.json")
+    data = json.loads((out / "config.json").read_text())
+    del data["lesion_types"], data["positive_match"]
+    (out / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="did not record which lesion types were positives"):
+        drive(run_experiment(patch_folder, out, cfg))
+
+
 def test_gan_cell_reports_each_epoch_and_a_closed_cell_resumes(patch_folder, tmp_path):
     from trainers.experiment.cells import run_cell
 

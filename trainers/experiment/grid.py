@@ -48,6 +48,11 @@ def check_config(out: Path, config: ExperimentConfig) -> None:
     path = out / "config.json"
     if path.is_file():
         old = ExperimentConfig.from_json(path)
+        if not _records_positive_class(path):
+            # Written before the positive class was a setting: its defaults now mean
+            # "masses only", which may not be what those cells were trained on.
+            raise ValueError(f"{path}: this experiment was made by an older mammostudio that did not record "
+                             "which lesion types were positives; choose a new output folder")
         if old != config:
             raise ValueError(f"{path}: this folder holds an experiment with other settings; "
                              "choose a new output folder (or rerun with the same settings to resume)")
@@ -135,3 +140,12 @@ def run_experiment(patches: str | os.PathLike, out: str | os.PathLike, config: E
         yield Progress(i + 1, len(todo), f"{cell.id}: done", {"cell": cell.id, "result": result})
     report = write_report(out, config, data.counts(), seconds=time.perf_counter() - t0) if report else None
     return {"ran": ran, "skipped": skipped, "busy": busy, "too_small": too_small, "report": report}
+
+
+def _records_positive_class(path: Path) -> bool:
+    """Whether a saved experiment config names its positive class (lesion_types and positive_match)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True  # from_json has already read it; nothing more to say
+    return isinstance(data, dict) and "lesion_types" in data and "positive_match" in data
