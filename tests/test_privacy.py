@@ -163,3 +163,16 @@ def test_processes_starting_together_on_one_dataset_agree_on_the_salt(dataset):
     assert len(outs) == 1 and outs.pop().startswith("P-")
     doc = json.loads((dataset / MAPPING_NAME).read_text())
     assert list(doc["patient"].values()) == ["X"]
+
+
+def test_the_window_says_after_an_annotation_export_that_ids_are_pseudonyms_and_where_the_mapping_is(
+        qtbot, window, mias_copy, tmp_path, monkeypatch):
+    import mammostudio.gui.mainwindow as mainwindow
+
+    window.open_dataset(str(mias_copy))
+    qtbot.waitUntil(lambda: window.state.catalog is not None, timeout=30000)
+    out = tmp_path / "edited.xlsx"
+    monkeypatch.setattr(mainwindow.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.export_annotations()
+    text = window.status_label.text()
+    assert out.is_file() and "pseudonymised" in text and "mammostudio-pseudonyms.json" in text

@@ -222,13 +222,14 @@ class Annotations:
 
 
 def export_workbook(catalog: Catalog, annotations: Annotations, path: str | os.PathLike, *,
-                    keep_identifiers: bool = False) -> Path:
+                    keep_identifiers: bool = False, on_notice=None) -> Path:
     """Write the edited annotations (wrong boxes left out) as a paper-layout workbook.
 
     Uses the workbook writer of :mod:`mammostudio.core.readers.workbook`, so the
     file reads back with the same reader as the original export. Patient and
     study ids are pseudonyms (:mod:`mammostudio.core.privacy`) unless
-    ``keep_identifiers``.
+    ``keep_identifiers``; ``on_notice``, if given, is called with the one-line
+    notice saying which, and where the private mapping is.
     """
     from .privacy import Pseudonymiser
     from .readers.workbook import catalog_to_rows, write_workbook
@@ -236,4 +237,6 @@ def export_workbook(catalog: Catalog, annotations: Annotations, path: str | os.P
     pseudo = Pseudonymiser.for_dataset(catalog.root, keep_identifiers=keep_identifiers)
     write_workbook(Path(path), catalog_to_rows(annotations.apply(catalog), pseudo=pseudo))
     pseudo.save()
+    if on_notice is not None:
+        on_notice(pseudo.notice)
     return Path(path)

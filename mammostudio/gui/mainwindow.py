@@ -315,12 +315,13 @@ class MainWindow(QMainWindow):
         if path:
             from ..core.annotations import export_workbook
 
+            notices: list[str] = []
             try:
-                export_workbook(self.state.raw, self.state.annotations, path)
+                export_workbook(self.state.raw, self.state.annotations, path, on_notice=notices.append)
             except (OSError, ValueError) as exc:
                 self.show_error(f"cannot export annotations to {path}: {exc}")
             else:
-                self.show_message(f"annotations written to {path}")
+                self.show_message(f"annotations written to {path}; {' '.join(notices)}")
 
     # -- navigation ---------------------------------------------------------------------------
     def step_image(self, step: int) -> None:
