@@ -45,3 +45,21 @@ def test_other_formats_and_unreadable_files_give_no_header_values(tmp_path):
     assert header_for_display({"format": "pgm", "path": "x.pgm"}) == {}
     (tmp_path / "bad.dcm").write_bytes(b"not dicom")
     assert header_for_display({"format": "dicom", "path": str(tmp_path / "bad.dcm")}) == {}
+
+
+def test_patient_orientation_comes_with_the_pixels_and_places_the_chest_wall(tmp_path):
+    import pydicom
+
+    from mammostudio.core.navigation import chest_wall_side
+
+    row = _row(tmp_path)
+    ds = pydicom.dcmread(row["path"])
+    ds.PatientOrientation = ["P", "L"]  # moving right along a row goes towards the chest wall
+    ds.save_as(row["path"])
+    display = decode_for_display("1.2.3", row)
+    assert display.header["patient_orientation"] == ["P", "L"]
+    bright_left = np.zeros((8, 16))
+    bright_left[:, :4] = 1.0  # by brightness alone the chest wall would be on the left
+    assert chest_wall_side(bright_left) == "left"
+    assert chest_wall_side(bright_left, display.header["patient_orientation"]) == "right"
+    assert chest_wall_side(bright_left, "A\\R") == "left" and chest_wall_side(bright_left, ["", ""]) == "left"

@@ -2,9 +2,10 @@
 order of a study's images (pure functions, no Qt)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["neighbour_image", "neighbour_study", "hanging_rank", "in_hanging_order", "HANGING"]
+__all__ = ["neighbour_image", "neighbour_study", "hanging_rank", "in_hanging_order", "chest_wall_side", "HANGING"]
 
 # The order a screening study is read in (and its images listed): both CCs, then both MLOs, right first.
 HANGING = (("R", "CC"), ("L", "CC"), ("R", "MLO"), ("L", "MLO"))
@@ -108,3 +109,23 @@ def image_annotation(row: dict, study: pd.DataFrame, chest_wall: str) -> tuple[d
     top, bottom = (lat, other) if view.startswith("CC") else ("H", "F") if view.startswith("MLO") else ("", "")
     marker = f"{lat} {view}".strip()
     return {"tl": tl, "tr": tr, "br": [b for b in br if b]}, marker, (left, right, top, bottom)
+
+
+def chest_wall_side(image: np.ndarray, patient_orientation=None) -> str:
+    """'left' or 'right': the image side the chest wall is on, as stored.
+
+    From the DICOM PatientOrientation when it says (its first value is the
+    direction of increasing column: ``A`` anterior, towards the nipple, puts the
+    chest wall on the left; ``P`` posterior on the right); otherwise the side
+    where the breast touches the edge (more signal in the outer eighth).
+    """
+    if isinstance(patient_orientation, str):
+        patient_orientation = patient_orientation.split("\\")  # the DICOM text form 'A\\R'
+    values = [str(v).strip().upper() for v in (patient_orientation or [])]
+    first = values[0][:1] if values else ""
+    if first in ("A", "P"):
+        return "left" if first == "A" else "right"
+    cols = image.shape[1]
+    band = max(1, cols // 8)
+    col_mean = np.asarray(image, np.float64).mean(axis=0)
+    return "left" if col_mean[:band].mean() >= col_mean[-band:].mean() else "right"

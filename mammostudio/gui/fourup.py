@@ -17,23 +17,15 @@ from PySide6.QtWidgets import QGridLayout, QToolBar, QVBoxLayout, QWidget
 
 from .canvas import ImageCanvas
 from .loader import ImageLoader
-from ..core.navigation import HANGING, image_annotation
+from ..core.navigation import HANGING, chest_wall_side, image_annotation
 from .overlays import OverlayLayer
 from ..core.pyramid import DisplayImage
 from .state import AppState
 from .tags import with_header_fields
 
-__all__ = ["FourUpView", "chest_wall_side", "SLOTS"]
+__all__ = ["FourUpView", "SLOTS"]
 
 SLOTS = HANGING  # RCC, LCC / RMLO, LMLO: row by row
-
-
-def chest_wall_side(image: np.ndarray) -> str:
-    """'left' or 'right': the image side where the breast touches the edge (more signal)."""
-    cols = image.shape[1]
-    band = max(1, cols // 8)
-    col_mean = np.asarray(image, np.float64).mean(axis=0)
-    return "left" if col_mean[:band].mean() >= col_mean[-band:].mean() else "right"
 
 
 class _Pane(QWidget):
@@ -67,7 +59,7 @@ class _Pane(QWidget):
     def _on_ready(self, d: DisplayImage) -> None:
         if d.image_id != self.image_id:
             return
-        self.chest_wall = chest_wall_side(d.fit_max)
+        self.chest_wall = chest_wall_side(d.fit_max, d.header.get("patient_orientation"))
         want = "right" if self.side == "R" else "left"  # chest walls meet in the middle
         self.canvas.view.invertX(self.chest_wall != want)
         self.canvas.set_display(d)
@@ -76,7 +68,7 @@ class _Pane(QWidget):
         row = self.state.image_row(d.image_id)
         imgs = self.state.catalog.images
         study = imgs[(imgs["patient_id"] == row.get("patient_id")) & (imgs["study_id"] == row.get("study_id"))]
-        corners, marker, orientation = image_annotation(with_header_fields(row), study, self.chest_wall)
+        corners, marker, orientation = image_annotation(with_header_fields(row, d.header), study, self.chest_wall)
         corners["tr"] = [*corners.get("tr", [])[:1], f"{len(les)} box(es)"] if len(les) else corners.get("tr", [])[:1]
         corners.pop("br", None)
         self.canvas.set_annotation_text(corners, marker, orientation)

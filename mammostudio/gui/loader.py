@@ -38,8 +38,8 @@ def decode_for_display(image_id: str, row: dict) -> DisplayImage:
 
 
 def header_for_display(row: dict) -> dict:
-    """Window presets and study date of a DICOM catalog row, read header-only
-    (empty for other formats; a key is left out when its tags cannot be read)."""
+    """Window presets, study date and patient orientation of a DICOM catalog row, read
+    header-only (empty for other formats; a key is left out when its tags cannot be read)."""
     if str(row.get("format", "")) != "dicom":
         return {}
     from ..core.dicom import window_presets
@@ -51,6 +51,9 @@ def header_for_display(row: dict) -> dict:
     except (DicomError, OSError, KeyError):
         return out
     out["study_date"] = str(ds.get("StudyDate", "") or "")
+    orientation = ds.get("PatientOrientation")
+    if orientation:
+        out["patient_orientation"] = [str(v) for v in ([orientation] if isinstance(orientation, str) else orientation)]
     try:
         out["window_presets"] = [(float(c), float(w), str(e)) for c, w, e in window_presets(ds)]
     except (ValueError, KeyError, TypeError):

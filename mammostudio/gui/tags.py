@@ -34,11 +34,15 @@ def tag_rows(ds, depth: int = 0) -> list[tuple[int, str, str, str, str]]:
     return rows
 
 
-def with_header_fields(row: dict) -> dict:
+def with_header_fields(row: dict, header: dict | None = None) -> dict:
     """``row`` plus the study date from the DICOM header when the catalog has none
-    (for the corner text; a header-only read, a file that fails is left as it is)."""
+    (for the corner text). ``header`` is what the loader read with the pixels
+    (:attr:`DisplayImage.header`); without it, a header-only read here; a file
+    that fails is left as it is."""
     if row.get("study_date") or str(row.get("format", "")) != "dicom":
         return row
+    if header is not None and "study_date" in header:
+        return {**row, "study_date": header["study_date"]} if header["study_date"] else row
     from ..core.dicom_read import DicomError, read_dataset
 
     try:

@@ -16,11 +16,10 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .annotate import BoxLayer
 from .canvas import ImageCanvas
-from .fourup import chest_wall_side
 from .jobs import PoolTask, submit
 from .loader import ImageLoader
 from .measure import MeasureLayer
-from ..core.navigation import image_annotation
+from ..core.navigation import chest_wall_side, image_annotation
 from .overlays import OverlayLayer
 from ..core.pyramid import DisplayImage, mask_at_threshold
 from .state import AppState
@@ -218,11 +217,9 @@ class ViewerWidget(QWidget):
 
     def _annotate(self, display: DisplayImage, row: dict) -> None:
         study = self._study_of(row)
-        if not row.get("study_date") and display.header.get("study_date"):
-            row = {**row, "study_date": display.header["study_date"]}
         corners, marker, orientation = image_annotation(
-            row if "study_date" in display.header else with_header_fields(row), study,
-            chest_wall_side(display.fit_max))
+            with_header_fields(row, display.header), study,
+            chest_wall_side(display.fit_max, display.header.get("patient_orientation")))
         if self.audit_counts:
             corners["br"] = [f"audit: green accepted {self.audit_counts['accepted']}, red rejected "
                              f"{self.audit_counts['rejected']}, yellow lesion", *corners.get("br", [])]
