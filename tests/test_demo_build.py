@@ -153,3 +153,16 @@ def test_ensure_refuses_a_folder_holding_other_files(tmp_path):
     with pytest.raises(ValueError, match="other files"):
         drive(ensure_demo_dataset(tmp_path, config=DemoConfig(patients=1, rows=128, cols=104)))
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_every_demo_image_records_a_patient_orientation_that_matches_its_pixels(demo):
+    from mammostudio.core.navigation import chest_wall_side
+
+    cat = open_dataset(demo / "workbook")
+    for row in cat.images.itertuples():
+        ds = pydicom.dcmread(row.path, stop_before_pixels=True)
+        orientation = list(ds.PatientOrientation)
+        assert orientation[0] == ("A" if row.laterality == "L" else "P")
+        assert orientation[1] == ("F" if row.view == "MLO" else "R" if row.laterality == "L" else "L")
+        pixels = read_pixels(row.path)  # the side where the breast meets the edge agrees with the header
+        assert chest_wall_side(pixels) == chest_wall_side(pixels, orientation)

@@ -82,7 +82,9 @@ def write_dicom(
         series_id, laterality, view, manufacturer, model_name, tube_current_ma,
         magnification, for_presentation, pixel_spacing_mm, photometric; rows
         and cols are ignored) plus patient_name,
-        study_date ('YYYYMMDD'), window_center, window_width, voi_function
+        study_date ('YYYYMMDD'), window_center, window_width, voi_function,
+        patient_orientation (e.g. 'A\\R': rows run towards the nipple, columns
+        towards the patient's right; empty when not given)
         ('LINEAR', 'LINEAR_EXACT', 'SIGMOID'), rescale_slope, rescale_intercept,
         bits_stored, kvp, instance_number, series_description. None, NaN, pandas NA and blank text
         count as absent, so a catalog row can be passed as is. UIDs missing from ``meta`` are generated (randomly:
@@ -207,7 +209,9 @@ def _build_dataset(meta: dict, photometric: str, bits: int, shape: tuple[int, in
         code.CodeValue, code.CodeMeaning = _VIEW_SNOMED[view]
         code.CodingSchemeDesignator = "SCT"
         ds.ViewCodeSequence = Sequence([code])
-    ds.PatientOrientation = ""
+    orientation = meta.get("patient_orientation") or ""
+    ds.PatientOrientation = orientation.split("\\") if isinstance(orientation, str) and orientation else (
+        list(orientation) if orientation else "")
     spacing = meta.get("pixel_spacing_mm")
     if spacing is not None and np.isfinite(float(spacing)):
         ds.PixelSpacing = [_ds_number(spacing), _ds_number(spacing)]

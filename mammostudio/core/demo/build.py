@@ -164,6 +164,15 @@ def _image_meta(plan: dict, index: int, view_no: int, rng: np.random.Generator) 
     return meta, photometric
 
 
+def _orientation(meta: dict) -> str:
+    """DICOM PatientOrientation of a synthetic view: a left breast has its chest wall on the
+    image's left (rows run anterior), a right breast on its right (posterior); a CC's
+    columns run from lateral to medial, an MLO's from head to feet."""
+    lat, view = meta["laterality"], meta["view"]
+    down = "F" if view == "MLO" else ("R" if lat == "L" else "L")
+    return f"{'A' if lat == 'L' else 'P'}\\{down}"
+
+
 def _render(plan: dict, cfg: DemoConfig, view_no: int, rng: np.random.Generator):
     """Synthesize one view; a lesion that does not fit is shrunk, then left out."""
     lat, view = _VIEWS[view_no]
@@ -237,7 +246,8 @@ def build_demo_dataset(out, *, patients: int = 16, size: tuple[int, int] = (2048
                 mammo, drawn = _render(plan, cfg, view_no, rng)
                 meta["pixel_spacing_mm"] = mammo.pixel_spacing_mm
                 path = work / "workbook" / plan["batch"] / plan["patient_id"] / plan["study_id"] / f"{meta['image_id']}.dcm"
-                write_dicom(path, mammo.pixels, meta, photometric=photometric, compress=plan["compress"])
+                write_dicom(path, mammo.pixels, {**meta, "patient_orientation": _orientation(meta)},
+                            photometric=photometric, compress=plan["compress"])
                 images.append({**meta, "path": str(path), "format": "dicom", "rows": cfg.rows, "cols": cfg.cols,
                                "photometric": photometric, "density": mammo.density})
                 for les, found in zip(drawn, mammo.lesions):
