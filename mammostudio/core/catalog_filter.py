@@ -102,7 +102,7 @@ class FilterOutcome:
 
     Attributes
     ----------
-    kept_ids : set of str
+    kept_ids : frozenset of str
         Image ids kept by every filter.
     acquisition_on : bool
         Whether the acquisition filter was applied.
@@ -116,7 +116,7 @@ class FilterOutcome:
         All images; kept images with a box; distinct patients kept.
     """
 
-    kept_ids: set
+    kept_ids: frozenset
     acquisition_on: bool
     report: object
     error: str
@@ -173,5 +173,5 @@ def filter_catalog(images: pd.DataFrame, lesions: pd.DataFrame, *, acquisition=N
     ids = images["image_id"].to_numpy()[keep]
     with_lesion = int(pd.Index(ids).isin(lesions["image_id"].to_numpy()).sum())
     patients = int(pd.unique(images["patient_id"].to_numpy()[keep]).size)
-    return FilterOutcome(kept_ids=set(ids.tolist()), acquisition_on=acquisition_on, report=report, error=error,
+    return FilterOutcome(kept_ids=frozenset(ids.tolist()), acquisition_on=acquisition_on, report=report, error=error,
                          by_lesions=by_lesions, n_images=len(images), with_lesion=with_lesion, patients=patients)

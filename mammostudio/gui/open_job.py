@@ -56,5 +56,6 @@ def open_job(path: str, *, isolate_from: int | None = ISOLATE_FROM, filter_setti
     finally:
         gc.freeze()
         gc.enable()
-    return {"catalog": catalog, "prepared": (annotations, shown, rows), "table": table, "summary": catalog.summary(),
+    return {"catalog": catalog, "prepared": (annotations, shown, rows, frozenset(rows)), "table": table,
+            "summary": catalog.summary(),
             "studies": studies, "filtered": filtered}
