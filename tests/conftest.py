@@ -33,28 +33,27 @@ def mias_copy(mias_dir, tmp_path) -> Path:
     return dest
 
 
+def _env_folder(name: str, folder):
+    """Point the environment variable ``name`` at ``folder`` for the session, then put it back."""
+    old = os.environ.get(name)
+    os.environ[name] = str(folder)
+    yield
+    if old is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = old
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_user_data(tmp_path_factory):
     """Pseudonym mappings of read-only datasets and error logs go to a temporary user data folder."""
-    old = os.environ.get("MAMMOSTUDIO_DATA_DIR")
-    os.environ["MAMMOSTUDIO_DATA_DIR"] = str(tmp_path_factory.mktemp("user-data"))
-    yield
-    if old is None:
-        os.environ.pop("MAMMOSTUDIO_DATA_DIR", None)
-    else:
-        os.environ["MAMMOSTUDIO_DATA_DIR"] = old
+    yield from _env_folder("MAMMOSTUDIO_DATA_DIR", tmp_path_factory.mktemp("user-data"))
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Header indexes and catalog snapshots of test datasets go to a temporary cache folder."""
-    old = os.environ.get("MAMMOSTUDIO_CACHE_DIR")
-    os.environ["MAMMOSTUDIO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("MAMMOSTUDIO_CACHE_DIR", None)
-    else:
-        os.environ["MAMMOSTUDIO_CACHE_DIR"] = old
+    yield from _env_folder("MAMMOSTUDIO_CACHE_DIR", tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -70,14 +69,23 @@ def _torch_threads():
 
 
 @pytest.fixture()
-def window(qtbot, tmp_path):
-    """The main window at 1300 x 900, shown, with its settings in a temporary file."""
+def make_window(qtbot, tmp_path):
+    """Makes the main window at ``size`` (cols, rows), shown, with its settings in a temporary file."""
     from mammostudio.gui.app import make_app
     from mammostudio.gui.mainwindow import MainWindow
 
-    make_app()
-    w = MainWindow(settings_path=tmp_path / "settings.ini")
-    qtbot.addWidget(w)
-    w.resize(1300, 900)
-    w.show()
-    return w
+    def make(size: tuple[int, int] = (1300, 900)):
+        make_app()
+        w = MainWindow(settings_path=tmp_path / "settings.ini")
+        qtbot.addWidget(w)
+        w.resize(*size)
+        w.show()
+        return w
+
+    return make
+
+
+@pytest.fixture()
+def window(make_window):
+    """The main window at 1300 x 900 (see :func:`make_window`)."""
+    return make_window()

@@ -7,7 +7,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from mammostudio.gui.app import make_app  # noqa: E402
 
 MODES = ("Welcome", "Browse", "Prepare", "Train", "Quiz")
 
@@ -22,15 +21,8 @@ def demo_dir(tmp_path_factory):
 
 
 @pytest.fixture()
-def window(qtbot, tmp_path):
-    make_app()
-    from mammostudio.gui.mainwindow import MainWindow
-
-    w = MainWindow(settings_path=tmp_path / "settings.ini")
-    qtbot.addWidget(w)
-    w.resize(1366, 768)
-    w.show()
-    return w
+def window(make_window):
+    return make_window((1366, 768))
 
 
 def _open(qtbot, window, folder):

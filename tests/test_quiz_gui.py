@@ -182,22 +182,36 @@ def test_offscreen_screenshots_are_written(qtbot, tmp_path):
         assert p.stat().st_size > 10_000
 
 
-def test_design_dialog_builds_a_study_from_folders(qtbot, tmp_path):
+def _design_dialog(qtbot, tmp_path, *, n_generated: int, n_training: int = 0):
+    """A new-study dialog filled in with folders of 20 real and ``n_generated`` generated 16 px PNGs
+    (and the first ``n_training`` real ones as the generator's training folder)."""
     from mammostudio.core.images import write_png
     from mammostudio.gui.quiz import DesignDialog
 
-    real, gens = synthetic_sets(np.random.default_rng(3), n_real=20, n_generated=20, size=16)
-    for name, stack in (("real", real.images), ("gen", gens[0].images)):
+    real, gens = synthetic_sets(np.random.default_rng(3), n_real=20, n_generated=n_generated, size=16)
+    folders = {"real": real.images, "gen": gens[0].images}
+    if n_training:
+        folders["train"] = real.images[:n_training]
+    for name, stack in folders.items():
         for i, im in enumerate(stack):
             write_png(tmp_path / name / f"{i:03d}.png", im)
     dialog = DesignDialog()
     qtbot.addWidget(dialog)
     dialog.real.setText(str(tmp_path / "real"))
     dialog.generated.addItem(str(tmp_path / "gen"))
+    if n_training:
+        dialog.training.setText(str(tmp_path / "train"))
     dialog.out.setText(str(tmp_path / "new.sqlite"))
+    dialog.size.setValue(16)
+    return dialog
+
+
+def test_design_dialog_builds_a_study_from_folders(qtbot, tmp_path):
+    from mammostudio.gui.quiz import DesignDialog
+
+    dialog = _design_dialog(qtbot, tmp_path, n_generated=20)
     dialog.cases.setValue(8)
     dialog.training_cases.setValue(2)
-    dialog.size.setValue(16)
     dialog.task.setCurrentIndex(1)  # 2AFC
     dialog.create_button.click()
     assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted

@@ -8,21 +8,13 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from mammostudio.core.quiz.simulate import synthetic_sets
-from test_quiz_gui import K, _make, _own_settings, panel  # noqa: F401 - shared fixtures
+from test_quiz_gui import K, _design_dialog, _make, _own_settings, panel  # noqa: F401 - shared fixtures
 
 # --- locked reading mode, physical size, zoom and pan --------------------------------------
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    from mammostudio.gui.app import make_app
-    from mammostudio.gui.mainwindow import MainWindow
-
-    make_app()
-    w = MainWindow(settings_path=tmp_path / "settings.ini")
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
+def window(make_window):
+    w = make_window((1300, 800))
     yield w
     quiz = w.pages["Quiz"]
     quiz.confirm = lambda: True  # a test that failed while locked must not leave a question open at close
@@ -146,20 +138,8 @@ def test_results_page_has_a_back_button(qtbot, panel):
 
 
 def test_new_study_dialog_explains_left_out_real_patches_and_suggests_a_size_that_fits(qtbot, tmp_path):
-    from mammostudio.core.images import write_png
-    from mammostudio.gui.quiz import DesignDialog
-
-    real, gens = synthetic_sets(np.random.default_rng(3), n_real=20, n_generated=40, size=16)
-    for name, stack in (("real", real.images), ("gen", gens[0].images), ("train", real.images[:14])):
-        for i, im in enumerate(stack):
-            write_png(tmp_path / name / f"{i:03d}.png", im)
-    dialog = DesignDialog()
-    qtbot.addWidget(dialog)
-    dialog.real.setText(str(tmp_path / "real"))
-    dialog.generated.addItem(str(tmp_path / "gen"))
-    dialog.training.setText(str(tmp_path / "train"))  # the generator trained on 14 of the 20 real patches
-    dialog.out.setText(str(tmp_path / "new.sqlite"))
-    dialog.size.setValue(16)
+    # the generator trained on 14 of the 20 real patches
+    dialog = _design_dialog(qtbot, tmp_path, n_generated=40, n_training=14)
     dialog.create_button.click()  # default size: 60 real patches needed
     text = dialog.log.toPlainText()
     assert "14 of 20 are left out as the generator's own training patches" in text
