@@ -137,13 +137,10 @@ def interleaved_step_times(cfg: GANConfig, patches: np.ndarray, device: torch.de
                 data = next(ref_batches)
             ref.step(data)
 
-        def our_step():
-            loop = trainer.loop
-            if loop.pos >= trainer.steps_per_epoch:
+        def our_step():  # GANTrainer's own step, the one fit() takes
+            if trainer.loop.pos >= trainer.steps_per_epoch:
                 trainer._begin_epoch()
-            idx = trainer._batch_indices(loop.pos)
-            loop.add_step(trainer._train_step(trainer._batch(idx)), len(idx))
-            loop.pos += 1
+            trainer.train_next_batch()
 
         def timed(fn) -> float:
             _sync(device)

@@ -64,13 +64,10 @@ def gan_step_seconds(*, bf16: bool, channels_last: bool, steps: int, warmup: int
         trainer = GANTrainer(cfg, patches, Path(tmp) / "run")
         trainer._begin_epoch()
 
-        def step():  # GANTrainer's own step, as benchmarks/gan_step.py drives it
-            loop = trainer.loop
-            if loop.pos >= trainer.steps_per_epoch:
+        def step():  # GANTrainer's own step, the one fit() takes
+            if trainer.loop.pos >= trainer.steps_per_epoch:
                 trainer._begin_epoch()
-            idx = trainer._batch_indices(loop.pos)
-            loop.add_step(trainer._train_step(trainer._batch(idx)), len(idx))
-            loop.pos += 1
+            trainer.train_next_batch()
 
         return _timed_steps(step, warmup, steps)
 

@@ -218,13 +218,8 @@ class GANTrainer:
                     if self._stop_requested(stop):
                         status = "stopped"
                         break
-                    idx = self._batch_indices(loop.pos)
-                    if idx is not None:
-                        metrics = self._train_step(self._batch(idx))
-                        loop.add_step(metrics, len(idx) * self.dist.world_size)
-                    loop.pos += 1
-                    loop.step += 1
-                    if idx is not None and loop.step % cfg.log_every == 0:
+                    metrics = self.train_next_batch()
+                    if metrics is not None and loop.step % cfg.log_every == 0:
                         self._log_step(metrics)
                 loop.epoch_seconds += time.perf_counter() - t0
                 if status == "finished":
@@ -242,6 +237,19 @@ class GANTrainer:
         if main:
             self.callbacks.on_train_end(self, result)
         return result
+
+    def train_next_batch(self) -> dict | None:
+        """One optimisation step on the epoch's next batch (the epoch must be under way);
+        its metrics, or None when this process had no share of that batch."""
+        loop = self.loop
+        idx = self._batch_indices(loop.pos)
+        metrics = None
+        if idx is not None:
+            metrics = self._train_step(self._batch(idx))
+            loop.add_step(metrics, len(idx) * self.dist.world_size)
+        loop.pos += 1
+        loop.step += 1
+        return metrics
 
     def _begin_epoch(self) -> None:
         cfg = self.config
