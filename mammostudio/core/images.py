@@ -247,15 +247,10 @@ def image_problem(path: str | os.PathLike, fmt: str = "") -> str:
     """
     path = Path(path)
     fmt = fmt or {".pgm": "pgm", ".png": "png"}.get(path.suffix.lower(), "dicom")
-    if fmt == "pgm":
+    header_check = {"pgm": _pgm_header, "png": _png_check}.get(fmt)
+    if header_check is not None:
         try:
-            _pgm_header(path)
-        except _PixelProblem as exc:
-            return str(exc)
-        return ""
-    if fmt == "png":
-        try:
-            _png_check(path)
+            header_check(path)
         except _PixelProblem as exc:
             return str(exc)
         return ""
