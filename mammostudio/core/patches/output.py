@@ -41,9 +41,9 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
     meta = {"params": params.to_dict(), "seed": seed, "source": source, "identifiers": pseudo.mode,
             "source_format": catalog.source_format, "index_columns": INDEX_COLUMNS}
     pfile = out / PARAMS_NAME
-    if pfile.is_file() and pfile.stat().st_size == 0 and not (out / INDEX_NAME).exists():
-        pass  # a power cut before the first flush: nothing was indexed, start afresh
-    elif pfile.is_file():
+    # An empty params.json with no index: a power cut before the first flush, nothing was indexed; start afresh.
+    cut_before_first_flush = pfile.is_file() and pfile.stat().st_size == 0 and not (out / INDEX_NAME).exists()
+    if pfile.is_file() and not cut_before_first_flush:
         try:
             old = json.loads(pfile.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -58,7 +58,7 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
             flag = "with" if old_mode == "kept" else "without"
             raise ValueError(f"{out} holds patches whose identifiers were {old_mode} ({pfile}); resume "
                              f"{flag} --keep-identifiers, or choose an empty output folder")
-    elif out.exists() and any(p.name != ".cache" for p in out.iterdir()):
+    elif not cut_before_first_flush and out.exists() and any(p.name != ".cache" for p in out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
     for kind in KINDS:
         (out / kind).mkdir(parents=True, exist_ok=True)
