@@ -67,3 +67,18 @@ def test_cancelling_ends_the_child_and_leaves_no_process(tmp_path):
         drive(open_dataset_job(root, cache=False, isolate_from=1), on_progress, stop=stop)
     assert running, "the child never reported"
     assert not multiprocessing.active_children() and not any(c.is_alive() for c in running)
+
+
+def test_a_child_that_dies_without_a_word_is_an_error_naming_the_folder(tmp_path):
+    import signal
+
+    from mammostudio.core.readers.isolated import ChildOpenError
+
+    root = _tree(tmp_path / "set", n=120)
+    job = read_in_child(root, fmt="workbook", cache=False)
+    next(job)  # the child runs and has reported
+    for child in multiprocessing.active_children():
+        os.kill(child.pid, signal.SIGKILL)
+    with pytest.raises(ChildOpenError, match="the process reading the dataset ended"):
+        drive(job)
+    assert not multiprocessing.active_children()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -84,14 +85,11 @@ def read_in_child(root: str | os.PathLike, *, fmt: str, cache: bool = True, work
     send.close()  # only the child writes: its end closes when it exits
     try:
         while True:
-            if not receive.poll(0.1):
-                if not child.is_alive() and not receive.poll(0):
-                    raise ChildOpenError(f"{root}: the process reading the dataset ended "
-                                         f"(exit code {child.exitcode}) before it finished")
+            if not receive.poll(0.1) and child.is_alive():
                 continue
             try:
                 message = receive.recv()
-            except EOFError:
+            except EOFError:  # the child ended without a word (killed, out of memory)
                 child.join(5)
                 raise ChildOpenError(f"{root}: the process reading the dataset ended "
                                      f"(exit code {child.exitcode}) before it finished") from None
@@ -111,7 +109,7 @@ def read_in_child(root: str | os.PathLike, *, fmt: str, cache: bool = True, work
     finally:
         receive.close()
         _stop(child)
-        _remove_tree(spare)
+        shutil.rmtree(spare, ignore_errors=True)
 
 
 def _stop(child) -> None:
@@ -124,12 +122,6 @@ def _stop(child) -> None:
     if child.is_alive():
         child.kill()
     child.join()
-
-
-def _remove_tree(folder: str) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _child_main(conn, root: str, fmt: str, cache: bool, workers, mode: str, spare: str) -> None:
