@@ -266,6 +266,6 @@ class FilterPanel(QWidget):
 def _same(a: dict, b: dict) -> bool:
     """Whether two filter_catalog keyword sets are equal (False when they cannot be compared)."""
     try:
-        return a.keys() == b.keys() and all(bool(a[k] == b[k]) for k in a)
+        return bool(a == b)
     except (TypeError, ValueError):
         return False

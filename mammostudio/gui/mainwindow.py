@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
             self._summary_of, self._summary = self.state.raw, summary
         self._update_dataset_label()
         self.welcome.status.setText("")
-        self.set_mode("Browse")  # shown already (a dataset opened); the Problems dock follows the catalog
+        self._docks_for(self.mode)  # the Problems dock follows the new catalog
         if not self._select_first():  # a big table is still being ordered: select when shown
             self.browser.orderChanged.connect(self._select_first_once)
 
