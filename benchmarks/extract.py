@@ -18,7 +18,8 @@ measures per image, on those same files:
     until 10 (fresh draws per round; the published fixed seed is not copied
     since it would only make the baseline slower on small breasts);
 (b) ours: :func:`mammostudio.core.patches.extract_patches` end to end (one
-    worker: index, params and PNGs included);
+    worker: index, params and the patch stores included: one ``.npz`` per
+    image, :mod:`mammostudio.core.patches.store`);
 (c) the floor: :func:`mammostudio.core.dicom.read_pixels` alone.
 
 The baseline is also timed without its mask / ground-truth round trip (a'): the
@@ -27,14 +28,14 @@ files, which ours never produces, so (a) overstates the speed-up of the work
 both pipelines share; ours/(a') is that fairer ratio.
 
 Also shown: our per-run fixed cost (a run over no image) and our per-image
-work without writing the PNGs, which tell the decode, the sampling and the
+work without writing the stores, which tell the decode, the sampling and the
 output apart.
 
 Each figure is the best of ``--repeats`` interleaved runs (a shared machine is
 noisy; interleaving lets load hit every variant alike).
 Prints per-image milliseconds, ours/baseline and ours/floor (the goal:
 ours/floor <= 1.5 on a quiet machine), with ours' CPU time beside the floor's
-and the load average: ours decodes two images at once and writes PNGs on other
+and the load average: ours decodes two images at once and writes stores on other
 threads, which pays off only where a second core is free.
 """
 from __future__ import annotations
@@ -219,7 +220,7 @@ def main(argv=None) -> int:
               f"{os.cpu_count()} cores when they are free)")
         print(f"      of which per-run fixed cost         {fixed / n * 1e3:8.1f} ms   "
               f"({fixed * 1e3:.0f} ms per run: folders, params.json, index.csv, images.csv)")
-        print(f"      ours without writing the PNGs       {compute * 1e3:8.1f} ms   (decode, stretch, sample, crop)")
+        print(f"      ours without writing the stores     {compute * 1e3:8.1f} ms   (decode, stretch, sample, crop)")
         print(f"      ours, exhaustive mode               {exhaustive * 1e3:8.1f} ms   "
               f"({counts['exh']['tissue_patches']} tissue patches)")
         print(f"ours/baseline = {ours / baseline:.2f} ({baseline / ours:.1f}x)   ours/baseline without the "

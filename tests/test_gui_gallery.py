@@ -3,26 +3,38 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from PySide6.QtCore import Qt
 
 from mammostudio.core.images import write_png
 
 
-def _patch_folder(tmp_path, n_lesion=8, n_tissue=20):
+def _patch_folder(tmp_path, layout, n_lesion=8, n_tissue=20):
+    """A patch dataset: one PNG per patch (earlier versions, exports) or one store per image."""
+    from mammostudio.core.patches.store import write_store
+
     rng = np.random.default_rng(0)
-    rows = []
+    rows, stores = [], {}
     for kind, n in (("lesion", n_lesion), ("tissue", n_tissue)):
-        (tmp_path / kind).mkdir()
         for i in range(n):
             size = 24 if kind == "lesion" else 64  # small lesion crops, as extraction makes them
-            write_png(tmp_path / kind / f"{i:03d}.png", rng.integers(0, 255, (size, size), dtype=np.uint8))
-            rows.append({"kind": kind, "file": f"{kind}/{i:03d}.png", "image_id": f"img{i}", "row": 0, "col": 0,
+            patch, pid = rng.integers(0, 255, (size, size), dtype=np.uint8), f"img{i}_{kind}{i:02d}"
+            if layout == "png":
+                file = f"{kind}/{i:03d}.png"
+                write_png(tmp_path / file, patch)
+            else:
+                file = f"patches/img{i}.npz"
+                stores.setdefault(file, []).append((pid, patch))
+            rows.append({"patch_id": pid, "kind": kind, "file": file, "image_id": f"img{i}", "row": 0, "col": 0,
                          "height": size, "width": size})
+    for file, items in stores.items():
+        write_store(tmp_path / file, items)
     pd.DataFrame(rows).to_csv(tmp_path / "index.csv", index=False)
     return tmp_path
 
 
-def test_gallery_first_tab_items_have_size_and_show_thumbnails_without_a_relayout(qtbot, tmp_path):
+@pytest.mark.parametrize("layout", ["store", "png"])
+def test_gallery_first_tab_items_have_size_and_show_thumbnails_without_a_relayout(qtbot, tmp_path, layout):
     from mammostudio.gui.gallery import PatchGallery
 
     gallery = PatchGallery()
@@ -30,7 +42,7 @@ def test_gallery_first_tab_items_have_size_and_show_thumbnails_without_a_relayou
     gallery.resize(700, 500)
     gallery.show()
     with qtbot.waitSignal(gallery.loaded, timeout=20000):
-        gallery.open_folder(_patch_folder(tmp_path))
+        gallery.open_folder(_patch_folder(tmp_path, layout))
     view = gallery.tabs.currentWidget()
     assert gallery.tabs.tabText(gallery.tabs.currentIndex()) == "Lesion (8)"
     qtbot.wait(50)  # one event-loop turn: the view lays out (the first thumbnail is not ready yet)
@@ -41,7 +53,7 @@ def test_gallery_first_tab_items_have_size_and_show_thumbnails_without_a_relayou
     # a click on the first tile activates its patch
     with qtbot.waitSignal(gallery.patchActivated, timeout=2000) as hit:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rects[0].center())
-    assert hit.args[0]["file"] == "lesion/000.png"
+    assert hit.args[0]["patch_id"] == "img0_lesion00" and hit.args[0]["file"] == {"png": "lesion/000.png", "store": "patches/img0.npz"}[layout]
     # the thumbnails arrive and are painted: the viewport is no longer one flat colour
     qtbot.waitUntil(lambda: all(gallery.thumbs._pixmaps.get(f) is not None for f in model.files), timeout=20000)
     qtbot.wait(50)

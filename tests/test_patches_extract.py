@@ -12,7 +12,8 @@ import pytest
 
 from mammostudio.core import images, preprocess
 from mammostudio.core.catalog import Catalog
-from mammostudio.core.patches import ExtractParams, FatalWriteError, extract_patches, load_patches, read_index
+from mammostudio.core.patches import (ExtractParams, FatalWriteError, PatchReader, extract_patches, load_patches,
+                                      read_index, store)
 from mammostudio.core.progress import drive
 from mammostudio.core.readers import open_dataset
 
@@ -26,7 +27,8 @@ def mias3(mias_dir):
 
 def _index_files(out):
     index = read_index(out)
-    return index, {f: images.read_png(out / f).tobytes() for f in index["file"]}
+    with PatchReader(out) as reader:
+        return index, {rec["patch_id"]: reader.read_row(rec).tobytes() for rec in index.to_dict("records")}
 
 
 def test_real_images_give_valid_patches_checked_on_saved_mask_and_gt(tmp_path, mias_dir, mias3):
@@ -45,7 +47,7 @@ def test_real_images_give_valid_patches_checked_on_saved_mask_and_gt(tmp_path, m
             r, c = int(row["row"]), int(row["col"])
             assert (msk[r : r + 128, c : c + 128] == 255).all()
             assert (gt[r : r + 128, c : c + 128] == 0).all()
-            patch = images.read_png(tmp_path / "p" / row["file"])
+            patch = store.read_patch(tmp_path / "p", row)
             np.testing.assert_array_equal(patch, norm[r : r + 128, c : c + 128])
             assert len(np.unique(patch)) >= 30 and row["seed"] == 1
     lesion, _ = load_patches(tmp_path / "p", "lesion")
@@ -64,6 +66,8 @@ def test_same_seed_gives_same_patches_with_one_and_two_workers(tmp_path, mias3):
     pd.testing.assert_frame_equal(i1, i2)
     assert f1 == f2
     assert (tmp_path / "w1" / "index.csv").read_bytes() == (tmp_path / "w2" / "index.csv").read_bytes()
+    stores = [{p.name: p.read_bytes() for p in (tmp_path / w / "patches").iterdir()} for w in ("w1", "w2")]
+    assert stores[0] == stores[1] and len(stores[0]) == 3  # one store per image, the same bytes
     drive(extract_patches(mias3, tmp_path / "s5", params, workers=1, seed=5))
     assert _index_files(tmp_path / "s5")[1] != f1
 
@@ -127,16 +131,16 @@ def test_bad_files_small_and_blank_images_are_reported_not_fatal(tmp_path, mias_
 
 
 def test_full_disk_stops_cleanly_with_an_index_of_complete_files(tmp_path, mias3, monkeypatch):
-    real = images.write_png
+    real = store.write_store
 
-    def filling_disk(path, image):
-        # Full from the second image's patches on (the writer threads overlap
+    def filling_disk(path, items):
+        # Full from the second image's store on (the writer threads overlap
         # consecutive images, so a count of writes would not say which image).
         if IDS[0] not in str(path):
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(path, image)
+        return real(path, items)
 
-    monkeypatch.setattr(images, "write_png", filling_disk)
+    monkeypatch.setattr(store, "write_store", filling_disk)
     with pytest.raises(FatalWriteError, match="disk is full"):
         drive(extract_patches(mias3, tmp_path, ExtractParams(patch_size=64, n_tissue=10), seed=0))
     index = read_index(tmp_path)

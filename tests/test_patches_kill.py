@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from _hostile import REPO
-from mammostudio.core import images
-from mammostudio.core.patches import read_index
+
+from mammostudio.core.patches import PatchReader, read_index
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -56,8 +56,9 @@ def test_sigkill_after_the_first_index_flush_keeps_it_whole_and_a_rerun_matches_
         proc.stderr.close()
     index = read_index(out)
     assert 0 < index["image_id"].nunique() < 810
-    for f in index["file"]:  # every reported patch is a whole PNG
-        assert images.read_png(out / f).shape == (64, 64)
+    with PatchReader(out) as reader:  # every reported patch is in a whole store
+        for rec in index.to_dict("records"):
+            assert reader.read_row(rec).shape == (64, 64)
     rerun = subprocess.run([sys.executable, "-m", "mammostudio", "extract", str(dataset), str(out), "--no-filter",
                             "--patch-size", "64", "--per-image", "3", "--quiet"], env=env, capture_output=True)
     assert rerun.returncode == 0, rerun.stderr
@@ -65,6 +66,6 @@ def test_sigkill_after_the_first_index_flush_keeps_it_whole_and_a_rerun_matches_
     assert fresh.wait(timeout=300) == 0
     fresh.stderr.close()
     assert (out / "index.csv").read_bytes() == (tmp_path / "fresh" / "index.csv").read_bytes()
-    names = [sorted(p.name for p in (folder / "tissue").iterdir()) for folder in (out, tmp_path / "fresh")]
-    assert names[0] == names[1]
+    stores = [{p.name: p.read_bytes() for p in (folder / "patches").iterdir()} for folder in (out, tmp_path / "fresh")]
+    assert stores[0] == stores[1]
     assert not list(out.rglob("*.part*"))

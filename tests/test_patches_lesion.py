@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mammostudio.core import images, preprocess
-from mammostudio.core.patches import ExtractParams, extract_patches, lesion_window, read_index
+from mammostudio.core.patches import ExtractParams, extract_patches, lesion_window, read_index, read_patch
 from mammostudio.core.progress import drive
 from mammostudio.core.readers import open_dataset
 
@@ -33,7 +33,7 @@ def test_real_mias_lesion_patch_is_centred_on_the_annotated_abnormality(tmp_path
     assert row["mode"] == "centred" and (row["height"], row["width"]) == (128, 128)
     assert abs(row["row"] + 64 - centre_r) <= 1 and abs(row["col"] + 64 - centre_c) <= 1
     norm = preprocess.normalise_uint8(images.read_pgm(mias_dir / "mdb010.pgm"))
-    patch = images.read_png(tmp_path / row["file"])
+    patch = read_patch(tmp_path, row)
     np.testing.assert_array_equal(patch, norm[centre_r - 64 : centre_r + 64, centre_c - 64 : centre_c + 64])
     assert len(index[index["image_id"] == "mdb005"]) == 2  # two abnormalities, two patches
 
@@ -47,7 +47,7 @@ def test_crop_mode_saves_preprocessings_box_crop(tmp_path, mias_dir, mias_two, i
         box = (int(row["box_row_min"]), int(row["box_col_min"]), int(row["box_row_max"]), int(row["box_col_max"]))
         norm = preprocess.normalise_uint8(images.read_pgm(mias_dir / f"{row['image_id']}.pgm"))
         expected = preprocess.lesion_crop(norm, box, inclusive=inclusive)
-        np.testing.assert_array_equal(images.read_png(tmp_path / row["file"]), expected)
+        np.testing.assert_array_equal(read_patch(tmp_path, row), expected)
         centre_r, centre_c = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         info = _info_centre(mias_dir, row["image_id"]) if row["lesion_id"] == "1" else None
         if info:

@@ -176,3 +176,16 @@ def test_the_window_says_after_an_annotation_export_that_ids_are_pseudonyms_and_
     window.export_annotations()
     text = window.status_label.text()
     assert out.is_file() and "pseudonymised" in text and "mammostudio-pseudonyms.json" in text
+
+
+def test_ids_inside_names_are_replaced_whole_even_when_one_id_contains_another(tmp_path):
+    pseudo = Pseudonymiser(tmp_path, salt="00" * 32)
+    short, long_ = pseudo.patient("P001"), pseudo.patient("P0011")  # the shorter one first, as a catalog may list
+    three = pseudo.patient("A7")  # shorter than four characters: replaced only as a whole path part
+    path = tmp_path / "P0011" / "scan_P0011_P001.dcm"
+    assert pseudo.path(path) == f"{long_}/scan_{long_}_{short}.dcm"
+    assert pseudo.path(tmp_path / "A7" / "A7_x.dcm") == f"{three}/A7_x.dcm"
+    assert pseudo.text(f"{tmp_path}/P0011/x.dcm: P001 and P00111 unreadable") == (
+        f"{long_}/x.dcm: {short} and {long_}1 unreadable")
+    for raw in ("P001", "P0011"):  # no piece of an id is left, whatever the order they were met in
+        assert raw not in pseudo.path(path).replace(long_, "").replace(short, "")

@@ -56,19 +56,24 @@ def test_demo_data_to_quiz_report_through_the_public_commands(tmp_path, capsys):
     index = pd.read_csv(patches / "index.csv", keep_default_na=False)
     lesion_rows, tissue_rows = index[index["kind"] == "lesion"], index[index["kind"] == "tissue"]
     assert len(lesion_rows) == manifest["lesions"]  # one crop per annotated box
-    assert sorted(p.name for p in (patches / "lesion").glob("*.png")) == sorted(
-        lesion_rows["file"].map(lambda f: f.split("/")[-1]))
-    assert len(list((patches / "tissue").glob("*.png"))) == len(tissue_rows) > 0
-    assert json.loads((patches / "params.json").read_text())
-    crop = read_png(patches / lesion_rows["file"].iloc[0])
+    assert sorted(p.name for p in (patches / "patches").glob("*.npz")) == sorted(
+        {f.split("/")[-1] for f in index["file"]})  # one store per image with patches
+    assert len(tissue_rows) > 0 and json.loads((patches / "params.json").read_text())
+
+    # 3b. the patches as PNGs, one per patch, for other tools (and the GAN's training folder below).
+    pngs = tmp_path / "patch_pngs"
+    _run(["export-patches", patches, pngs, "--quiet"])
+    assert sorted(p.name for p in (pngs / "lesion").glob("*.png")) == sorted(lesion_rows["patch_id"] + ".png")
+    assert len(list((pngs / "tissue").glob("*.png"))) == len(tissue_rows)
+    crop = read_png(pngs / "lesion" / f"{lesion_rows['patch_id'].iloc[0]}.png")
     assert crop.dtype == np.uint8 and crop.shape == (lesion_rows["height"].iloc[0], lesion_rows["width"].iloc[0])
 
     # 4. a tiny DCGAN on half of the lesion patches (the other half stays unseen for the quiz).
     train_dir = tmp_path / "gan_train"
     train_dir.mkdir()
-    seen = sorted(lesion_rows["file"])[: len(lesion_rows) // 2]
+    seen = sorted(f"lesion/{pid}.png" for pid in lesion_rows["patch_id"])[: len(lesion_rows) // 2]
     for f in seen:
-        shutil.copy(patches / f, train_dir)
+        shutil.copy(pngs / f, train_dir)
     run = tmp_path / "run"
     _run(["train-gan", "--preset", "tiny", "--epochs", "2", "--seed", "0", "--threads", "1", "--quiet",
           "--mixed-sizes", train_dir, run])  # copied lesion crops differ in size on purpose

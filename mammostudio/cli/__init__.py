@@ -24,7 +24,7 @@ from .. import __version__
 
 __all__ = ["build_parser", "main"]
 
-WORKFLOW_ORDER = ("gui", "demo", "demo-data", "scan", "prepare", "extract", "train-gan", "generate", "fid", "tsne",
+WORKFLOW_ORDER = ("gui", "demo", "demo-data", "scan", "prepare", "extract", "export-patches", "train-gan", "generate", "fid", "tsne",
                   "experiment", "train-inpaint", "simulate", "quiz-create", "quiz-stats", "quiz-report",
                   "quiz-export-copy", "self-test")
 

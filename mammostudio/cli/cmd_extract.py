@@ -1,4 +1,4 @@
-"""``extract``: the paper's patch extraction (Algorithm 1) into a patch dataset."""
+"""``extract``: the paper's patch extraction (Algorithm 1) into a patch dataset; ``export-patches``: its PNGs."""
 from __future__ import annotations
 
 import argparse
@@ -15,8 +15,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "extract", help="extract lesion and normal-tissue patches into a patch dataset",
         description="Apply the acquisition filter (default: the paper's), then cut lesion patches and up to "
-                    "10 normal-tissue patches per image (paper Algorithm 1) into OUT: lesion/*.png, "
-                    "tissue/*.png, index.csv, params.json. Re-running into the same OUT resumes.")
+                    "10 normal-tissue patches per image (paper Algorithm 1) into OUT: patches/*.npz (one "
+                    "NumPy archive per image holding its patches), index.csv, params.json. Re-running into "
+                    "the same OUT resumes; export-patches writes one PNG per patch.")
     p.add_argument("dataset", type=Path, help=f"dataset folder ({LAYOUTS})")
     p.add_argument("out", type=Path, help="output folder (new, or an interrupted run to resume)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -40,6 +41,18 @@ def register(subparsers) -> None:
                         "(default: pseudonyms and paths relative to DATASET; see README, Privacy)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract)
+
+    e = subparsers.add_parser(
+        "export-patches", help="write a patch dataset as one PNG per patch",
+        description="Write every patch of DATASET (an extract output) as OUT/lesion/<patch_id>.png and "
+                    "OUT/tissue/<patch_id>.png, with index.csv (its file column naming the PNGs) and "
+                    "params.json: a patch dataset other tools and mammostudio read alike.")
+    e.add_argument("dataset", type=Path, help="patch dataset folder (extract output)")
+    e.add_argument("out", type=Path, help="new or empty folder for the PNGs")
+    e.add_argument("--kind", choices=["lesion", "tissue", "all"], default="all",
+                   help="which patches (default all)")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.set_defaults(func=_export)
 
 
 def _filter(catalog):
@@ -94,4 +107,17 @@ def _extract(args: argparse.Namespace) -> int:
           f"{summary['seconds']:.1f} s; {summary['low_variety_dropped']} low-variety tissue patches dropped; "
           f"written to {summary['out']}")
     print(summary["identifiers"])
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ..core.images import ImageReadError
+    from ..core.patches import PatchDatasetError, export_pngs
+
+    kinds = ("lesion", "tissue") if args.kind == "all" else (args.kind,)
+    try:
+        summary = run_job(export_pngs(args.dataset, args.out, kinds=kinds), "export", quiet=args.quiet)
+    except (PatchDatasetError, ImageReadError, OSError) as exc:
+        return fail(describe_error(exc))
+    print(f"{summary['patches']} patches written as PNG to {summary['out']}")
     return 0

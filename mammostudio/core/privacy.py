@@ -125,6 +125,8 @@ class Pseudonymiser:
         self.salt = salt or secrets.token_hex(32)
         self._map: dict[str, dict[str, str]] = {"patient": {}, "study": {}}  # raw -> pseudonym
         self._dirty = False
+        self._lengths: list[int] = []
+        self._lengths_of = -1  # how many patient ids _lengths describes
 
     @classmethod
     def for_dataset(cls, root, *, keep_identifiers: bool = False) -> "Pseudonymiser":
@@ -204,18 +206,42 @@ class Pseudonymiser:
         return self._pseudo("study", raw)
 
     # -- paths and free text -------------------------------------------------
+    def _id_lengths(self) -> list[int]:
+        """Distinct lengths (longest first) of the patient ids long enough to be found inside text."""
+        ids = self._map["patient"]
+        if self._lengths_of != len(ids):  # ids are only ever added: their count says when to recount
+            self._lengths = sorted({len(raw) for raw in ids if len(raw) >= _MIN_SUBSTRING}, reverse=True)
+            self._lengths_of = len(ids)
+        return self._lengths
+
+    def _replace_ids(self, text: str) -> str:
+        """``text`` with every patient id in it replaced by its pseudonym, leftmost and longest first.
+
+        Each position is looked up once per distinct id length, so the cost
+        does not grow with the number of patients (comparing every id with
+        every path made a 100,000-image archive with 30,000 patients take
+        minutes); an id inside a longer one ("P001" in "P0011") is not
+        replaced piecemeal, and a pseudonym just written is not searched again.
+        """
+        ids, lengths = self._map["patient"], self._id_lengths()
+        if not lengths:
+            return text
+        out, start, i, n = [], 0, 0, len(text)
+        while i <= n - lengths[-1]:
+            for length in lengths:
+                pseudo = ids.get(text[i:i + length]) if i + length <= n else None
+                if pseudo is not None:
+                    out += [text[start:i], pseudo]
+                    i = start = i + length
+                    break
+            else:
+                i += 1
+        out.append(text[start:])
+        return "".join(out)
+
     def _swap_parts(self, parts) -> list[str]:
         ids = self._map["patient"]
-        out = []
-        for part in parts:
-            if part in ids:
-                part = ids[part]
-            else:
-                for raw, pseudo in ids.items():
-                    if len(raw) >= _MIN_SUBSTRING and raw in part:
-                        part = part.replace(raw, pseudo)
-            out.append(part)
-        return out
+        return [ids[part] if part in ids else self._replace_ids(part) for part in parts]
 
     def path(self, path) -> str:
         """``path`` as exported: relative to the dataset root (POSIX), patient ids replaced.
@@ -241,10 +267,7 @@ class Pseudonymiser:
             return text
         for prefix in (str(self.root) + os.sep, str(self.root)):
             text = text.replace(prefix, "")
-        for raw, pseudo in self._map["patient"].items():
-            if len(raw) >= _MIN_SUBSTRING:
-                text = text.replace(raw, pseudo)
-        return text
+        return self._replace_ids(text)
 
     # -- the private mapping -------------------------------------------------
     def save(self) -> Path | None:

@@ -5,6 +5,7 @@ cost one index table in memory plus the thumbnails that were on screen.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QTabWidget, QVBoxLayout, QWidget
 
+from ..core.patches.store import patch_labels, read_patch
 from .jobs import PoolTask, submit
 from .thumbnails import ThumbnailCache
 
@@ -36,12 +38,15 @@ def _placeholder(size: int = TILE) -> QPixmap:
 
 
 def patch_paths(folder: Path, index: pd.DataFrame) -> list[str]:
-    """Absolute paths of the index's files (vectorised: 150,000 Path joins take seconds)."""
-    return (str(folder) + os.sep + index["file"].astype(str).str.replace("/", os.sep)).tolist()
+    """A name per patch: its file's absolute path, ``<store path>#<patch_id>`` for a patch in a store.
+
+    Vectorised: 150,000 Path joins take seconds. The names key the thumbnails.
+    """
+    return (str(folder) + os.sep + patch_labels(index).str.replace("/", os.sep)).tolist()
 
 
 class PatchListModel(QAbstractListModel):
-    """Rows of a patch index (one kind); the decoration is the patch PNG, made lazily."""
+    """Rows of a patch index (one kind); the decoration is the patch's thumbnail, made lazily."""
 
     def __init__(self, folder: Path, index: pd.DataFrame, thumbs: ThumbnailCache, parent=None, *,
                  files: list[str] | None = None) -> None:
@@ -49,6 +54,8 @@ class PatchListModel(QAbstractListModel):
         self.folder, self.index_df, self.thumbs = Path(folder), index, thumbs  # rows read by position
         self.files = files if files is not None else patch_paths(self.folder, index)
         self.row_of = dict(zip(self.files, range(len(self.files))))
+        self._rel = index["file"].astype(str).tolist()
+        self._pid = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [None] * len(index)
         self.placeholder = _placeholder(thumbs.size)
         thumbs.ready.connect(self._on_thumb)
 
@@ -60,7 +67,8 @@ class PatchListModel(QAbstractListModel):
             return None
         i = index.row()
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbs.get(self.files[i], self.files[i]) or self.placeholder
+            rec = {"file": self._rel[i], "patch_id": self._pid[i]}  # read on the pool, if not cached
+            return self.thumbs.get(self.files[i], functools.partial(read_patch, self.folder, rec)) or self.placeholder
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.thumbs.size + 4, self.thumbs.size + 4)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -13,7 +13,9 @@ __all__ = ["make_thumbnail", "to_qimage", "ThumbnailCache"]
 
 
 def make_thumbnail(source, size: int = 64) -> np.ndarray:
-    """A uint8 thumbnail (longest side ~``size``) of an image row, path or array."""
+    """A uint8 thumbnail (longest side ~``size``) of an image row, path, array, or a function returning one."""
+    if callable(source):
+        source = source()
     pixels = source if isinstance(source, np.ndarray) else load_pixels(source)
     factor = max(1, int(np.ceil(max(pixels.shape) / size)))
     small = reduce_block(pixels, factor, how="mean").astype(np.float32)

@@ -1,11 +1,13 @@
 """Checking every file of a patch folder before any of it is trained on.
 
-A patch folder is read whole: one bad PNG must not stop the run at the first
-file (every bad file is listed with its reason), and a folder that mixes sizes
+A patch folder is read whole: one bad PNG or patch store must not stop the
+run at the first file (every bad file or patch is listed with its reason), and a folder that mixes sizes
 or pixel formats (a stray whole mammogram, an RGB screenshot, 16-bit files
 among 8-bit ones) must not be silently resized into one stack. The header of
-each file is read (Pillow, no pixel decoding); pixels are decoded later by
-:mod:`.dataset`, which reports truncated files the same way.
+each file is read (Pillow, no pixel decoding; a store's member headers); pixels
+are decoded later by :mod:`.dataset`, which reports truncated files the same way.
+A bad entry is named by its path, and a patch in a store by
+``<store path>#<patch_id>`` (:func:`.store.patch_labels`).
 """
 from __future__ import annotations
 
@@ -69,6 +71,43 @@ def _one(folder: Path, root: Path, rel: str, expect: tuple | None):
     return (rows, cols), mode_class(mode)
 
 
+def _one_in_store(folder: Path, root: Path, rel: str, pid: str, expect: tuple | None, stores: dict):
+    """As :func:`_one`, for a patch in a store (each store's member headers read once)."""
+    from ..images import ImageReadError
+    from .store import store_members
+
+    path = folder / rel
+    if rel not in stores:
+        try:
+            path.resolve().relative_to(root)
+        except ValueError:
+            stores[rel] = "outside the patch folder (refused)"
+        else:
+            try:
+                stores[rel] = store_members(path)
+            except ImageReadError as exc:
+                stores[rel] = " ".join(str(exc).replace(f"{path}: ", "").split())
+    members = stores[rel]
+    if isinstance(members, str):
+        return members
+    info = members.get(pid)
+    if info is None:
+        return "missing from its store (listed in the index)"
+    if isinstance(info, str):
+        return info
+    shape, dtype = info
+    if len(shape) != 2 or dtype not in ("uint8", "uint16"):
+        return f"{dtype} {shape}; patches must be greyscale 2-D arrays"
+    rows, cols = shape
+    if min(rows, cols) < MIN_SIDE:
+        return f"{rows} x {cols} pixels, too small for a patch (at least {MIN_SIDE} x {MIN_SIDE})"
+    if max(rows, cols) > MAX_SIDE:
+        return f"{rows} x {cols} pixels, too large for a patch (a whole image?)"
+    if expect is not None and all(e is not None for e in expect) and (rows, cols) != expect:
+        return f"{rows} x {cols} pixels, the index says {expect[0]} x {expect[1]}"
+    return (rows, cols), "8-bit grey" if dtype == "uint8" else "16-bit grey"
+
+
 def _expected(index: pd.DataFrame, i: int) -> tuple | None:
     if "height" not in index.columns or "width" not in index.columns:
         return (None, None)
@@ -78,7 +117,7 @@ def _expected(index: pd.DataFrame, i: int) -> tuple | None:
 
 def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad: bool,
                   mixed_sizes: bool = False) -> tuple[list, str | None]:
-    """Check every file of ``index`` (its ``file`` column, relative to ``folder``).
+    """Check every file of ``index`` (its ``file`` column, relative to ``folder``; stores per ``patch_id``).
 
     Parameters
     ----------
@@ -103,12 +142,20 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
         Why the folder as a whole is refused (mixed sizes or formats), with
         counts; None when the good files agree.
     """
+    from .store import is_store, patch_labels
+
     root = folder.resolve()
-    bad, info = [], {}
-    for i, rel in enumerate(index["file"]):
-        res = _one(folder, root, str(rel), _expected(index, i) if indexed else None)
+    bad, info, stores = [], {}, {}
+    where = [str(folder / name) for name in patch_labels(index)]
+    pids = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [""] * len(index)
+    for i, rel in enumerate(index["file"].astype(str)):
+        expect = _expected(index, i) if indexed else None
+        if is_store(rel):
+            res = _one_in_store(folder, root, rel, pids[i], expect, stores)
+        else:
+            res = _one(folder, root, rel, expect)
         if isinstance(res, str):
-            bad.append((str(folder / rel), res))
+            bad.append((where[i], res))
         else:
             info[i] = res
     refusal = None
@@ -124,7 +171,7 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
             keep = top[0][0]
             for i in sorted(info):
                 if info[i][pos] != keep:
-                    bad.append((str(folder / index["file"].iloc[i]),
+                    bad.append((where[i],
                                 f"{label(info[i][pos])}, the folder's patches are {label(keep)}"))
                     del info[i]
             continue
@@ -133,7 +180,7 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
                    "make the folder consistent" + ("" if skip_bad else ", or pass --skip-bad to use the majority")
                    + hint)
         break
-    order = {str(folder / f): k for k, f in enumerate(index["file"])}
+    order = {w: k for k, w in enumerate(where)}
     bad.sort(key=lambda b: order.get(b[0], 0))
     return bad, refusal
 

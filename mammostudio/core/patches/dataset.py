@@ -3,15 +3,18 @@
 Two kinds of folder are understood:
 
 * a **patch dataset** written by :func:`~mammostudio.core.patches.extract.extract_patches`:
-  ``lesion/*.png``, ``tissue/*.png``, ``index.csv`` (one row per patch, with its
-  provenance) and ``params.json``;
+  ``patches/<image>.npz`` (one store per source image, :mod:`.store`),
+  ``index.csv`` (one row per patch, with its provenance and the store holding
+  it) and ``params.json``; datasets of earlier versions, and PNG exports
+  (:func:`.store.export_pngs`), have one PNG per row (``lesion/*.png``,
+  ``tissue/*.png``) instead of stores, and read the same way;
 * a **plain folder of PNGs** (generated images, a hand-made set): every
   greyscale PNG below it (or below ``<folder>/<kind>/`` when that exists), in
   sorted path order.
 
 Every file is checked first (:mod:`.checks`): a bad file (missing, empty,
-not a PNG, colour, truncated, too small or large, not the size its index row
-says) is reported with every other bad one, and the folder is refused unless
+not a PNG or store, colour, truncated, too small or large, not the size its
+index row says, a patch missing from its store) is reported with every other bad one, and the folder is refused unless
 ``skip_bad`` asks to go on with the good files; a plain folder must hold one
 size and one pixel format (it is never resized or converted silently). Patches
 are then resized to ``size x size`` (:func:`mammostudio.core.imageops.resize_image`), so the paper's variable-size lesion crops (spec 1.5) come
@@ -39,6 +42,7 @@ from ..boxes import box_from_region
 from ..imageops import resize_image
 from ..images import ImageReadError, read_png
 from .checks import describe_bad, inspect_files
+from .store import PatchReader, patch_labels
 
 __all__ = ["INDEX_NAME", "PARAMS_NAME", "KINDS", "PatchDatasetError", "load_patches", "read_index", "to_uint8_patch",
            "patch_box", "lesion_box_in_patch"]
@@ -146,17 +150,24 @@ def _key(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixe
     return h.hexdigest()[:16]
 
 
-def _build(folder: Path, files, size: int, dest: np.ndarray) -> list:
-    """Decode every file into ``dest``; return [(row, path, reason)] of those that failed."""
+def _build(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray) -> list:
+    """Decode every row's patch into ``dest``; return [(row, path, reason)] of those that failed."""
     failed = []
-    for i, rel in enumerate(files):
-        path = folder / rel
-        try:
-            dest[i] = to_uint8_patch(read_png(path), size)
-        except (ImageReadError, ValueError) as exc:
-            reason = " ".join(str(exc).replace(f"{path}: ", "").split())
-            failed.append((i, str(path), f"truncated or corrupt ({reason})"))
+    files = index["file"].astype(str).tolist()
+    pids = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [None] * len(files)
+    with PatchReader(folder) as reader:
+        for i, (rel, pid, where) in enumerate(zip(files, pids, _where(folder, index))):
+            try:
+                dest[i] = to_uint8_patch(reader.read(rel, pid), size)
+            except (ImageReadError, ValueError) as exc:
+                reason = " ".join(str(exc).replace(f"{folder / rel}: ", "").split())
+                failed.append((i, where, f"truncated or corrupt ({reason})"))
     return failed
+
+
+def _where(folder: Path, index: pd.DataFrame) -> list[str]:
+    """Each row's name in bad-file lists: its file's path, or ``<store path>#<patch_id>``."""
+    return [str(folder / name) for name in patch_labels(index)]
 
 
 def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed_sizes: bool) -> pd.DataFrame:
@@ -167,7 +178,7 @@ def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, 
     if bad and not skip_bad:
         raise PatchDatasetError(describe_bad(folder, bad, len(index)))
     bad_paths = {p for p, _ in bad}
-    keep = [str(folder / f) not in bad_paths for f in index["file"]]
+    keep = [w not in bad_paths for w in _where(folder, index)]
     good = index[keep].reset_index(drop=True)
     good.attrs["skipped"] = list(bad)
     return good
@@ -175,7 +186,7 @@ def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, 
 
 def _decoded(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray, skip_bad: bool):
     """Fill ``dest``; drop rows that would not decode (skip_bad) or raise listing them."""
-    failed = _build(folder, index["file"], size, dest)
+    failed = _build(folder, index, size, dest)
     if not failed:
         return dest, index
     bad = [(p, r) for _, p, r in failed]
@@ -259,7 +270,7 @@ def load_patches(
             arr = np.load(target, mmap_mode="r")
             skipped = [tuple(b) for b in json.loads(skipped_file.read_text(encoding="utf-8"))]
             gone = {p for p, _ in skipped}
-            good = index[[str(folder / f) not in gone for f in index["file"]]].reset_index(drop=True)
+            good = index[[w not in gone for w in _where(folder, index)]].reset_index(drop=True)
             good.attrs["skipped"] = skipped
             if arr.shape == (len(good), size, size) and arr.dtype == np.uint8:
                 return arr, good
@@ -271,7 +282,7 @@ def load_patches(
         with atomic_path(target) as tmp:
             mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, size, size))
             try:
-                failed = _build(folder, index["file"], size, mm)
+                failed = _build(folder, index, size, mm)
                 mm.flush()
             finally:
                 del mm

@@ -60,9 +60,13 @@ def _plain(value):
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    """``frame.to_dict("records")`` through column lists (~10x faster on catalog tables)."""
+    """``frame.to_dict("records")`` through one object array (~10x faster on catalog tables).
+
+    Values are Python scalars or pandas' missing-value markers, which
+    :func:`_plain` turns into plain values.
+    """
     cols = list(frame.columns)
-    return [dict(zip(cols, row)) for row in zip(*(frame[c].tolist() for c in cols))]
+    return [dict(zip(cols, row)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
 def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: set,
@@ -71,6 +75,7 @@ def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: 
     for les in _records(catalog.lesions):  # in catalog order within each image, as groupby kept it
         lesions.setdefault(str(les["image_id"]), []).append({k: _plain(v) for k, v in les.items()})
     tasks = []
+    settings = params.to_dict()  # one dict shared by every task (read only)
     for rec in _records(catalog.images):
         iid = str(rec["image_id"])
         if iid in skip:
@@ -82,7 +87,7 @@ def _tasks(catalog: Catalog, params: ExtractParams, seed: int, out: Path, skip: 
         image["patient_id"] = pseudo.patient(image.get("patient_id", ""))
         image["study_id"] = pseudo.study(image.get("study_id", ""))
         tasks.append({"image": image, "lesions": les_rows, "source_path": pseudo.path(image.get("path", "")),
-                      "params": params.to_dict(), "seed": seed, "out": str(out)})
+                      "params": settings, "seed": seed, "out": str(out)})
     return tasks
 
 
@@ -180,8 +185,8 @@ def _run_inner(out: Path, tasks: list, rows: list, done: list, skipped: int, wor
     def results():
         if workers == 1:
             # Decode and sample the next image in a thread while writer threads
-            # save the previous ones' PNGs; a result comes out (in order) only
-            # once its files exist.
+            # save the previous ones' stores; a result comes out (in order) only
+            # once its file exists.
             yield from writer
             return
         for fut in as_finished(pool, process_image, tasks, depth=2 * workers, pending=pending):

@@ -16,6 +16,7 @@ from ..catalog import Catalog
 from ..privacy import Pseudonymiser
 from .dataset import INDEX_NAME, KINDS, PARAMS_NAME
 from .params import ExtractParams
+from .store import STORE_DIR, STORE_SUFFIX
 from .tables import csv_text, write_in_order
 from .worker import INDEX_COLUMNS
 
@@ -60,8 +61,7 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
                              f"{flag} --keep-identifiers, or choose an empty output folder")
     elif not cut_before_first_flush and out.exists() and any(p.name != ".cache" for p in out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no {PARAMS_NAME}; choose an empty output folder")
-    for kind in KINDS:
-        (out / kind).mkdir(parents=True, exist_ok=True)
+    (out / STORE_DIR).mkdir(parents=True, exist_ok=True)
     text = json.dumps(meta, indent=2, sort_keys=True)
     write_bytes(pfile, text.encode("utf-8"), sync=False)
     entry = (pfile, text)
@@ -72,7 +72,8 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
     if (out / INDEX_NAME).is_file():
         index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
         index = index[index["image_id"].isin(set(done["image_id"]))]
-        index = index[[(out / f).is_file() for f in index["file"]]]
+        present = {f: (out / f).is_file() for f in set(index["file"])}  # one store serves an image's rows
+        index = index[[present[f] for f in index["file"]]]
         rows = index.to_dict("records")
     return rows, done.to_dict("records"), entry
 
@@ -82,7 +83,7 @@ def flush(out: Path, rows: list, done: list, also: list | tuple = (), first: lis
 
     ``first`` and ``also`` are lists of (path, text).
     """
-    index = sorted(rows, key=lambda r: (r["image_id"], r["kind"], r["file"]))  # stable, as sort_values was
+    index = sorted(rows, key=lambda r: (r["image_id"], r["kind"], r["patch_id"]))  # stable, as sort_values was
     # pandas' exact CSV text without DataFrames; the files fsynced at once, index renamed before images.csv.
     write_in_order([*first, (out / INDEX_NAME, csv_text(index, INDEX_COLUMNS)),  # never ahead of the files
                     (out / IMAGES_NAME, csv_text(done, IMAGE_COLUMNS)), *also])
@@ -95,11 +96,18 @@ def problems_text(problems: list, pseudo: Pseudonymiser) -> str:
 
 
 def remove_orphans(out: Path, rows: list) -> None:
+    """Delete patch files no index row names, and temporaries of interrupted writes.
+
+    Stores live in ``patches/``; ``lesion/`` and ``tissue/`` hold the PNGs of
+    a dataset begun before the store (resumed by this version).
+    """
     keep = {r["file"] for r in rows}
-    for kind in KINDS:
-        for p in (out / kind).iterdir():
-            rel = f"{kind}/{p.name}"
-            if p.is_file() and rel not in keep and (p.suffix == ".png" or ".part" in p.name):
+    for sub, suffix in [(STORE_DIR, STORE_SUFFIX)] + [(kind, ".png") for kind in KINDS]:
+        if not (out / sub).is_dir():
+            continue
+        for p in (out / sub).iterdir():
+            rel = f"{sub}/{p.name}"
+            if p.is_file() and rel not in keep and (p.suffix == suffix or ".part" in p.name):
                 p.unlink(missing_ok=True)
 
 

@@ -2,10 +2,10 @@
 
 With one worker process the stages still overlap: two compute threads decode
 and sample the next images (file reads, min/max and look-ups release the GIL)
-while two writer threads save the PNGs of images already computed (deflate
-and the file calls release the GIL too). A result is handed out only after
-every one of its patch files exists, and always in task order, so the index
-never points at a missing file and the output is the same as a plain loop's.
+while two writer threads save the patch stores of images already computed
+(the file calls release the GIL too). A result is handed out only after its
+store exists, and always in task order, so the index never points at a
+missing file and the output is the same as a plain loop's.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from .worker import process_image, write_patch
+from .worker import process_image, write_image_store
 
 __all__ = ["Pipeline"]
 
@@ -30,11 +30,6 @@ def _pool(kind: str, n: int) -> ThreadPoolExecutor:
         if (kind, n) not in _POOLS:
             _POOLS[kind, n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"patch-{kind}")
         return _POOLS[kind, n]
-
-
-def _write_all(writes: list) -> None:
-    for path, patch in writes:
-        write_patch(path, patch)
 
 
 class Pipeline:
@@ -90,10 +85,7 @@ class Pipeline:
             res = fut.result()
             writes = res.pop("writes")
             res["writes"] = []
-            # One job per writer thread (alternate patches: the large lesion
-            # crops come first and land on different threads).
-            n = self._n_writers
-            entry[1] = [self._writer.submit(_write_all, writes[k::n]) for k in range(n) if writes[k::n]]
+            entry[1] = [self._writer.submit(write_image_store, path, items) for path, items in writes]
             entry[2] = res
 
     def __iter__(self):

@@ -2,8 +2,9 @@
 
 A task is a plain dict (the image's catalog fields, its lesion rows, the
 parameters, the seed, the output folder); the result is a plain dict of index
-rows and problems. Patch PNGs are written atomically *before* the result is
-returned, so any index row the parent records points at a complete file.
+rows and problems. The image's patch store (:mod:`.store`, one file holding
+all its patches) is written atomically *before* the result is returned, so
+any index row the parent records points at a complete file.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,10 @@ import numpy as np
 from .lesion import lesion_patch
 from .params import ExtractParams
 from .prepared import prepare
+from .store import store_name
 from .tissue import image_rng, n_unique, sample_tissue
 
-__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_patch", "write_patches", "ignore_interrupts",
+__all__ = ["INDEX_COLUMNS", "safe_stem", "process_image", "write_image_store", "ignore_interrupts",
            "worker_init", "FatalWriteError"]
 
 INDEX_COLUMNS = [
@@ -34,7 +35,6 @@ INDEX_COLUMNS = [
     "box_row_min", "box_col_min", "box_row_max", "box_col_max", "mode", "seed", "n_unique",
 ]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_POOL: ThreadPoolExecutor | None = None
 
 
 class FatalWriteError(OSError):
@@ -110,35 +110,15 @@ def safe_stem(image_id: str) -> str:
     return stem
 
 
-def write_patch(path: Path, patch: np.ndarray) -> None:
-    """Write one uint8 patch atomically as PNG (raises FatalWriteError)."""
-    from ..images import write_png
+def write_image_store(path: Path, items: list) -> None:
+    """Write one image's patch store ``[(patch_id, uint8 patch), ...]`` atomically (raises FatalWriteError)."""
+    from .store import write_store
 
     try:
-        write_png(path, patch)
+        write_store(path, items)
     except OSError as exc:
         reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise FatalWriteError(exc.errno, f"cannot write patch {path}: {reason}") from exc
-
-
-def write_patches(writes) -> None:
-    """Write ``[(path, uint8 patch), ...]`` atomically, two threads at a time (raises FatalWriteError).
-
-    Returns once every file exists, or raises the first error after the other
-    writes ended.
-    """
-    global _POOL
-    writes = list(writes)
-    if len(writes) < 2:
-        for path, patch in writes:
-            write_patch(path, patch)
-        return
-    if _POOL is None:  # one per process (a worker process writes all its images with it)
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="patch-writer")
-    futs = [_POOL.submit(write_patch, path, patch) for path, patch in writes]
-    wait(futs)
-    for fut in futs:
-        fut.result()
+        raise FatalWriteError(exc.errno, f"cannot write patches {path}: {reason}") from exc
 
 
 def _load(image: dict) -> tuple[np.ndarray, tuple | None]:
@@ -156,9 +136,10 @@ def process_image(task: dict, *, write: bool = True) -> dict:
     """Extract and save the lesion and tissue patches of one image.
 
     With ``write=False`` the patches are not written but returned as
-    ``result['writes']`` ([(path, patch), ...]) for the caller to write (a
-    writer thread overlaps that with decoding the next image); the index rows
-    must not be recorded before those writes completed.
+    ``result['writes']`` ([(store path, [(patch_id, patch), ...])], empty
+    when the image gave no patch) for the caller to write (a writer thread
+    overlaps that with decoding the next image); the index rows must not be
+    recorded before that write completed.
 
     Returns
     -------
@@ -188,6 +169,8 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         result["problems"].append((src, msg, "error"))
         return result
     stem = safe_stem(image_id)
+    rel = store_name(stem)
+    items = []
     base = {k: image.get(k, "") for k in ("image_id", "patient_id", "study_id", "laterality", "view")}
     # Lesion fields are blank on tissue rows (blank, not NaN: the CSV text must
     # not depend on which rows share a flush, so resumed runs write the same index).
@@ -206,8 +189,7 @@ def process_image(task: dict, *, write: bool = True) -> dict:
             result["problems"].append((src, f"lesion {les['lesion_id']}: {exc}", "warning"))
             continue
         pid = f"{stem}_lesion{k:02d}"
-        rel = f"lesion/{pid}.png"
-        result["writes"].append((out / rel, patch))
+        items.append((pid, patch))
         result["rows"].append({
             **base, "patch_id": pid, "kind": "lesion", "file": rel,
             "row": r, "col": c, "height": h, "width": w,
@@ -221,8 +203,7 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         mode = "exhaustive" if params.exhaustive else "random"
         for k, (patch, (r, c), nu) in enumerate(zip(res.patches, res.positions, res.uniques)):
             pid = f"{stem}_tissue{k:02d}"
-            rel = f"tissue/{pid}.png"
-            result["writes"].append((out / rel, patch))
+            items.append((pid, patch))
             result["rows"].append({
                 **base, "patch_id": pid, "kind": "tissue", "file": rel,
                 "row": r, "col": c, "height": params.patch_size, "width": params.patch_size,
@@ -233,8 +214,11 @@ def process_image(task: dict, *, write: bool = True) -> dict:
         if res.note:  # a reason beyond chance (size, background, crowding)
             result["problems"].append((src, f"{len(res.patches)} of {params.n_tissue} tissue patches: {res.note}",
                                        "warning"))
+    if items:
+        result["writes"] = [(out / rel, items)]
     if write:
-        write_patches(result["writes"])
+        for path, store in result["writes"]:
+            write_image_store(path, store)
         result["writes"] = []
     result["done"] = True
     result["seconds"] = time.perf_counter() - t0

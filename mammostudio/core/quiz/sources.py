@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..patches import load_patches
+from ..patches import load_patches, patch_labels
 from .design import ImageSet
 
 __all__ = ["generator_name", "load_real_set", "load_generated_set", "read_manifest", "find_training_patches",
@@ -81,7 +81,7 @@ def load_training_patches(path: str | os.PathLike, *, size: int = 128) -> np.nda
 
 def _meta_from_index(index: pd.DataFrame) -> pd.DataFrame:
     meta = pd.DataFrame(index=range(len(index)))
-    meta["origin"] = index["file"].astype(str).to_numpy() if "file" in index.columns else ""
+    meta["origin"] = patch_labels(index).to_numpy() if "file" in index.columns else ""
     def column(name: str) -> pd.Series:
         if name not in index.columns:
             return pd.Series([""] * len(index))

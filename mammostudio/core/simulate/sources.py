@@ -174,8 +174,8 @@ def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
     mammostudio.core.patches.dataset.PatchDatasetError
         No readable index.
     """
-    from ..images import read_png
     from ..patches.dataset import read_index
+    from ..patches.store import PatchReader
 
     folder = Path(folder)
     index = read_index(folder)
@@ -186,8 +186,9 @@ def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
     masks: dict = {}
     files: dict = {}
     out = []
+    reader = PatchReader(folder)
     for rec in rows.to_dict("records"):
-        arr = read_png(folder / rec["file"])
+        arr = reader.read_row(rec)
         if arr.dtype != np.uint8:
             arr = (arr.astype(np.float32) / max(float(arr.max()), 1.0) * 255).astype(np.uint8)
         rec["_source_file"] = _resolve(rec, dataset_roots, files)
@@ -205,6 +206,7 @@ def patch_items(folder, *, dataset_roots=(), default_spacing_mm: float = 0.1,
                     "file": str(rec["file"]), "lesion_uid": str(rec.get("lesion_uid", "")),
                     "source_image": str(rec.get("image_id", "")), "spacing_mm": float(spacing),
                     "spacing_assumed": known is None}))
+    reader.close()
     return out
 
 
