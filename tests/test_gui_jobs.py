@@ -155,6 +155,25 @@ def test_extraction_can_be_cancelled(qtbot, prepare_page):
     assert "cancelled" in prepare_page.message.text()
 
 
+def test_the_extracted_patches_export_as_pngs_from_the_page(qtbot, prepare_page, tmp_path):
+    from mammostudio.core.patches import read_index
+
+    prepare_page.start_export(str(tmp_path / "early"))  # nothing extracted yet: said, nothing started
+    assert "Extract patches first" in prepare_page.message.text() and not (tmp_path / "early").exists()
+    prepare_page.start_extraction()
+    with qtbot.waitSignal(prepare_page.gallery.loaded, timeout=120000):
+        pass
+    qtbot.waitUntil(lambda: prepare_page.export_button.isEnabled())
+    prepare_page.start_export(str(tmp_path / "pngs"))
+    assert not prepare_page.extract_button.isEnabled()  # one job at a time
+    with qtbot.waitSignal(prepare_page.runner.done, timeout=60000):
+        pass
+    index = read_index(tmp_path / "patches")
+    assert "PNG export done" in prepare_page.message.text(), prepare_page.message.text()
+    assert sorted(p.name for p in (tmp_path / "pngs").rglob("*.png")) == sorted(index["patch_id"] + ".png")
+    assert prepare_page.export_button.isEnabled()
+
+
 def test_eta_and_summary_are_put_in_words():
     from mammostudio.gui.prepare import describe_summary, format_eta, problems_in
 

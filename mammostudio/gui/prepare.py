@@ -66,6 +66,12 @@ def _preprocess_job(catalog, out):
     return prepare_dataset(catalog, out)
 
 
+def _export_job(source, folder):
+    from ..core.patches.store import export_pngs
+
+    return export_pngs(source, folder)
+
+
 class PreparePage(QWidget):
     """Runs preprocessing / extraction on ``state.edited_catalog()`` (filters and edits applied)."""
 
@@ -106,6 +112,10 @@ class PreparePage(QWidget):
         self.extract_button.clicked.connect(self.start_extraction)
         self.preprocess_button = QPushButton("Preprocess images (PNG, mask, ground truth)")
         self.preprocess_button.clicked.connect(self.start_preprocessing)
+        self.export_button = QPushButton("Export patches as PNG...")
+        self.export_button.setToolTip("Write the patch dataset in the output folder as one PNG per patch "
+                                      "(lesion/, tissue/ and index.csv), for other tools")
+        self.export_button.clicked.connect(self.start_export)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -115,6 +125,7 @@ class PreparePage(QWidget):
         buttons.addWidget(self.extract_button, 0, 0)
         buttons.addWidget(self.preprocess_button, 0, 1)
         buttons.addWidget(self.cancel_button, 1, 0)
+        buttons.addWidget(self.export_button, 1, 1)
         self.progress = QProgressBar()
         self.eta = QLabel("")
         self.message = QLabel("Filters and box edits of Browse mode apply here.")
@@ -184,6 +195,21 @@ class PreparePage(QWidget):
         """Write normalised PNG, mask and ground truth of the filtered catalog."""
         self._start(lambda cat, out: _preprocess_job(cat, Path(out) / "preprocessed"), "preprocessing")
 
+    def start_export(self, folder: str | None = None) -> None:
+        """Write the patch dataset of the output folder as one PNG per patch into ``folder`` (asked when None)."""
+        source = self.out_edit.text().strip()
+        if self.runner is not None and self.runner.running:
+            return
+        if not source or not (Path(source) / "index.csv").is_file():
+            self.message.setText("Extract patches first: the output folder holds no patch dataset (index.csv).")
+            return
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Empty folder for the PNGs", str(Path(source).parent))
+            if not folder:
+                return
+        self.problems.clear()
+        self._run(lambda: _export_job(source, folder), "PNG export", folder, f"PNG export of {source} into {folder} ...")
+
     def _start(self, make, what: str) -> None:
         if self.state.raw is None:
             self.message.setText("Open a dataset first.")
@@ -199,18 +225,23 @@ class PreparePage(QWidget):
         raw, ann, kept = self.state.raw, self.state.annotations.copy(), set(self.state.kept_ids)
         self.problems.clear()
         self.problems.addItems([str(p) for p in raw.problems])
+        self._run(lambda: make(ann.apply(raw).subset(kept), out), what, out,
+                  f"{what} of {len(kept)} images into {out} ...")
+
+    def _run(self, make, what: str, out: str, starting: str) -> None:
+        """Run the job ``make()`` returns in a worker, with progress, cancel and the buttons held."""
         self.what, self.out, self.t0 = what, out, time.monotonic()
-        self.runner = JobRunner(lambda: make(ann.apply(raw).subset(kept), out), self)
+        self.runner = JobRunner(make, self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(lambda msg, _tb: self.message.setText(f"Error: {what} failed: {msg}"))
         self.runner.cancelled.connect(lambda: self.message.setText(f"{what} cancelled; no half-written file kept"))
         self.runner.done.connect(self._on_done)
-        self.extract_button.setEnabled(False)
-        self.preprocess_button.setEnabled(False)
+        for button in (self.extract_button, self.preprocess_button, self.export_button):
+            button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.message.setText(f"{what} of {len(kept)} images into {out} ...")
+        self.message.setText(starting)
         self.runner.start()
 
     def cancel(self) -> None:
@@ -235,8 +266,8 @@ class PreparePage(QWidget):
             self.gallery.open_folder(self.out)
 
     def _on_done(self) -> None:
-        self.extract_button.setEnabled(True)
-        self.preprocess_button.setEnabled(True)
+        for button in (self.extract_button, self.preprocess_button, self.export_button):
+            button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.eta.setText("")
 

@@ -34,6 +34,17 @@ def mode_class(mode: str) -> str:
     return _GREY.get(mode) or _COLOUR.get(mode) or f"mode {mode}"
 
 
+def _size_problem(rows: int, cols: int, expect: tuple | None) -> str | None:
+    """Why a patch of ``rows x cols`` cannot be used (too small, too large, not its index size), or None."""
+    if min(rows, cols) < MIN_SIDE:
+        return f"{rows} x {cols} pixels, too small for a patch (at least {MIN_SIDE} x {MIN_SIDE})"
+    if max(rows, cols) > MAX_SIDE:
+        return f"{rows} x {cols} pixels, too large for a patch (a whole image?)"
+    if expect is not None and all(e is not None for e in expect) and (rows, cols) != expect:
+        return f"{rows} x {cols} pixels, the index says {expect[0]} x {expect[1]}"
+    return None
+
+
 def _one(folder: Path, root: Path, rel: str, expect: tuple | None):
     """(size (rows, cols), mode class) of one file, or a reason it is bad."""
     from PIL import Image, UnidentifiedImageError
@@ -62,13 +73,7 @@ def _one(folder: Path, root: Path, rel: str, expect: tuple | None):
         return f"a {fmt} file, not a PNG"
     if mode not in _GREY:
         return f"{mode_class(mode)} ({mode}); patches must be greyscale"
-    if min(rows, cols) < MIN_SIDE:
-        return f"{rows} x {cols} pixels, too small for a patch (at least {MIN_SIDE} x {MIN_SIDE})"
-    if max(rows, cols) > MAX_SIDE:
-        return f"{rows} x {cols} pixels, too large for a patch (a whole image?)"
-    if expect is not None and all(e is not None for e in expect) and (rows, cols) != expect:
-        return f"{rows} x {cols} pixels, the index says {expect[0]} x {expect[1]}"
-    return (rows, cols), mode_class(mode)
+    return _size_problem(rows, cols, expect) or ((rows, cols), mode_class(mode))
 
 
 def _one_in_store(folder: Path, root: Path, rel: str, pid: str, expect: tuple | None, stores: dict):
@@ -99,13 +104,7 @@ def _one_in_store(folder: Path, root: Path, rel: str, pid: str, expect: tuple | 
     if len(shape) != 2 or dtype not in ("uint8", "uint16"):
         return f"{dtype} {shape}; patches must be greyscale 2-D arrays"
     rows, cols = shape
-    if min(rows, cols) < MIN_SIDE:
-        return f"{rows} x {cols} pixels, too small for a patch (at least {MIN_SIDE} x {MIN_SIDE})"
-    if max(rows, cols) > MAX_SIDE:
-        return f"{rows} x {cols} pixels, too large for a patch (a whole image?)"
-    if expect is not None and all(e is not None for e in expect) and (rows, cols) != expect:
-        return f"{rows} x {cols} pixels, the index says {expect[0]} x {expect[1]}"
-    return (rows, cols), "8-bit grey" if dtype == "uint8" else "16-bit grey"
+    return _size_problem(rows, cols, expect) or ((rows, cols), "8-bit grey" if dtype == "uint8" else "16-bit grey")
 
 
 def _expected(index: pd.DataFrame, i: int) -> tuple | None:
