@@ -174,6 +174,29 @@ def test_results_view_shows_readers_verdict_and_gallery(qtbot, tmp_path):
     store.close()
 
 
+def test_results_export_writes_the_report_files_and_shows_a_failure_instead_of_raising(qtbot, tmp_path,
+                                                                                       monkeypatch):
+    path = _make(tmp_path, n_assessment=10)
+    store = QuizStore.open(path)
+    store.add_reader(ReaderProfile("A"))
+    simulate_reader(store.start_session("A", "assessment"), "perfect", np.random.default_rng(0))
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.set_store(store)
+    chosen, warnings = [str(tmp_path / "out" / "report.xlsx")], []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (chosen[0], ""))
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda _parent, title, text: warnings.append(text))
+    (tmp_path / "out").mkdir()
+    view._export()
+    assert (tmp_path / "out" / "report.xlsx").is_file() and (tmp_path / "out" / "report_responses.csv").is_file()
+    assert warnings == []
+    (tmp_path / "afile").write_text("x")
+    chosen[0] = str(tmp_path / "afile" / "report.xlsx")  # a file where the folder should be: said, not raised
+    view._export()
+    assert len(warnings) == 1 and "afile" in warnings[0]
+    store.close()
+
+
 @pytest.mark.slow
 def test_offscreen_screenshots_are_written(qtbot, tmp_path):
     from mammostudio.gui.quiz.screenshots import make_screenshots

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.quiz import QuizStore
 from ...core.quiz.detect_report import DetectionResults, summarise_detection
-from .results import _PENS, _fmt
+from .results import _PENS, _fmt, export_report
 
 __all__ = ["DetectionResultsView"]
 
@@ -119,18 +119,11 @@ class DetectionResultsView(QtWidgets.QWidget):
             self.source_plot.setYRange(0, 1)
 
     def _export(self) -> None:
-        if self.store is None:
-            return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export report", str(self.store.path.with_suffix(".xlsx")),
-                                                        "Excel workbook (*.xlsx)")
-        if not path:
-            return
         from ...core.quiz import export_detection as ed
 
-        try:
+        def write(path: str, base: str) -> None:
             ed.write_detection_excel(self.store, path)
-            base = path[:-5] if path.endswith(".xlsx") else path
             ed.write_detection_csv(self.store, base + "_marks.csv")
             ed.write_rjafroc(self.store, base + "_rjafroc.xlsx")
-        except (OSError, ValueError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
+
+        export_report(self, self.store, write)

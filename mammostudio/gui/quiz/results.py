@@ -38,6 +38,24 @@ def _pixmap(image: np.ndarray, side: int) -> QtGui.QPixmap:
                                                      QtCore.Qt.TransformationMode.FastTransformation)
 
 
+
+def export_report(parent: QtWidgets.QWidget, store: QuizStore | None, write) -> None:
+    """Ask where to save a study's report and call ``write(xlsx_path, base)``; a failure is shown, not raised.
+
+    ``base`` is the path without ``.xlsx``, for the files written beside the
+    workbook (CSV, iMRMC, RJafroc).
+    """
+    if store is None:
+        return
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, "Export report", str(store.path.with_suffix(".xlsx")),
+                                                    "Excel workbook (*.xlsx)")
+    if not path:
+        return
+    try:
+        write(path, path[:-5] if path.endswith(".xlsx") else path)
+    except (OSError, ValueError) as exc:
+        QtWidgets.QMessageBox.warning(parent, "Export failed", str(exc))
+
 class ResultsView(QtWidgets.QWidget):
     """Shows a study's results; :meth:`set_store` (re)computes them.
 
@@ -208,20 +226,13 @@ class ResultsView(QtWidgets.QWidget):
             row_layout.addStretch(1)
 
     def _export(self) -> None:
-        if self.store is None:
-            return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export report", str(self.store.path.with_suffix(".xlsx")),
-                                                        "Excel workbook (*.xlsx)")
-        if not path:
-            return
         from ...core.quiz import export
 
-        try:
+        def write(path: str, base: str) -> None:
             export.write_excel(self.store, path)
-            base = path[:-5] if path.endswith(".xlsx") else path
             export.write_csv(self.store, base + "_responses.csv")
             if self.store.config.task == "single":
                 export.write_imrmc(self.store, base + ".imrmc")
                 export.write_mrmcaov(self.store, base + "_mrmcaov.csv")
-        except (OSError, ValueError) as exc:
-            QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
+
+        export_report(self, self.store, write)
