@@ -26,6 +26,19 @@ def test_plain_dicom_folder_ids_are_sop_uids_even_when_file_names_repeat(tmp_pat
     assert len(dup) == 1 and dup[0].severity == "error" and "second image" in dup[0].message
 
 
+def test_a_patch_dataset_kept_inside_a_dicom_folder_is_not_read_as_images(tmp_path):
+    import numpy as np
+
+    from mammostudio.core.patches.store import write_store
+
+    facts = write_dicom_folder(tmp_path)
+    write_store(tmp_path / "patches" / "patches" / "x.npz", [("x_tissue00", np.zeros((8, 8), np.uint8))])
+    (tmp_path / "patches" / "index.csv").write_text("patch_id,kind,file\nx_tissue00,tissue,patches/x.npz\n")
+    cat = open_dataset(tmp_path)
+    assert set(cat.images.image_id) == facts["ids"]
+    assert not [p for p in cat.problems if "patches" in p.path]
+
+
 def test_plain_dicom_view_comes_from_the_view_code_sequence(tmp_path):
     facts = write_dicom_folder(tmp_path)
     image_id, view = facts["coded"]

@@ -17,7 +17,8 @@ from ..catalog import Problem
 __all__ = ["DICOM_SUFFIXES", "scan_dicom_tree", "header_row", "header_rows", "box_from_xy"]
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima", "")
-_IGNORED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json", ".txt", ".md", ".pdf", ".db", ".ini", ".png")
+_IGNORED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".json", ".txt", ".md", ".pdf", ".db", ".ini", ".png",
+                     ".npz", ".npy")  # also a patch dataset kept inside the archive folder
 
 
 @functools.lru_cache(maxsize=4096)
