@@ -1,12 +1,11 @@
-"""The in-process pipeline: results in task order, each only once its patch files exist."""
+"""The in-process pipeline: results in task order, each only once its patch store exists."""
 from __future__ import annotations
 
 import errno
 
 import pytest
 
-from mammostudio.core import images
-from mammostudio.core.patches import ExtractParams, FatalWriteError
+from mammostudio.core.patches import ExtractParams, FatalWriteError, store
 from mammostudio.core.patches.extract import _tasks
 from mammostudio.core.patches.pipeline import Pipeline
 from mammostudio.core.privacy import Pseudonymiser
@@ -21,13 +20,12 @@ def mias4(mias_dir):
 
 
 def _make_tasks(catalog, out):
-    for kind in ("lesion", "tissue"):
-        (out / kind).mkdir(parents=True, exist_ok=True)
+    (out / "patches").mkdir(parents=True, exist_ok=True)
     params = ExtractParams(patch_size=64, n_tissue=3)
     return _tasks(catalog, params, 1, out, set(), Pseudonymiser.for_dataset(catalog.root, keep_identifiers=True))
 
 
-def test_results_come_in_task_order_with_every_file_already_written(tmp_path, mias4):
+def test_results_come_in_task_order_with_their_store_already_written(tmp_path, mias4):
     tasks = _make_tasks(mias4, tmp_path)
     pipe = Pipeline(tasks, lookahead=3, computers=2, writers=2)
     seen = []
@@ -53,14 +51,14 @@ def test_closing_early_hands_out_nothing_more_and_leaves_no_temporaries(tmp_path
 
 def test_a_failed_patch_write_is_raised_as_fatal_and_nothing_after_it_is_handed_out(tmp_path, mias4, monkeypatch):
     tasks = _make_tasks(mias4, tmp_path)
-    real_write = images.write_png
+    real_write = store.write_store
 
-    def full_disk_for_mdb002(path, patch):  # the disk fills up while the second image is written
+    def full_disk_for_mdb002(path, items):  # the disk fills up while the second image is written
         if "mdb002" in str(path):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real_write(path, patch)
+        return real_write(path, items)
 
-    monkeypatch.setattr(images, "write_png", full_disk_for_mdb002)
+    monkeypatch.setattr(store, "write_store", full_disk_for_mdb002)
     pipe = Pipeline(tasks)
     seen = []
     with pytest.raises(FatalWriteError, match="disk is full"):

@@ -27,7 +27,7 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot, c
           demo / "workbook", patches])
     run = tmp_path / "run"
     _run(["train-gan", "--preset", "tiny", "--epochs", "1", "--seed", "0", "--threads", "1", "--quiet",
-          patches / "lesion", run])
+          patches, run])
     ckpt = run / "checkpoints" / "last.pt"
 
     sim = tmp_path / "sim"
@@ -58,7 +58,9 @@ def test_simulated_dataset_opens_in_scan_gui_extract_and_quiz(tmp_path, qtbot, c
 
     sim_patches = tmp_path / "sim_patches"
     _run(["extract", "--no-filter", "--quiet", sim, sim_patches])
-    assert len(list((sim_patches / "lesion").glob("*.png"))) == len(provenance)
+    from mammostudio.core.patches import load_patches
+
+    assert len(load_patches(sim_patches, "lesion", size=32)[0]) == len(provenance)
     gen = tmp_path / "gen"
     _run(["generate", ckpt, gen, "--n", "8", "--seed", "1"])
     _run(["quiz-create", tmp_path / "study.sqlite", "--real", sim_patches, "--generated", gen, "--cases", "4",
