@@ -62,8 +62,9 @@ def build_inputs(work: Path) -> dict[str, Path]:
          "generated": work / "generated", "study": work / "study.sqlite"}
     run("demo-data", "--patients", "16", "--size", "768", "624", "--seed", "0", "--quiet", p["demo"])
     run("extract", "--no-filter", "--quiet", "--seed", "0", p["demo"] / "workbook", p["patches"])
-    # The GAN sees half of the lesion patches; the quiz's real images are the other half.
-    lesions = sorted((p["patches"] / "lesion").glob("*.png"))
+    # The GAN sees half of the lesion patches (as PNGs); the quiz's real images are the other half.
+    run("export-patches", p["patches"], work / "patch-pngs", "--kind", "lesion", "--quiet")
+    lesions = sorted((work / "patch-pngs" / "lesion").glob("*.png"))
     seen = work / "gan-training-patches"
     seen.mkdir()
     for f in lesions[: len(lesions) // 2]:
