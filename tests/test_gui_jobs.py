@@ -155,7 +155,10 @@ def test_extraction_can_be_cancelled(qtbot, prepare_page):
     assert "cancelled" in prepare_page.message.text()
 
 
-def test_the_extracted_patches_export_as_pngs_from_the_page(qtbot, prepare_page, tmp_path):
+def test_the_extracted_patches_export_as_pngs_from_the_page(qtbot, prepare_page, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
     from mammostudio.core.patches import read_index
 
     prepare_page.start_export(str(tmp_path / "early"))  # nothing extracted yet: said, nothing started
@@ -164,7 +167,11 @@ def test_the_extracted_patches_export_as_pngs_from_the_page(qtbot, prepare_page,
     with qtbot.waitSignal(prepare_page.gallery.loaded, timeout=120000):
         pass
     qtbot.waitUntil(lambda: prepare_page.export_button.isEnabled())
-    prepare_page.start_export(str(tmp_path / "pngs"))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: asked.append(a) or str(tmp_path / "pngs"))
+    qtbot.mouseClick(prepare_page.export_button, Qt.MouseButton.LeftButton)  # the button asks where
+    assert len(asked) == 1
     assert not prepare_page.extract_button.isEnabled()  # one job at a time
     with qtbot.waitSignal(prepare_page.runner.done, timeout=60000):
         pass

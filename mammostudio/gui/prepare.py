@@ -115,7 +115,7 @@ class PreparePage(QWidget):
         self.export_button = QPushButton("Export patches as PNG...")
         self.export_button.setToolTip("Write the patch dataset in the output folder as one PNG per patch "
                                       "(lesion/, tissue/ and index.csv), for other tools")
-        self.export_button.clicked.connect(self.start_export)
+        self.export_button.clicked.connect(lambda: self.start_export())  # not clicked(checked) as the folder
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
