@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 
 from ..core.progress import Job, Progress
 
-__all__ = ["submit_each", "JobRunner", "confirm_stop", "function_job", "submit", "PoolTask", "trainer_presets", "gan_training_job", "classifier_job",
+__all__ = ["submit_each", "JobRunner", "confirm_stop", "function_job", "submit", "PoolTask", "trainer_presets", "load_trainer_presets", "gan_training_job", "classifier_job",
            "experiment_job", "fid_job", "tsne_job", "generate_job", "run_control", "list_runs", "read_run",
            "weights_status"]
 
@@ -281,6 +281,19 @@ def trainer_presets() -> Job:
     """Job returning the config presets of every run kind and the CUDA devices."""
     yield Progress(0, None, "loading the trainers (torch)")
     return _trainer_jobs().presets()
+
+
+def load_trainer_presets(owner: QObject, on_loaded, on_failed) -> "JobRunner":
+    """Start :func:`trainer_presets` in a worker (the first torch import takes seconds) and return its runner.
+
+    ``on_loaded(presets)`` runs when they arrive, ``on_failed(message)`` if
+    the trainers cannot be loaded.
+    """
+    loader = JobRunner(trainer_presets, owner)
+    loader.finished.connect(on_loaded)
+    loader.failed.connect(lambda msg, _tb: on_failed(msg))
+    loader.start()
+    return loader
 
 
 def gan_training_job(*args, **kwargs) -> Job:

@@ -208,7 +208,8 @@ class PreparePage(QWidget):
             if not folder:
                 return
         self.problems.clear()
-        self._run(lambda: _export_job(source, folder), "PNG export", folder, f"PNG export of {source} into {folder} ...")
+        self._run(lambda: _export_job(source, folder), "PNG export", folder,
+                  f"PNG export of {source} into {folder} ...")
 
     def _start(self, make, what: str) -> None:
         if self.state.raw is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..jobs import JobRunner, confirm_stop, trainer_presets
+from ..jobs import JobRunner, confirm_stop, load_trainer_presets
 from .panel import EvaluatePanel
 
 __all__ = ["EvaluatePage"]
@@ -61,10 +61,8 @@ class EvaluatePage(QWidget):
         if self.ready or self.loader is not None:
             return
         self.message.emit("loading the trainers ...")
-        self.loader = JobRunner(trainer_presets, self)
-        self.loader.finished.connect(self._loaded)
-        self.loader.failed.connect(lambda msg, _tb: self.message.emit(f"cannot load the trainers: {msg}"))
-        self.loader.start()
+        self.loader = load_trainer_presets(self, self._loaded,
+                                           lambda msg: self.message.emit(f"cannot load the trainers: {msg}"))
 
     def _loaded(self, presets: dict) -> None:
         self.panel.set_presets(presets)

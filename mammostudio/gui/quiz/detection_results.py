@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.quiz import QuizStore
 from ...core.quiz.detect_report import DetectionResults, summarise_detection
-from .results import _PENS, _fmt, export_report
+from .results import _PENS, _fmt, export_report, results_plot
 
 __all__ = ["DetectionResultsView"]
 
@@ -42,9 +42,10 @@ class DetectionResultsView(QtWidgets.QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.froc_plot = self._plot("FROC", "non-lesion marks per image (NLF)", "lesion localisation fraction")
-        self.afroc_plot = self._plot("AFROC", "FPF (normal cases)", "lesion localisation fraction")
-        self.source_plot = self._plot("Lesions found: simulated vs real", "", "fraction found")
+        self.froc_plot = results_plot("FROC", "non-lesion marks per image (NLF)", "lesion localisation fraction",
+                                      min_height=200)
+        self.afroc_plot = results_plot("AFROC", "FPF (normal cases)", "lesion localisation fraction", min_height=200)
+        self.source_plot = results_plot("Lesions found: simulated vs real", "", "fraction found", min_height=200)
         grid = QtWidgets.QHBoxLayout()
         for p in (self.froc_plot, self.afroc_plot, self.source_plot):
             grid.addWidget(p)
@@ -53,18 +54,6 @@ class DetectionResultsView(QtWidgets.QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
         lay.addLayout(grid, 2)
-
-    @staticmethod
-    def _plot(title: str, x: str, y: str) -> pg.PlotWidget:
-        p = pg.PlotWidget(title=title)
-        p.setBackground("w")
-        p.setLabel("bottom", x)
-        p.setLabel("left", y)
-        for side in ("bottom", "left"):
-            p.getAxis(side).enableAutoSIPrefix(False)
-        p.setMinimumHeight(200)
-        p.showGrid(x=True, y=True, alpha=0.3)
-        return p
 
     def set_store(self, store: QuizStore | None) -> None:
         """Show the results of ``store`` (None clears the view)."""

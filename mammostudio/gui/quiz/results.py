@@ -39,6 +39,20 @@ def _pixmap(image: np.ndarray, side: int) -> QtGui.QPixmap:
 
 
 
+
+def results_plot(title: str, x: str, y: str, *, min_height: int = 180) -> pg.PlotWidget:
+    """A white, gridded plot with axis labels and no SI prefixes (category ticks and rates: no "(x0.001)")."""
+    p = pg.PlotWidget(title=title)
+    p.setBackground("w")
+    p.setLabel("bottom", x)
+    p.setLabel("left", y)
+    for side in ("bottom", "left"):
+        p.getAxis(side).enableAutoSIPrefix(False)
+    p.setMinimumHeight(min_height)
+    p.showGrid(x=True, y=True, alpha=0.3)
+    return p
+
+
 def export_report(parent: QtWidgets.QWidget, store: QuizStore | None, write) -> None:
     """Ask where to save a study's report and call ``write(xlsx_path, base)``; a failure is shown, not raised.
 
@@ -93,10 +107,10 @@ class ResultsView(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.kappa = QtWidgets.QLabel()
-        self.roc_plot = self._plot("ROC from confidence ratings", "1 - specificity", "sensitivity")
-        self.learn_plot = self._plot("Learning curve (training)", "case", "accuracy")
-        self.gen_plot = self._plot("Fool rate per generator", "generator", "called real")
-        self.rt_plot = self._plot("Median response time", "reader", "seconds")
+        self.roc_plot = results_plot("ROC from confidence ratings", "1 - specificity", "sensitivity")
+        self.learn_plot = results_plot("Learning curve (training)", "case", "accuracy")
+        self.gen_plot = results_plot("Fool rate per generator", "generator", "called real")
+        self.rt_plot = results_plot("Median response time", "reader", "seconds")
         grid = QtWidgets.QGridLayout()
         for i, p in enumerate((self.roc_plot, self.learn_plot, self.gen_plot, self.rt_plot)):
             grid.addWidget(p, i // 2, i % 2)
@@ -111,18 +125,6 @@ class ResultsView(QtWidgets.QWidget):
         lay.addWidget(self.kappa)
         lay.addLayout(grid, 3)
         lay.addLayout(gallery)
-
-    @staticmethod
-    def _plot(title: str, x: str, y: str) -> pg.PlotWidget:
-        p = pg.PlotWidget(title=title)
-        p.setBackground("w")
-        p.setLabel("bottom", x)
-        for side in ("bottom", "left"):  # category ticks and rates: no "(x0.001)" unit prefixes
-            p.getAxis(side).enableAutoSIPrefix(False)
-        p.setLabel("left", y)
-        p.setMinimumHeight(180)
-        p.showGrid(x=True, y=True, alpha=0.3)
-        return p
 
     def set_store(self, store: QuizStore | None) -> None:
         """Show the results of ``store`` (None clears the view)."""

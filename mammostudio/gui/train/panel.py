@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, Q
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core.imageops import tile
-from ..jobs import JobRunner, classifier_job, confirm_stop, gan_training_job, trainer_presets
+from ..jobs import JobRunner, classifier_job, confirm_stop, gan_training_job, load_trainer_presets
 from .clf_monitor import ClassifierMonitor
 from .gan_monitor import GANMonitor
 from .history import RunHistory
@@ -105,10 +105,7 @@ class TrainPanel(QWidget):
         """Load presets and devices in a worker, once (the first torch import takes seconds)."""
         if self.ready or self.loader is not None:
             return
-        self.loader = JobRunner(trainer_presets, self)
-        self.loader.finished.connect(self._loaded)
-        self.loader.failed.connect(lambda msg, _tb: self._error("Cannot load the trainers", msg))
-        self.loader.start()
+        self.loader = load_trainer_presets(self, self._loaded, lambda msg: self._error("Cannot load the trainers", msg))
 
     def _loaded(self, presets: dict) -> None:
         self.setup.set_presets(presets)
