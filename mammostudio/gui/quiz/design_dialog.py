@@ -1,34 +1,30 @@
 """The examiner's dialog that builds a study database from patch folders."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 from ...core.quiz import QuizStore, StudyConfig, design_study
 from ...core.quiz.design import NotEnoughImages
 from ...core.quiz.planning import largest_study
 from ...core.quiz.sources import load_generated_set, load_real_set
 from .folder_list import FolderList
+from .study_dialog import StudyDialog
 
 __all__ = ["DesignDialog"]
 
 
-class DesignDialog(QtWidgets.QDialog):
+class DesignDialog(StudyDialog):
     """Choose real patches, generated folders and the study rules; writes the study file.
 
     After ``exec()`` returns Accepted, :attr:`study_path` names the new database.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New reader study")
-        self.study_path: Path | None = None
+        super().__init__("New reader study", parent)
         d = StudyConfig()
         self.real = QtWidgets.QLineEdit(placeholderText="patch dataset or folder of real lesion PNGs")
         self.generated = FolderList("Folder of generated images")
         self.training = QtWidgets.QLineEdit(placeholderText="optional: the generators' training patches")
-        self.out = QtWidgets.QLineEdit(placeholderText="new study file (.sqlite)")
         self.cases = QtWidgets.QSpinBox(minimum=1, maximum=10000, value=d.n_assessment)
         self.training_cases = QtWidgets.QSpinBox(minimum=0, maximum=10000, value=d.n_training)
         self.fraction = QtWidgets.QDoubleSpinBox(minimum=0.05, maximum=0.95, singleStep=0.05, value=d.fraction_generated)
@@ -43,14 +39,13 @@ class DesignDialog(QtWidgets.QDialog):
         self.keep_memorised = QtWidgets.QCheckBox("keep flagged near-copies")
         self.margin = QtWidgets.QDoubleSpinBox(minimum=0.01, maximum=0.49, singleStep=0.01, value=d.equivalence_margin)
         self.seed = QtWidgets.QSpinBox(minimum=0, maximum=2**31 - 1, value=d.seed)
-        self.log = QtWidgets.QPlainTextEdit(readOnly=True)
         self.log.setMaximumHeight(110)
 
         form = QtWidgets.QFormLayout()
-        form.addRow("Real patches:", self._with_browse(self.real, folder=True))
+        form.addRow("Real patches:", self._with_browse(self.real))
         form.addRow("Generated folders:", self.generated.with_buttons())
-        form.addRow("Training patches:", self._with_browse(self.training, folder=True))
-        form.addRow("Study file:", self._with_browse(self.out, folder=False))
+        form.addRow("Training patches:", self._with_browse(self.training))
+        form.addRow("Study file:", self._study_file_row())
         form.addRow("Task:", self.task)
         form.addRow("Assessment cases:", self.cases)
         form.addRow("Training cases:", self.training_cases)
@@ -66,26 +61,16 @@ class DesignDialog(QtWidgets.QDialog):
         form.addRow("Memorisation RMS threshold:", mem)
         form.addRow("Equivalence margin:", self.margin)
         form.addRow("Seed:", self.seed)
-        box = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        self.create_button = box.addButton("Create study", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
-        box.accepted.connect(self._create)
-        box.rejected.connect(self.reject)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.log)
-        lay.addWidget(box)
+        self._finish(form)
 
-    def _with_browse(self, edit: QtWidgets.QLineEdit, *, folder: bool) -> QtWidgets.QHBoxLayout:
+    def _with_browse(self, edit: QtWidgets.QLineEdit) -> QtWidgets.QHBoxLayout:
+        """``edit`` with a *Browse...* button that asks for a folder."""
         row = QtWidgets.QHBoxLayout()
         row.addWidget(edit, 1)
         button = QtWidgets.QPushButton("Browse…")
 
         def browse() -> None:
-            if folder:
-                path = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
-            else:
-                path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New study file", edit.text(),
-                                                                "Reader study (*.sqlite)")
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
             if path:
                 edit.setText(path)
 
@@ -120,21 +105,15 @@ class DesignDialog(QtWidgets.QDialog):
             if not self.real.text().strip() or not folders or not self.out.text().strip():
                 raise ValueError("choose the real patches, at least one generated folder and a study file")
             cfg = self.config()
-            QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
-            try:
+            with self._busy():
                 training = self.training.text().strip() or None
                 real = load_real_set(self.real.text().strip(), size=cfg.image_size)
                 gens = [load_generated_set(f, size=cfg.image_size, training_folder=training) for f in folders]
                 store = QuizStore.create(self.out.text().strip(), design_study(real, gens, cfg))
-            finally:
-                QtWidgets.QApplication.restoreOverrideCursor()
         except NotEnoughImages as exc:
-            self.log.setPlainText(f"Cannot create the study: {exc}. {self._suggest(exc, len(folders))}")
+            self._refuse(f"{exc}. {self._suggest(exc, len(folders))}")
             return
         except (ValueError, OSError) as exc:
-            self.log.setPlainText(f"Cannot create the study: {exc}")
+            self._refuse(str(exc))
             return
-        self.log.setPlainText("\n".join(store.log))
-        self.study_path = store.path
-        store.close()
-        self.accept()
+        self._created(store)
