@@ -33,6 +33,25 @@ def mias_copy(mias_dir, tmp_path) -> Path:
     return dest
 
 
+@pytest.fixture()
+def mias_viewer(qtbot, mias_copy):
+    """A shown 900 x 800 viewer over :func:`mias_copy` (no image selected yet)."""
+    from mammostudio.core.readers import open_dataset
+    from mammostudio.gui.app import make_app
+
+    make_app()
+    from mammostudio.gui.state import AppState
+    from mammostudio.gui.viewer import ViewerWidget
+
+    state = AppState()
+    state.set_dataset(open_dataset(mias_copy))
+    w = ViewerWidget(state)
+    w.resize(900, 800)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
 def _env_folder(name: str, folder):
     """Point the environment variable ``name`` at ``folder`` for the session, then put it back."""
     old = os.environ.get(name)

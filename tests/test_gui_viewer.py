@@ -8,24 +8,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from mammostudio.core.readers import open_dataset  # noqa: E402
-from mammostudio.gui.app import make_app  # noqa: E402
 from mammostudio.core.pyramid import build_display, reduce_block  # noqa: E402
 
 
 @pytest.fixture()
-def viewer(qtbot, mias_copy):
-    make_app()
-    from mammostudio.gui.state import AppState
-    from mammostudio.gui.viewer import ViewerWidget
-
-    state = AppState()
-    state.set_dataset(open_dataset(mias_copy))
-    w = ViewerWidget(state)
-    w.resize(900, 800)
-    qtbot.addWidget(w)
-    w.show()
-    return w
+def viewer(mias_viewer):
+    return mias_viewer
 
 
 def _show(qtbot, viewer, image_id):

@@ -17,20 +17,10 @@ from mammostudio.core.navigation import image_annotation, in_hanging_order  # no
 
 
 @pytest.fixture()
-def viewer(qtbot, mias_copy):
-    make_app()
-    from mammostudio.gui.state import AppState
-    from mammostudio.gui.viewer import ViewerWidget
-
-    state = AppState()
-    state.set_dataset(open_dataset(mias_copy))
-    w = ViewerWidget(state)
-    w.resize(900, 800)
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.displayed, timeout=20000):
-        state.select("mdb001")
-    return w
+def viewer(qtbot, mias_viewer):
+    with qtbot.waitSignal(mias_viewer.displayed, timeout=20000):
+        mias_viewer.state.select("mdb001")
+    return mias_viewer
 
 
 def test_ellipse_statistics_match_a_direct_count():

@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core.quiz.detect_session import DetectionCaseView, DetectionFeedback, DetectionSession
 from ...core.quiz.session import StudyError
 from .detection_draw import draw_marker, draw_outline, feedback_text, label_font
+from .reading import progress_row
 
 __all__ = ["DetectionWidget"]
 
@@ -57,12 +58,7 @@ class DetectionWidget(QtWidgets.QWidget):
 
     # --- layout ------------------------------------------------------------------
     def _build(self) -> None:
-        self.progress_label = QtWidgets.QLabel()
-        self.progress_bar = QtWidgets.QProgressBar(textVisible=False, maximum=self.session.total)
-        self.progress_bar.setMaximumHeight(8)
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.progress_label)
-        top.addWidget(self.progress_bar, 1)
+        self.progress_label, self.progress_bar, top = progress_row(self.session.total)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("k")
         self.canvas.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)

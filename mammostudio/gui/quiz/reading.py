@@ -44,6 +44,18 @@ _READING_KEYS = (set(_CHOICE_KEYS["single"]) | set(_CHOICE_KEYS["2afc"]) | set(_
                     K.Key_Plus, K.Key_Equal, K.Key_Minus, K.Key_BracketLeft, K.Key_BracketRight})
 
 
+
+def progress_row(total: int) -> tuple[QtWidgets.QLabel, QtWidgets.QProgressBar, QtWidgets.QHBoxLayout]:
+    """The reading screens' top row: a case-count label and a thin bar over ``total`` cases."""
+    label = QtWidgets.QLabel()
+    bar = QtWidgets.QProgressBar(textVisible=False, maximum=total)
+    bar.setMaximumHeight(8)
+    row = QtWidgets.QHBoxLayout()
+    row.addWidget(label)
+    row.addWidget(bar, 1)
+    return label, bar, row
+
+
 class ReadingWidget(QtWidgets.QWidget):
     """Reads a :class:`ReadingSession` to its end; emits ``finished`` when done."""
 
@@ -72,13 +84,8 @@ class ReadingWidget(QtWidgets.QWidget):
 
     # --- layout ------------------------------------------------------------------
     def _build(self) -> None:
-        self.progress_label = QtWidgets.QLabel()
-        self.progress_bar = QtWidgets.QProgressBar(textVisible=False, maximum=self.session.total)
-        self.progress_bar.setMaximumHeight(8)
+        self.progress_label, self.progress_bar, top = progress_row(self.session.total)
         self.clock_label = QtWidgets.QLabel()
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.progress_label)
-        top.addWidget(self.progress_bar, 1)
         top.addWidget(self.clock_label)
         names = ("Left image", "Right image") if self.task == "2afc" else ("Case image",)
         self.views = [PatchView(self, accessible_name=n, display_mm=self.display_mm, px_per_mm=self.px_per_mm)
