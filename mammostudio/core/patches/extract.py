@@ -2,8 +2,9 @@
 
 Output folder (the patch dataset, see :mod:`.dataset`)::
 
-    out/lesion/<image>_lesionNN.png    variable size ('crop') or patch_size ('centred')
-    out/tissue/<image>_tissueNN.png    patch_size x patch_size
+    out/patches/<image>.npz            the image's patches (:mod:`.store`): <image>_lesionNN, variable
+                                       size ('crop') or patch_size ('centred'); <image>_tissueNN,
+                                       patch_size x patch_size
     out/index.csv                      one row per patch, provenance (worker.INDEX_COLUMNS)
     out/images.csv                     images finished (a resumed run skips them)
     out/params.json                    ExtractParams + seed + source dataset + identifier mode
@@ -14,13 +15,14 @@ Exports are pseudonymous unless ``keep_identifiers`` (see
 hashes, ``source_path`` is relative to the dataset root with patient ids
 replaced, and problems.csv loses the dataset's absolute path.
 
-Patches are written before their index rows; ``index.csv`` and ``images.csv``
+An image's store is written before its index rows; ``index.csv`` and ``images.csv``
 are rewritten atomically (index first) every few seconds and when the job ends
 or is closed, so the index never points at a missing file. ``params.json`` is
 written at the start and made durable (fsynced) with the first of those
-flushes, ``problems.csv`` with the last one of a run that ends normally. A resumed run
-drops index rows of images not recorded as finished and redoes those images;
-patches of an image depend only on (seed, image_id), so the result does not
+flushes, ``problems.csv`` with the last one of a run that ends normally. Stores
+are not fsynced: a power cut may leave one renamed but empty. A resumed run drops
+the index rows of images not recorded as finished, or whose file is missing or
+not whole (:func:`.store.file_is_whole`), and redoes those images; patches of an image depend only on (seed, image_id), so the result does not
 depend on interruptions or on the number of workers.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ..catalog import Catalog
 from ..privacy import Pseudonymiser
 from .dataset import INDEX_NAME, KINDS, PARAMS_NAME
 from .params import ExtractParams
-from .store import STORE_DIR, STORE_SUFFIX
+from .store import STORE_DIR, STORE_SUFFIX, file_is_whole
 from .tables import csv_text, write_in_order
 from .worker import INDEX_COLUMNS
 
@@ -72,8 +72,12 @@ def open_output(out: Path, params: ExtractParams, seed: int, catalog: Catalog, p
     if (out / INDEX_NAME).is_file():
         index = pd.read_csv(out / INDEX_NAME, dtype=str, keep_default_na=False)
         index = index[index["image_id"].isin(set(done["image_id"]))]
-        present = {f: (out / f).is_file() for f in set(index["file"])}  # one store serves an image's rows
-        index = index[[present[f] for f in index["file"]]]
+        # An image whose file is missing or cut short (a power cut after the index
+        # was flushed, a file deleted by hand) is redone, not half kept.
+        whole = {f: file_is_whole(out / f) for f in set(index["file"])}  # one store serves an image's rows
+        broken = set(index.loc[[not whole[f] for f in index["file"]], "image_id"])
+        index = index[~index["image_id"].isin(broken)]
+        done = done[~done["image_id"].isin(broken)]
         rows = index.to_dict("records")
     return rows, done.to_dict("records"), entry
 

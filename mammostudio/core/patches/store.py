@@ -34,7 +34,7 @@ from ..images import ImageReadError, crc32, read_png, write_png
 from ..progress import Progress
 
 __all__ = ["STORE_DIR", "STORE_SUFFIX", "is_store", "store_name", "encode_store", "write_store", "store_members",
-           "PatchReader", "read_patch", "patch_labels", "export_pngs"]
+           "PatchReader", "read_patch", "file_is_whole", "patch_labels", "export_pngs"]
 
 STORE_DIR = "patches"
 STORE_SUFFIX = ".npz"
@@ -215,6 +215,28 @@ class PatchReader:
     def read_row(self, rec) -> np.ndarray:
         """:meth:`read` of one index row (a mapping with ``file`` and, for a store, ``patch_id``)."""
         return self.read(rec["file"], rec.get("patch_id") if hasattr(rec, "get") else rec["patch_id"])
+
+
+def file_is_whole(path: str | os.PathLike) -> bool:
+    """Whether a patch file ends as a complete one: a store's end record, a PNG's IEND chunk.
+
+    What a resumed extraction checks (one short read per file) before it
+    trusts an image as finished: a power cut can leave a renamed but
+    unwritten file (stores are not fsynced), empty or zero-filled.
+    """
+    path = Path(path)
+    store = is_store(path.name)
+    tail_len = 22 if store else 12
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size < tail_len:
+                return False
+            fh.seek(size - tail_len)
+            tail = fh.read(tail_len)
+    except OSError:
+        return False
+    return tail.startswith(b"PK\x05\x06") if store else tail == b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 def read_patch(folder: str | os.PathLike, rec) -> np.ndarray:
