@@ -120,3 +120,20 @@ def assert_error_line(err: str, code: int, *needles, expected_code: int = 2) -> 
     for needle in needles:
         assert str(needle).lower() in lines[0].lower(), f"{needle!r} not in {lines[0]!r}"
     return lines[0]
+
+
+def many_films(src: Path, dst: Path, copies: int) -> Path:
+    """A mini-MIAS folder listing every film of ``src`` ``copies`` times (symlinks, all NORM).
+
+    For tests that need a job to outlast something (a kill, a cancel, a
+    flush): extraction of the 135 real films takes about a second.
+    """
+    dst.mkdir()
+    lines = []
+    for k in range(copies):
+        for film in sorted(src.glob("mdb*.pgm")):
+            ref = f"mdb{k * 1000 + int(film.stem[3:]):05d}"
+            (dst / f"{ref}.pgm").symlink_to(film)
+            lines.append(f"{ref} G NORM")
+    (dst / "Info.txt").write_text("\n".join(lines) + "\n")
+    return dst

@@ -146,13 +146,20 @@ def test_extraction_reports_progress_and_keeps_the_event_loop_turning(qtbot, pre
     assert prepare_page.gallery.models["lesion"].rowCount() > 0
 
 
-def test_extraction_can_be_cancelled(qtbot, prepare_page):
+def test_extraction_can_be_cancelled(qtbot, prepare_page, mias_dir, tmp_path):
+    from _hostile import many_films
+
+    # 1,350 films: the job is still running when the cancel lands (six films take a fraction of a second).
+    prepare_page.state.set_dataset(open_dataset(many_films(mias_dir, tmp_path / "many", copies=10)))
+    prepare_page.out_edit.setText(str(tmp_path / "patches"))  # a new dataset proposed its own folder
     prepare_page.start_extraction()
     prepare_page.runner.progress.connect(lambda _i: prepare_page.cancel())
     with qtbot.waitSignal(prepare_page.runner.cancelled, timeout=60000):
         pass
     qtbot.waitUntil(lambda: prepare_page.extract_button.isEnabled())
     assert "cancelled" in prepare_page.message.text()
+    finished = (tmp_path / "patches" / "images.csv").read_text().count("\n") - 1
+    assert 0 <= finished < 1350  # stopped early, and what it kept is indexed
 
 
 def test_the_extracted_patches_export_as_pngs_from_the_page(qtbot, prepare_page, tmp_path, monkeypatch):

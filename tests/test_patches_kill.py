@@ -10,24 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from _hostile import REPO
+from _hostile import REPO, many_films
 
 from mammostudio.core.patches import PatchReader, read_index
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-
-
-def _many_films(src: Path, dst: Path, copies: int) -> Path:
-    """A mini-MIAS folder listing every film ``copies`` times (symlinks, all NORM)."""
-    dst.mkdir()
-    lines = []
-    for k in range(copies):
-        for film in sorted(src.glob("mdb*.pgm")):
-            ref = f"mdb{k * 1000 + int(film.stem[3:]):05d}"
-            (dst / f"{ref}.pgm").symlink_to(film)
-            lines.append(f"{ref} G NORM")
-    (dst / "Info.txt").write_text("\n".join(lines) + "\n")
-    return dst
 
 
 def _extract(dataset: Path, out: Path, env: dict) -> subprocess.Popen:
@@ -38,7 +25,7 @@ def _extract(dataset: Path, out: Path, env: dict) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_sigkill_after_the_first_index_flush_keeps_it_whole_and_a_rerun_matches_a_fresh_run(mias_dir, tmp_path):
-    dataset = _many_films(mias_dir, tmp_path / "films", copies=6)  # 810 films: the run outlasts the 5 s flush
+    dataset = many_films(mias_dir, tmp_path / "films", copies=6)  # 810 films: the run outlasts the 5 s flush
     env = dict(os.environ, PYTHONPATH=str(REPO), MAMMOSTUDIO_DATA_DIR=str(tmp_path / "user"))
     out = tmp_path / "killed"
     proc = _extract(dataset, out, env)

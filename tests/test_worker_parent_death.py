@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from _hostile import REPO
+from _hostile import REPO, many_films
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 
@@ -45,25 +45,6 @@ def _wait_until(cond, timeout: float) -> bool:
     return cond()
 
 
-def _many_image_mias(src: Path, dst: Path, copies: int) -> Path:
-    """A mini-MIAS folder listing every source film ``copies`` times (symlinks, all NORM).
-
-    Extraction of the 135 real films takes about 1.5 s with two workers, too
-    short to catch both workers alive with room to spare; this gives the pool
-    ten times the work, so the parent is still running when it is killed.
-    """
-    dst.mkdir()
-    films = sorted(src.glob("mdb*.pgm"))
-    lines = []
-    for k in range(copies):
-        for film in films:
-            ref = f"mdb{k * 1000 + int(film.stem[3:]):05d}"
-            (dst / f"{ref}.pgm").symlink_to(film)
-            lines.append(f"{ref} G NORM")
-    (dst / "Info.txt").write_text("\n".join(lines) + "\n")
-    return dst
-
-
 def _spawned_workers(pid: int) -> set[int]:
     """Live pool workers of ``pid`` (not its multiprocessing resource tracker)."""
     out = set()
@@ -79,7 +60,7 @@ def _spawned_workers(pid: int) -> set[int]:
 
 @pytest.mark.slow
 def test_killing_the_parent_of_extract_ends_its_workers_within_5_seconds(mias_dir, tmp_path):
-    dataset = _many_image_mias(mias_dir, tmp_path / "mias-x10", copies=10)
+    dataset = many_films(mias_dir, tmp_path / "mias-x10", copies=10)
     env = dict(os.environ, PYTHONPATH=str(REPO), MAMMOSTUDIO_DATA_DIR=str(tmp_path / "user"))
     parent = subprocess.Popen([sys.executable, "-m", "mammostudio", "extract", str(dataset), str(tmp_path / "out"),
                                "--no-filter", "--workers", "2", "--quiet"], env=env,
