@@ -107,7 +107,7 @@ def gui_preview(image, spacing, repeats: int) -> None:
     panel.gallery.setCurrentRow(3)  # demo spiculated
     panel.place((2650, 1266))
     app.processEvents()
-    for name, slider, values in (("size", panel.size, (110, 125)), ("contrast", panel.contrast, (90, 130))):
+    for name, slider, values in (("size", panel.scale, (110, 125)), ("contrast", panel.contrast, (90, 130))):
         times = []
         for k in range(repeats):
             t0 = time.perf_counter()

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
         first.append(time.perf_counter() - t0)
 
     def drags(n: int) -> list[float]:
-        out, c, w = [], canvas.center, canvas.width
+        out, c, w = [], canvas.window_center, canvas.window_width
         for i in range(n):
             t0 = time.perf_counter()
             canvas.set_window(c + (i % 7) * 10, w - (i % 5) * 20)

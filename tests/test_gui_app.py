@@ -216,3 +216,27 @@ def test_audit_replays_the_prepare_settings_and_draws_figure_2(qtbot, window, mi
                        seed=7, image_id="mdb005")
     assert f"accepted {int(want['accepted'].sum())}" in window.status_label.text()
     assert len(window.viewer.overlays.audit_items) >= 3  # rejected, accepted, lesion (+ reason labels)
+
+
+def test_no_widget_hides_a_qt_method_under_an_attribute(window, qtbot):
+    # `self.size = QSpinBox()` on a widget hid QWidget.size(): any code asking a page or dialog its size
+    # got a spin box. Every widget of the window, the dialogs and the reading view keep Qt's names.
+    from PySide6.QtCore import SignalInstance
+    from PySide6.QtWidgets import QWidget
+
+    from mammostudio.gui.quiz import DesignDialog
+    from mammostudio.gui.quiz.calibration import CalibrationDialog
+    from mammostudio.gui.quiz.detection_dialog import DetectionDesignDialog
+    from mammostudio.gui.quiz.patch_view import PatchView
+    from mammostudio.gui.tags import TagDialog
+
+    dialogs = [DesignDialog(), DetectionDesignDialog(), CalibrationDialog(), TagDialog(), PatchView()]
+    for d in dialogs:
+        qtbot.addWidget(d)
+    qt_names = {name for name in dir(QWidget) if not name.startswith("_")}
+    hidden = []
+    for w in [window, *window.findChildren(QWidget), *dialogs]:
+        own = getattr(w, "__dict__", {})
+        hidden += [f"{type(w).__name__}.{name}" for name, value in own.items()
+                   if name in qt_names and not isinstance(value, SignalInstance)]  # PySide caches signals there
+    assert hidden == [], "\n".join(sorted(set(hidden)))

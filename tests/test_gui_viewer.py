@@ -103,9 +103,9 @@ def test_changing_window_updates_image_levels(qtbot, viewer):
 
 def test_right_drag_changes_window(qtbot, viewer):
     _show(qtbot, viewer, "mdb001")
-    c, w = viewer.canvas.center, viewer.canvas.width
+    c, w = viewer.canvas.window_center, viewer.canvas.window_width
     viewer.canvas.view.windowDrag.emit(40.0, -20.0)
-    assert viewer.canvas.width > w and viewer.canvas.center > c
+    assert viewer.canvas.window_width > w and viewer.canvas.window_center > c
 
 
 def test_invert_flips_rendered_grey_levels(qtbot, viewer):
@@ -211,9 +211,9 @@ def test_right_mouse_drag_adjusts_window_and_left_drag_pans(qtbot, viewer):
     from PySide6.QtCore import Qt
 
     _show(qtbot, viewer, "mdb002")
-    width = viewer.canvas.width
+    width = viewer.canvas.window_width
     _mouse_drag(viewer.canvas, (500, 500), (700, 500), Qt.MouseButton.RightButton)
-    assert viewer.canvas.width > width
+    assert viewer.canvas.window_width > width
     qtbot.wait(600)  # past the double-click interval: a new gesture
     before = viewer.canvas.view.viewRect().center()
     _mouse_drag(viewer.canvas, (500, 500), (600, 500), Qt.MouseButton.LeftButton)

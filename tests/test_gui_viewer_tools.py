@@ -69,7 +69,7 @@ def test_number_keys_apply_presets_and_a_drag_shows_custom(qtbot, viewer):
     viewer.setFocus()
     qtbot.keyClick(viewer, Qt.Key.Key_2)
     c, w, name = viewer.presets[1]
-    assert (viewer.canvas.center, viewer.canvas.width) == pytest.approx((c, w))
+    assert (viewer.canvas.window_center, viewer.canvas.window_width) == pytest.approx((c, w))
     assert viewer.preset_box.currentText() == name
     viewer.canvas.view.windowDrag.emit(30.0, 10.0)
     assert viewer.preset_box.currentText() == "custom"

@@ -146,7 +146,7 @@ def test_detection_dialog_builds_a_study_from_dataset_folders(qtbot, demo, tmp_p
     dialog.out.setText(str(tmp_path / "d.sqlite"))
     dialog.cases.setValue(4)
     dialog.training_cases.setValue(0)
-    dialog.size.setValue(128)
+    dialog.image_size.setValue(128)
     dialog.radius.setValue(5.0)
     dialog.create_button.click()
     assert dialog.study_path == tmp_path / "d.sqlite" and "5.0 mm of the centre" in dialog.log.toPlainText()

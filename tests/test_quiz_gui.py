@@ -127,7 +127,7 @@ def test_zoom_and_window_level_keys_change_the_display(panel, qtbot):
     qtbot.keyClick(reading, K.Key_Plus)
     qtbot.keyClick(reading, K.Key_BracketLeft)
     qtbot.keyClick(reading, K.Key_Up)
-    assert view.zoom == 1.25 and view.window == 232 and view.level == 120
+    assert view.zoom == 1.25 and view.window_width == 232 and view.window_level == 120
     assert tuple(view._item.levels) == pytest.approx((4.0, 236.0))  # applied to the image item
     qtbot.keyClick(reading, K.Key_0)
     assert view.zoom == 1.0 and view.levels() == (0.0, 256.0)
@@ -225,7 +225,7 @@ def _design_dialog(qtbot, tmp_path, *, n_generated: int, n_training: int = 0):
     if n_training:
         dialog.training.setText(str(tmp_path / "train"))
     dialog.out.setText(str(tmp_path / "new.sqlite"))
-    dialog.size.setValue(16)
+    dialog.image_size.setValue(16)
     return dialog
 
 

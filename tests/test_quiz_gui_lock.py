@@ -120,7 +120,7 @@ def test_calibration_is_stored_and_used_by_new_views(qtbot):
 
     dialog = CalibrationDialog()
     qtbot.addWidget(dialog)
-    dialog.width.setValue(5.0 * CARD_MM[0])  # the outline matched a card at 5 px/mm
+    dialog.card_width.setValue(5.0 * CARD_MM[0])  # the outline matched a card at 5 px/mm
     dialog.accept()
     assert px_per_mm() == (pytest.approx(5.0), "calibrated")
     from mammostudio.gui.quiz import PatchView

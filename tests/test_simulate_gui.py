@@ -77,7 +77,7 @@ def test_place_adjust_undo_and_save_by_hand(qtbot, panel, tmp_path):
     panel.place(_centre(session))
     assert len(session.lesions) == 1 and len(panel.overlays) == 1
     before = session.active.insertion.box
-    panel.size.setValue(200)  # live: the active lesion is re-blended at twice the size
+    panel.scale.setValue(200)  # live: the active lesion is re-blended at twice the size
     after = session.active.insertion.box
     assert session.active.scale == 2.0 and (after[2] - after[0]) > (before[2] - before[0])
     r0, c0, r1, c1 = session.active.insertion.window

@@ -98,7 +98,7 @@ class ImageCanvas(pg.GraphicsView):
         self.image_item = pg.ImageItem()
         self.view.addItem(self.image_item)
         self.display: DisplayImage | None = None
-        self.center, self.width = 0.5, 1.0
+        self.window_center, self.window_width = 0.5, 1.0
         self.inverted = False
         self.max_pool = True
         self.level = "none"  # which copy is shown: 'fit' or 'full'
@@ -124,11 +124,11 @@ class ImageCanvas(pg.GraphicsView):
             self.viewport().update()
             return
         lo, hi = display.data_range
-        self.center, self.width = (lo + hi) / 2, hi - lo
+        self.window_center, self.window_width = (lo + hi) / 2, hi - lo
         self._show_level("fit")
         if not keep_view:
             self.fit()
-        self.levelsChanged.emit(self.center, self.width)
+        self.levelsChanged.emit(self.window_center, self.window_width)
 
     def _fit_array(self) -> np.ndarray:
         return self.display.fit_max if self.max_pool else self.display.fit_mean
@@ -173,19 +173,19 @@ class ImageCanvas(pg.GraphicsView):
 
     # -- window / level / invert -----------------------------------------------
     def _levels(self) -> tuple[float, float]:
-        half = max(self.width, 1e-6) / 2
-        return (self.center - half, self.center + half)
+        half = max(self.window_width, 1e-6) / 2
+        return (self.window_center - half, self.window_center + half)
 
     def _lut(self) -> np.ndarray:
         return _GREY[::-1].copy() if self.inverted else _GREY
 
     def set_window(self, center: float, width: float) -> None:
         """Set window centre and width in pixel units; redraws at once."""
-        self.center, self.width = float(center), max(float(width), 1.0)
+        self.window_center, self.window_width = float(center), max(float(width), 1.0)
         if self.display is not None:
             self.image_item.setLevels(self._levels())
             self.viewport().update()  # the W / L corner text
-        self.levelsChanged.emit(self.center, self.width)
+        self.levelsChanged.emit(self.window_center, self.window_width)
 
     def set_inverted(self, on: bool) -> None:
         """Show dense tissue dark (True) or bright (False)."""
@@ -198,7 +198,7 @@ class ImageCanvas(pg.GraphicsView):
             return
         lo, hi = self.display.data_range
         step = (hi - lo) / 400.0  # full range across 400 screen pixels
-        self.set_window(self.center - dy * step, self.width + dx * step)
+        self.set_window(self.window_center - dy * step, self.window_width + dx * step)
 
     # -- zoom ------------------------------------------------------------------
     def fit(self) -> None:

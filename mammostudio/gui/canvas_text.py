@@ -30,7 +30,7 @@ def paint_annotation_text(canvas, painter) -> None:
     line = painter.fontMetrics().height()
     corners = {k: list(v) for k, v in canvas.corners.items()}
     if canvas.display is not None:
-        corners.setdefault("bl", []).extend([f"W {canvas.width:.0f}  L {canvas.center:.0f}",
+        corners.setdefault("bl", []).extend([f"W {canvas.window_width:.0f}  L {canvas.window_center:.0f}",
                                              f"Zoom {canvas.zoom_percent():.0f}%"])
     left, right, top, bottom = canvas.shown_orientation()
     marker_left = left == "A" or "A" not in (left, right)  # the marker sits on the nipple (air) side

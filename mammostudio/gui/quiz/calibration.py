@@ -101,12 +101,12 @@ class CalibrationDialog(QtWidgets.QDialog):
         self.setWindowTitle("Calibrate the screen")
         start, source = px_per_mm(self.screen() if parent is not None else None)
         self.card = _Card(start * CARD_MM[0])
-        self.width = QtWidgets.QDoubleSpinBox(minimum=50.0, maximum=2000.0, decimals=1, suffix=" px",
+        self.card_width = QtWidgets.QDoubleSpinBox(minimum=50.0, maximum=2000.0, decimals=1, suffix=" px",
                                               value=start * CARD_MM[0])
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=150, maximum=1000,
                                         value=int(round(start * CARD_MM[0])))
-        self.width.valueChanged.connect(self._set)
-        self.slider.valueChanged.connect(lambda v: self.width.setValue(float(v)))
+        self.card_width.valueChanged.connect(self._set)
+        self.slider.valueChanged.connect(lambda v: self.card_width.setValue(float(v)))
         self.result_label = QtWidgets.QLabel()
         help_ = QtWidgets.QLabel(
             "Hold a credit card (or any ID-1 card, 85.6 mm wide) against the screen and drag the slider until the "
@@ -118,19 +118,19 @@ class CalibrationDialog(QtWidgets.QDialog):
         buttons.rejected.connect(self.reject)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.slider, 1)
-        row.addWidget(self.width)
+        row.addWidget(self.card_width)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addWidget(help_)
         lay.addWidget(self.card, 1)
         lay.addLayout(row)
         lay.addWidget(self.result_label)
         lay.addWidget(buttons)
-        self._set(self.width.value())
+        self._set(self.card_width.value())
 
     @property
     def value(self) -> float:
         """Logical pixels per mm for the current outline."""
-        return self.width.value() / CARD_MM[0]
+        return self.card_width.value() / CARD_MM[0]
 
     def _set(self, width_px: float) -> None:
         self.card.width_px = width_px

@@ -33,7 +33,7 @@ class DesignDialog(StudyDialog):
         self.task.addItem("Pair (2AFC): pick the generated one", "2afc")
         self.levels = QtWidgets.QSpinBox(minimum=0, maximum=9, value=d.confidence_levels, specialValueText="none")
         self.time_limit = QtWidgets.QDoubleSpinBox(minimum=0, maximum=600, value=0, suffix=" s", specialValueText="none")
-        self.size = QtWidgets.QSpinBox(minimum=16, maximum=1024, value=d.image_size, suffix=" px")
+        self.image_size = QtWidgets.QSpinBox(minimum=16, maximum=1024, value=d.image_size, suffix=" px")
         self.threshold = QtWidgets.QDoubleSpinBox(decimals=3, minimum=0, maximum=1, singleStep=0.005,
                                                   value=d.memorisation_threshold)
         self.keep_memorised = QtWidgets.QCheckBox("keep flagged near-copies")
@@ -52,9 +52,9 @@ class DesignDialog(StudyDialog):
         form.addRow("Fraction generated:", self.fraction)
         form.addRow("Confidence levels:", self.levels)
         form.addRow("Time limit per case:", self.time_limit)
-        self.size.setToolTip("Stored resolution of every case (real and generated alike); its size on "
+        self.image_size.setToolTip("Stored resolution of every case (real and generated alike); its size on "
                              "screen is set in millimetres on the Quiz page, after a screen calibration")
-        form.addRow("Stored resolution:", self.size)
+        form.addRow("Stored resolution:", self.image_size)
         mem = QtWidgets.QHBoxLayout()
         mem.addWidget(self.threshold)
         mem.addWidget(self.keep_memorised)
@@ -84,7 +84,7 @@ class DesignDialog(StudyDialog):
             n_assessment=self.cases.value(), n_training=self.training_cases.value(),
             fraction_generated=self.fraction.value(), task=self.task.currentData(),
             confidence_levels=self.levels.value(), time_limit_s=self.time_limit.value() or None,
-            image_size=self.size.value(), memorisation_threshold=self.threshold.value(),
+            image_size=self.image_size.value(), memorisation_threshold=self.threshold.value(),
             exclude_memorised=not self.keep_memorised.isChecked(), equivalence_margin=self.margin.value(),
             seed=self.seed.value())
 

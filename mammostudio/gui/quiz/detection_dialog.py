@@ -29,7 +29,7 @@ class DetectionDesignDialog(StudyDialog):
         self.levels = QtWidgets.QSpinBox(minimum=2, maximum=9, value=5)
         self.radius = QtWidgets.QDoubleSpinBox(minimum=0, maximum=100, value=0, suffix=" mm",
                                                specialValueText="inside the outline")
-        self.size = QtWidgets.QSpinBox(minimum=128, maximum=4096, value=1024, suffix=" px")
+        self.image_size = QtWidgets.QSpinBox(minimum=128, maximum=4096, value=1024, suffix=" px")
         self.seed = QtWidgets.QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         self.log.setMaximumHeight(90)
         form = QtWidgets.QFormLayout()
@@ -41,7 +41,7 @@ class DetectionDesignDialog(StudyDialog):
         form.addRow("Fraction normal:", self.fraction_normal)
         form.addRow("Rating levels:", self.levels)
         form.addRow("A mark counts when:", self.radius)
-        form.addRow("Display size (long side):", self.size)
+        form.addRow("Display size (long side):", self.image_size)
         form.addRow("Seed:", self.seed)
         self._finish(form)
 
@@ -49,7 +49,7 @@ class DetectionDesignDialog(StudyDialog):
         """The study configuration the form describes (raises ValueError when invalid)."""
         return StudyConfig(
             task="detection", n_assessment=self.cases.value(), n_training=self.training_cases.value(),
-            confidence_levels=self.levels.value(), image_size=self.size.value(), case_unit=self.unit.currentData(),
+            confidence_levels=self.levels.value(), image_size=self.image_size.value(), case_unit=self.unit.currentData(),
             fraction_normal=self.fraction_normal.value(), acceptance_radius_mm=self.radius.value() or None,
             seed=self.seed.value())
 

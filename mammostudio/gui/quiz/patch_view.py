@@ -52,7 +52,7 @@ class PatchView(QtWidgets.QWidget):
 
             px_per_mm = calibrated(self.screen())[0]
         self.display_mm, self.px_per_mm = float(display_mm), float(px_per_mm)
-        self.zoom, self.window, self.level = 1.0, 256.0, 128.0
+        self.zoom, self.window_width, self.window_level = 1.0, 256.0, 128.0
         self.center: tuple[float, float] | None = None  # (row, col) in image pixels; None = the patch centre
         self.reduced = False
 
@@ -113,22 +113,22 @@ class PatchView(QtWidgets.QWidget):
 
     def adjust_window(self, delta: float) -> None:
         """Widen (delta > 0) or narrow the grey window (display units 0..255)."""
-        self.window = float(np.clip(self.window + delta, 8.0, 512.0))
+        self.window_width = float(np.clip(self.window_width + delta, 8.0, 512.0))
         self._apply()
 
     def adjust_level(self, delta: float) -> None:
         """Move the window centre (brighter image for negative delta)."""
-        self.level = float(np.clip(self.level + delta, 0.0, 255.0))
+        self.window_level = float(np.clip(self.window_level + delta, 0.0, 255.0))
         self._apply()
 
     def reset_display(self) -> None:
         """Physical size (zoom 1), centred, full window (0..255)."""
-        self.zoom, self.window, self.level, self.center = 1.0, 256.0, 128.0, None
+        self.zoom, self.window_width, self.window_level, self.center = 1.0, 256.0, 128.0, None
         self._apply()
 
     def levels(self) -> tuple[float, float]:
         """Current (black, white) display levels."""
-        return self.level - self.window / 2.0, self.level + self.window / 2.0
+        return self.window_level - self.window_width / 2.0, self.window_level + self.window_width / 2.0
 
     def _centre(self) -> tuple[float, float]:
         rows, cols = self._shape

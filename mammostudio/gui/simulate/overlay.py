@@ -29,8 +29,8 @@ class LesionOverlays:
 
     def levels(self) -> tuple[float, float]:
         """The canvas's window as (low, high), as its own image item uses it."""
-        half = max(self.canvas.width, 1e-6) / 2
-        return self.canvas.center - half, self.canvas.center + half
+        half = max(self.canvas.window_width, 1e-6) / 2
+        return self.canvas.window_center - half, self.canvas.window_center + half
 
     def lut(self) -> np.ndarray:
         return _GREY[::-1].copy() if self.canvas.inverted else _GREY

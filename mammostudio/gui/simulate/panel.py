@@ -110,9 +110,9 @@ class SimulatePanel(QWidget):
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
         self.method.currentTextChanged.connect(lambda m: self._adjust(method=m))
-        self.size = _slider(25, 300, 100)
+        self.scale = _slider(25, 300, 100)
         self.contrast = _slider(0, 300, 100)
-        self.size.valueChanged.connect(lambda v: self._adjust(scale=v / 100))
+        self.scale.valueChanged.connect(lambda v: self._adjust(scale=v / 100))
         self.contrast.valueChanged.connect(lambda v: self._adjust(contrast=v / 100))
         self.size_label, self.contrast_label = QLabel("1.00 x"), QLabel("1.00 x")
         self.seed = QSpinBox()
@@ -127,7 +127,7 @@ class SimulatePanel(QWidget):
         lesion = QGroupBox("Lesion")
         form = QFormLayout(lesion)
         form.addRow("Blending:", self.method)
-        form.addRow("Size:", self._row(self.size, self.size_label))
+        form.addRow("Size:", self._row(self.scale, self.size_label))
         form.addRow("Contrast:", self._row(self.contrast, self.contrast_label))
         form.addRow("Demo seed:", self.seed)
         form.addRow(self._row(auto, undo, save))
@@ -227,7 +227,7 @@ class SimulatePanel(QWidget):
             self.place((row, col))
 
     def _settings(self) -> dict:
-        return {"scale": self.size.value() / 100, "contrast": self.contrast.value() / 100,
+        return {"scale": self.scale.value() / 100, "contrast": self.contrast.value() / 100,
                 "method": self.method.currentText(), "seed": self.seed.value()}
 
     def place(self, centre) -> None:

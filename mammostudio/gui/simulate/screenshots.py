@@ -114,7 +114,7 @@ def make_screenshots(out_dir: Path, mias_dir: Path | None = None) -> list[Path]:
         panel.gallery.setCurrentRow(panel.gallery.count() - 1)  # a real demo lesion patch
         panel.contrast.setValue(100)
         panel.auto_place()
-        panel.size.setValue(120)
+        panel.scale.setValue(120)
         panel.contrast.setValue(90)
         _settle(app)
         written.append(out_dir / "simulate_mode.png")
