@@ -131,3 +131,21 @@ def test_generate_job_writes_images_and_tsne_labels_every_patch(patches, tmp_pat
     res = drive(tsne_job(patches, out, n=20, max_iter=250, pca=10))
     assert sorted(set(res["label"])) == ["generated", "real", "tissue"]
     assert len(res["x"]) == len(res["patches"]) == 20 + 12 + 20
+
+
+def test_a_patch_dataset_of_stores_is_accepted_where_generated_images_go(patches, tmp_path):
+    # Real-vs-real t-SNE (or FID) takes an extracted patch dataset on the generated side: it has no PNG,
+    # so the image size comes from its first lesion patch.
+    import pandas as pd
+
+    from mammostudio.core.patches.store import write_store
+
+    rows, items = [], []
+    for i, png in enumerate(sorted((patches / "lesion").glob("*.png"))[:10]):
+        items.append((f"img_lesion{i:02d}", read_png(png)))
+        rows.append({"patch_id": f"img_lesion{i:02d}", "kind": "lesion", "file": "patches/img.npz",
+                     "image_id": "img", "height": 16, "width": 16})
+    write_store(tmp_path / "stores" / "patches" / "img.npz", items)
+    pd.DataFrame(rows).to_csv(tmp_path / "stores" / "index.csv", index=False)
+    res = drive(tsne_job(patches, tmp_path / "stores", n=10, max_iter=250, pca=5, tissue=False))
+    assert res["label"].count("generated") == 10 and res["patches"].shape[1:] == (16, 16)

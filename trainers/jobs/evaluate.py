@@ -95,8 +95,14 @@ def generate_job(checkpoint, out_dir, n: int, seed: int = 0, *, device: str = "c
 
 
 def _png_size(folder: Path) -> int:
+    """Side of a folder's first image: a patch dataset's first lesion patch, else its first PNG."""
     from mammostudio.core.images import read_png
+    from mammostudio.core.patches import INDEX_NAME, read_index, read_patch
 
+    if (folder / INDEX_NAME).is_file():
+        lesions = read_index(folder).query("kind == 'lesion'")
+        if len(lesions):
+            return int(read_patch(folder, lesions.iloc[0]).shape[0])
     first = next(iter(sorted(folder.rglob("*.png"))), None)
     if first is None:
         raise ValueError(f"{folder}: no PNG images")
