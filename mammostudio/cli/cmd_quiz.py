@@ -249,41 +249,45 @@ def _report(args: argparse.Namespace) -> int:
     if args.rjafroc is not None:
         store.close()
         return fail("--rjafroc needs a detection study")
-    try:
-        export.write_excel(store, args.xlsx, margin=args.margin)
-        print(f"wrote {args.xlsx}")
-        _warn(store)
-        if args.csv is not None:
-            export.write_csv(store, args.csv)
-            print(f"wrote {args.csv}")
-        for path, writer in ((args.imrmc, export.write_imrmc), (args.imrmc_r, export.write_imrmc_r),
-                             (args.mrmcaov, export.write_mrmcaov)):
-            if path is not None:
-                writer(store, path, by_generator=args.by_generator)
-                print(f"wrote {path}")
-    except (ValueError, OSError) as exc:
-        return fail(describe_error(exc))
-    finally:
-        store.close()
-    return 0
+    by_gen = args.by_generator
+    return _write_reports(store, [
+        (args.xlsx, lambda p: export.write_excel(store, p, margin=args.margin)),
+        (args.csv, lambda p: export.write_csv(store, p)),
+        (args.imrmc, lambda p: export.write_imrmc(store, p, by_generator=by_gen)),
+        (args.imrmc_r, lambda p: export.write_imrmc_r(store, p, by_generator=by_gen)),
+        (args.mrmcaov, lambda p: export.write_mrmcaov(store, p, by_generator=by_gen)),
+    ])
 
 
 def _detection_report(args: argparse.Namespace, store) -> int:
     from ..core.quiz import export_detection as ed
 
-    try:
-        ed.write_detection_excel(store, args.xlsx)
-        print(f"wrote {args.xlsx}")
-        _warn(store)
-        if args.csv is not None:
-            ed.write_detection_csv(store, args.csv)
-            print(f"wrote {args.csv}")
-        if args.rjafroc is not None:
-            ed.write_rjafroc(store, args.rjafroc)
-            print(f"wrote {args.rjafroc}")
+    code = _write_reports(store, [
+        (args.xlsx, lambda p: ed.write_detection_excel(store, p)),
+        (args.csv, lambda p: ed.write_detection_csv(store, p)),
+        (args.rjafroc, lambda p: ed.write_rjafroc(store, p)),
+    ])
+    if code == 0:
         for flag in ("imrmc", "imrmc_r", "mrmcaov"):
             if getattr(args, flag) is not None:
                 print(f"--{flag.replace('_', '-')}: not written (ROC exports; use --rjafroc for a detection study)")
+    return code
+
+
+def _write_reports(store, writes) -> int:
+    """Call each ``write(path)`` of ``[(path or None, write), ...]`` in order, saying every file written.
+
+    The first file (the workbook) is followed by the store's warnings; the
+    first error ends it as one line; the store is closed in every case.
+    """
+    try:
+        for k, (path, write) in enumerate(writes):
+            if path is None:
+                continue
+            write(path)
+            print(f"wrote {path}")
+            if k == 0:
+                _warn(store)
     except (ValueError, OSError) as exc:
         return fail(describe_error(exc))
     finally:
