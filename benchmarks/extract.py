@@ -32,7 +32,9 @@ work without writing the stores, which tell the decode, the sampling and the
 output apart.
 
 Each figure is the best of ``--repeats`` interleaved runs (a shared machine is
-noisy; interleaving lets load hit every variant alike).
+noisy; interleaving lets load hit every variant alike). The floor runs just
+before ours in every repeat, and the median of those paired ratios is printed
+too: on a machine whose speed drifts, it is steadier than best against best.
 Prints per-image milliseconds, ours/baseline and ours/floor (the goal:
 ours/floor <= 1.5 on a quiet machine), with ours' CPU time beside the floor's
 and the load average: ours decodes two images at once and writes stores on other
@@ -191,8 +193,10 @@ def main(argv=None) -> int:
             shutil.rmtree(out, ignore_errors=True)
             drive(extract_patches(no_images, out, ExtractParams(), seed=args.seed))
 
-        runs = {"floor": run_floor, "floor_two": run_floor_two, "baseline": run_baseline, "baseline_shared": lambda: run_baseline(False),
-                "compute": run_compute, "fixed": run_fixed,
+        # The floor runs just before ours in every repeat, so each repeat also gives a paired ratio that a
+        # slow spell (which moves the floor by 20% here) hits on both sides.
+        runs = {"baseline": run_baseline, "baseline_shared": lambda: run_baseline(False),
+                "compute": run_compute, "fixed": run_fixed, "floor_two": run_floor_two, "floor": run_floor,
                 "ours": lambda: run_ours(ExtractParams(), "ours"),
                 "exh": lambda: run_ours(ExtractParams(exhaustive=True), "exh")}
         times = {k: [] for k in runs}
@@ -228,6 +232,9 @@ def main(argv=None) -> int:
         load = f"   (load average {os.getloadavg()[0]:.2f} at the end)" if hasattr(os, "getloadavg") else ""
         print(f"ours/floor = {ours / floor:.2f}   "
               f"exhaustive/floor = {exhaustive / floor:.2f}{load}")
+        paired = sorted(o / f for o, f in zip(times["ours"], times["floor"]))
+        print(f"ours/floor paired per repeat (floor run just before ours): median {np.median(paired):.2f}, "
+              f"range {paired[0]:.2f}-{paired[-1]:.2f} over {len(paired)} repeats")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
