@@ -94,7 +94,7 @@ def generate_job(checkpoint, out_dir, n: int, seed: int = 0, *, device: str = "c
     return Path(out_dir)
 
 
-def _png_size(folder: Path) -> int:
+def _first_size(folder: Path) -> int:
     """Side of a folder's first image: a patch dataset's first lesion patch, else its first PNG."""
     from mammostudio.core.images import read_png
     from mammostudio.core.patches import INDEX_NAME, read_index, read_patch
@@ -121,7 +121,7 @@ def _generated(source, n: int, seed: int, size: int | None) -> np.ndarray:
 
         gen = load_generator(source)
         return sample_generator(gen, n, generator=torch.Generator().manual_seed(seed))
-    images, _ = load_patches(source, "lesion", size=size or _png_size(source), cache=False)
+    images, _ = load_patches(source, "lesion", size=size or _first_size(source), cache=False)
     return np.asarray(images[:n])
 
 
@@ -207,7 +207,7 @@ def tsne_job(real, generated=None, *, tissue: bool = True, n: int = 300, preset:
     settings = tsne_settings(preset, perplexity=perplexity, max_iter=max_iter, pca=pca)
     yield Progress(0, 2, "loading patches")
     rng = np.random.default_rng(seed)
-    size = _png_size(Path(generated)) if generated is not None and Path(generated).is_dir() else None
+    size = _first_size(Path(generated)) if generated is not None and Path(generated).is_dir() else None
     real_images, _ = load_patches(real, "lesion", size=size or 128)
     size = size or int(real_images.shape[1])
     groups = {"real": np.asarray(real_images)}

@@ -141,11 +141,11 @@ def inspect_files(folder: Path, index: pd.DataFrame, *, indexed: bool, skip_bad:
         Why the folder as a whole is refused (mixed sizes or formats), with
         counts; None when the good files agree.
     """
-    from .store import is_store, patch_labels
+    from .store import is_store, patch_locations
 
     root = folder.resolve()
     bad, info, stores = [], {}, {}
-    where = [str(folder / name) for name in patch_labels(index)]
+    where = patch_locations(folder, index)
     pids = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [""] * len(index)
     for i, rel in enumerate(index["file"].astype(str)):
         expect = _expected(index, i) if indexed else None

@@ -42,7 +42,7 @@ from ..boxes import box_from_region
 from ..imageops import resize_image
 from ..images import ImageReadError, read_png
 from .checks import describe_bad, inspect_files
-from .store import PatchReader, patch_labels
+from .store import PatchReader, patch_locations
 
 __all__ = ["INDEX_NAME", "PARAMS_NAME", "KINDS", "PatchDatasetError", "load_patches", "read_index", "to_uint8_patch",
            "patch_box", "lesion_box_in_patch"]
@@ -156,7 +156,7 @@ def _build(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray) -> li
     files = index["file"].astype(str).tolist()
     pids = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [None] * len(files)
     with PatchReader(folder) as reader:
-        for i, (rel, pid, where) in enumerate(zip(files, pids, _where(folder, index))):
+        for i, (rel, pid, where) in enumerate(zip(files, pids, patch_locations(folder, index))):
             try:
                 dest[i] = to_uint8_patch(reader.read(rel, pid), size)
             except (ImageReadError, ValueError) as exc:
@@ -164,10 +164,6 @@ def _build(folder: Path, index: pd.DataFrame, size: int, dest: np.ndarray) -> li
                 failed.append((i, where, f"truncated or corrupt ({reason})"))
     return failed
 
-
-def _where(folder: Path, index: pd.DataFrame) -> list[str]:
-    """Each row's name in bad-file lists: its file's path, or ``<store path>#<patch_id>``."""
-    return [str(folder / name) for name in patch_labels(index)]
 
 
 def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, mixed_sizes: bool) -> pd.DataFrame:
@@ -178,7 +174,7 @@ def _checked(folder: Path, index: pd.DataFrame, *, plain: bool, skip_bad: bool, 
     if bad and not skip_bad:
         raise PatchDatasetError(describe_bad(folder, bad, len(index)))
     bad_paths = {p for p, _ in bad}
-    keep = [w not in bad_paths for w in _where(folder, index)]
+    keep = [w not in bad_paths for w in patch_locations(folder, index)]
     good = index[keep].reset_index(drop=True)
     good.attrs["skipped"] = list(bad)
     return good
@@ -270,7 +266,7 @@ def load_patches(
             arr = np.load(target, mmap_mode="r")
             skipped = [tuple(b) for b in json.loads(skipped_file.read_text(encoding="utf-8"))]
             gone = {p for p, _ in skipped}
-            good = index[[w not in gone for w in _where(folder, index)]].reset_index(drop=True)
+            good = index[[w not in gone for w in patch_locations(folder, index)]].reset_index(drop=True)
             good.attrs["skipped"] = skipped
             if arr.shape == (len(good), size, size) and arr.dtype == np.uint8:
                 return arr, good

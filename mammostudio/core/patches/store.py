@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import struct
 import zipfile
@@ -34,7 +33,7 @@ from ..images import ImageReadError, crc32, read_png, write_png
 from ..progress import Progress
 
 __all__ = ["STORE_DIR", "STORE_SUFFIX", "is_store", "store_name", "encode_store", "write_store", "store_members",
-           "PatchReader", "read_patch", "file_is_whole", "patch_labels", "export_pngs"]
+           "PatchReader", "read_patch", "file_is_whole", "patch_labels", "patch_locations", "export_pngs"]
 
 STORE_DIR = "patches"
 STORE_SUFFIX = ".npz"
@@ -260,6 +259,11 @@ def patch_labels(index: pd.DataFrame) -> pd.Series:
     return files.where(~in_store, files + "#" + index["patch_id"].astype(str))
 
 
+def patch_locations(folder: str | os.PathLike, index: pd.DataFrame) -> list[str]:
+    """Each row's place in messages and skip lists: its file's path, or ``<store path>#<patch_id>``."""
+    return [str(Path(folder) / name) for name in patch_labels(index)]
+
+
 def export_pngs(folder: str | os.PathLike, out: str | os.PathLike, *, kinds=("lesion", "tissue")):
     """Job: write a patch dataset as one PNG per patch (the layout other tools read).
 
@@ -289,8 +293,6 @@ def export_pngs(folder: str | os.PathLike, out: str | os.PathLike, *, kinds=("le
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PatchDatasetError(f"{out}: not an empty folder; choose a new or empty one for the PNGs")
     rows = index[index["kind"].isin(list(kinds))].reset_index(drop=True)
-    raw = pd.read_csv(folder / INDEX_NAME, dtype=str, keep_default_na=False)  # the file's own text per field
-    raw = raw[raw["kind"].isin(list(kinds))].reset_index(drop=True)
     out.mkdir(parents=True, exist_ok=True)
     names = []
     with PatchReader(folder) as reader:
@@ -300,9 +302,8 @@ def export_pngs(folder: str | os.PathLike, out: str | os.PathLike, *, kinds=("le
             write_png(out / rel, reader.read_row(rec))
             names.append(rel)
             yield Progress(i + 1, len(rows), rel)
-    raw["file"] = names
+    rows["file"] = names
     if (folder / PARAMS_NAME).is_file():
-        write_text(out / PARAMS_NAME, json.dumps(json.loads((folder / PARAMS_NAME).read_text(encoding="utf-8")),
-                                                 indent=2, sort_keys=True))
-    write_text(out / INDEX_NAME, raw.to_csv(index=False))
+        write_bytes(out / PARAMS_NAME, (folder / PARAMS_NAME).read_bytes())
+    write_text(out / INDEX_NAME, rows.to_csv(index=False))
     return {"patches": len(rows), "out": str(out)}
