@@ -24,7 +24,7 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 TILE = 64  # thumbnail side (px); the grid adds a margin
 
 
-def _placeholder(size: int = TILE) -> QPixmap:
+def _loading_tile(size: int = TILE) -> QPixmap:
     """A grey tile shown until a thumbnail is ready.
 
     It gives every item its full size from the first layout on: without it the
@@ -56,7 +56,7 @@ class PatchListModel(QAbstractListModel):
         self.row_of = dict(zip(self.files, range(len(self.files))))
         self._rel = index["file"].astype(str).tolist()
         self._pid = index["patch_id"].astype(str).tolist() if "patch_id" in index.columns else [None] * len(index)
-        self.placeholder = _placeholder(thumbs.size)
+        self.loading_tile = _loading_tile(thumbs.size)
         thumbs.ready.connect(self._on_thumb)
 
     def rowCount(self, parent=QModelIndex()):  # noqa: D102
@@ -67,8 +67,8 @@ class PatchListModel(QAbstractListModel):
             return None
         i = index.row()
         if role == Qt.ItemDataRole.DecorationRole:
-            rec = {"file": self._rel[i], "patch_id": self._pid[i]}  # read on the pool, if not cached
-            return self.thumbs.get(self.files[i], functools.partial(read_patch, self.folder, rec)) or self.placeholder
+            read = functools.partial(read_patch, self.folder, {"file": self._rel[i], "patch_id": self._pid[i]})
+            return self.thumbs.get(self.files[i], read) or self.loading_tile  # read on the pool if not cached
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.thumbs.size + 4, self.thumbs.size + 4)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -61,7 +61,7 @@ class DesignDialog(StudyDialog):
         form.addRow("Memorisation RMS threshold:", mem)
         form.addRow("Equivalence margin:", self.margin)
         form.addRow("Seed:", self.seed)
-        self._finish(form)
+        self._finish(form, self._create)
 
     def _with_browse(self, edit: QtWidgets.QLineEdit) -> QtWidgets.QHBoxLayout:
         """``edit`` with a *Browse...* button that asks for a folder."""

@@ -43,7 +43,7 @@ class DetectionDesignDialog(StudyDialog):
         form.addRow("A mark counts when:", self.radius)
         form.addRow("Display size (long side):", self.image_size)
         form.addRow("Seed:", self.seed)
-        self._finish(form)
+        self._finish(form, self._create)
 
     def config(self) -> StudyConfig:
         """The study configuration the form describes (raises ValueError when invalid)."""

@@ -12,9 +12,9 @@ __all__ = ["StudyDialog"]
 class StudyDialog(QtWidgets.QDialog):
     """A dialog whose *Create study* button writes a new study database.
 
-    Subclasses put their fields in a form, call :meth:`_finish` with it, and
-    implement ``_create``, which builds the study inside :meth:`_busy` and
-    hands the new store to :meth:`_created` (or reports with :meth:`_refuse`).
+    Subclasses put their fields in a form and call :meth:`_finish` with it and
+    the function the button runs, which builds the study inside :meth:`_busy`
+    and hands the new store to :meth:`_created` (or reports with :meth:`_refuse`).
     After ``exec()`` returns Accepted, :attr:`study_path` names the new database.
     """
 
@@ -39,19 +39,16 @@ class StudyDialog(QtWidgets.QDialog):
         if path:
             self.out.setText(path)
 
-    def _finish(self, form: QtWidgets.QFormLayout) -> None:
-        """Lay out ``form``, the log and the Cancel / *Create study* buttons."""
+    def _finish(self, form: QtWidgets.QFormLayout, create) -> None:
+        """Lay out ``form``, the log and the Cancel / *Create study* buttons; *Create study* calls ``create()``."""
         box = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         self.create_button = box.addButton("Create study", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
-        box.accepted.connect(self._create)
+        box.accepted.connect(create)
         box.rejected.connect(self.reject)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.log)
         lay.addWidget(box)
-
-    def _create(self) -> None:  # pragma: no cover - every subclass has its own
-        raise NotImplementedError
 
     @staticmethod
     @contextlib.contextmanager
